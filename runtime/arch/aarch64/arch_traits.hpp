@@ -1,0 +1,17 @@
+#pragma once
+// Facts about aarch64 that the architecture-neutral code needs.
+
+#include <elf.h>
+
+#include <cstdint>
+
+namespace tproc::arch {
+
+/// The ELF e_machine of programs this host runs.
+inline constexpr uint16_t kElfMachine = EM_AARCH64;
+/// The name users know the architecture by.
+inline constexpr const char* kName = "aarch64";
+/// Whether a program without PT_GNU_STACK expects an executable stack.
+inline constexpr bool kStackExecutableByDefault = false;
+
+}  // namespace tproc::arch

@@ -1,0 +1,17 @@
+#pragma once
+// Facts about x86_64 that the architecture-neutral code needs.
+
+#include <elf.h>
+
+#include <cstdint>
+
+namespace tproc::arch {
+
+/// The ELF e_machine of programs this host runs.
+inline constexpr uint16_t kElfMachine = EM_X86_64;
+/// The name users know the architecture by.
+inline constexpr const char* kName = "x86_64";
+/// Whether a program without PT_GNU_STACK expects an executable stack.
+inline constexpr bool kStackExecutableByDefault = true;
+
+}  // namespace tproc::arch
