@@ -1,0 +1,143 @@
+#include "loader/mapped_object.hpp"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <sstream>
+
+#include "arch_traits.hpp"
+
+namespace tproc::loader {
+namespace {
+
+constexpr uint64_t kPage = 4096;
+uint64_t page_down(uint64_t value) { return value & ~(kPage - 1); }
+uint64_t page_up(uint64_t value) { return (value + kPage - 1) & ~(kPage - 1); }
+
+std::string hex_range(uint64_t begin, uint64_t end) {
+  std::ostringstream text;
+  text << std::hex << "0x" << begin << "-0x" << end;
+  return text.str();
+}
+
+int protection_of(const Elf64_Phdr& segment) {
+  int prot = 0;
+  if (segment.p_flags & PF_R) prot |= PROT_READ;
+  if (segment.p_flags & PF_W) prot |= PROT_WRITE;
+  if (segment.p_flags & PF_X) prot |= PROT_EXEC;
+  return prot;
+}
+
+/// The largest power-of-two p_align of the PT_LOAD segments, at least a page.
+uint64_t max_alignment(const ElfFile& elf) {
+  uint64_t align = kPage;
+  for (const Elf64_Phdr& segment : elf.program_headers())
+    if (segment.p_type == PT_LOAD && segment.p_align > align && (segment.p_align & (segment.p_align - 1)) == 0)
+      align = segment.p_align;
+  return std::min<uint64_t>(align, 1ULL << 30);
+}
+
+/// A read-only view of a whole file, for parsing; unmapped once the object is mapped.
+Result<Mapping> view_file(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) < 0) return Error::from_errno("fstat");
+  if (S_ISDIR(st.st_mode)) return Error("is a directory", EISDIR);
+  if (!S_ISREG(st.st_mode)) return Error("not a regular file", EACCES);
+  if (st.st_size == 0) return Error("empty file (not an ELF file)", ENOEXEC);
+  void* view = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+  if (view == MAP_FAILED) return Error::from_errno("mmap for reading");
+  return Mapping(view, static_cast<size_t>(st.st_size));
+}
+
+}  // namespace
+
+Result<MappedObject> MappedObject::map(const UniqueFd& fd, const RangeHolder& holder) {
+  Mapping view = TPROC_TRY(view_file(fd.get()));
+  ElfFile elf = TPROC_TRY(ElfFile::parse({view.bytes(), view.size()}, arch::kElfMachine));
+
+  MappedObject object;
+  object.position_independent_ = elf.position_independent();
+  object.executable_stack_ = elf.executable_stack();
+  if (elf.interpreter()) object.interpreter_ = std::string(*elf.interpreter());
+  object.phnum_ = static_cast<uint16_t>(elf.program_headers().size());
+
+  // Reserve the whole span first so the segments land in one range nobody else can take.
+  const LoadSpan span = elf.load_span();
+  if (elf.position_independent()) {
+    const uint64_t align = max_alignment(elf);
+    const size_t length = span.size() + align - kPage;
+    void* area = ::mmap(nullptr, length, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (area == MAP_FAILED) return Error::from_errno("reserve " + std::to_string(span.size()) + " bytes");
+    const uint64_t raw = reinterpret_cast<uint64_t>(area);
+    const uint64_t aligned = (raw + align - 1) & ~(align - 1);
+    // Give back the slack on both sides of the aligned range.
+    if (aligned > raw) ::munmap(area, aligned - raw);
+    if (raw + length > aligned + span.size())
+      ::munmap(reinterpret_cast<void*>(aligned + span.size()), raw + length - aligned - span.size());
+    object.reservation_ = Mapping(reinterpret_cast<void*>(aligned), span.size());
+    object.bias_ = aligned - span.begin;
+  } else {
+    void* area = ::mmap(reinterpret_cast<void*>(span.begin), span.size(), PROT_NONE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+    if (area == MAP_FAILED) {
+      const int error = errno;
+      const std::string range = hex_range(span.begin, span.end);
+      if (error == EEXIST) {
+        std::optional<std::string> who = holder ? holder(span.begin, span.end) : std::nullopt;
+        return Error("non-PIE executable needs " + range + ", which is held by " +
+                         who.value_or("another mapping in the space"),
+                     EEXIST);
+      }
+      return Error("reserve " + range, error);
+    }
+    if (reinterpret_cast<uint64_t>(area) != span.begin) {  // kernels before 4.17 ignore the flag
+      ::munmap(area, span.size());
+      return Error("non-PIE executable needs " + hex_range(span.begin, span.end) + ", which is taken", EEXIST);
+    }
+    object.reservation_ = Mapping(area, span.size());
+    object.bias_ = 0;
+  }
+
+  TPROC_TRY(object.map_segments(elf, fd.get()));
+  object.entry_ = object.bias_ + elf.entry();
+  object.phdr_ = object.bias_ + elf.phdr_address();
+  return object;
+}
+
+Result<void> MappedObject::map_segments(const ElfFile& elf, int fd) {
+  for (const Elf64_Phdr& segment : elf.program_headers()) {
+    if (segment.p_type != PT_LOAD || segment.p_memsz == 0) continue;
+    const int prot = protection_of(segment);
+    const uint64_t start = bias_ + segment.p_vaddr;
+    const uint64_t map_start = page_down(start);
+    const uint64_t file_end = start + segment.p_filesz;
+    const uint64_t mem_end = start + segment.p_memsz;
+
+    uint64_t anonymous_from = map_start;
+    if (segment.p_filesz > 0) {
+      void* at = ::mmap(reinterpret_cast<void*>(map_start), page_up(file_end) - map_start, prot,
+                        MAP_PRIVATE | MAP_FIXED, fd, static_cast<off_t>(page_down(segment.p_offset)));
+      if (at == MAP_FAILED) return Error::from_errno("map segment at " + hex_range(map_start, page_up(file_end)));
+      anonymous_from = page_up(file_end);
+      // The rest of the last file page belongs to the bss: it must read as zeros, up to the page
+      // end as the kernel does (ld.so's early allocator hands out the bytes after its own _end).
+      const uint64_t zero_end = page_up(file_end);
+      if (mem_end > file_end && zero_end > file_end) {
+        const bool writable = prot & PROT_WRITE;
+        if (!writable) ::mprotect(reinterpret_cast<void*>(page_down(file_end)), kPage, prot | PROT_WRITE);
+        std::memset(reinterpret_cast<void*>(file_end), 0, zero_end - file_end);
+        if (!writable) ::mprotect(reinterpret_cast<void*>(page_down(file_end)), kPage, prot);
+      }
+    }
+    if (page_up(mem_end) > anonymous_from) {
+      void* at = ::mmap(reinterpret_cast<void*>(anonymous_from), page_up(mem_end) - anonymous_from, prot,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+      if (at == MAP_FAILED) return Error::from_errno("map bss at " + hex_range(anonymous_from, page_up(mem_end)));
+    }
+  }
+  return ok();
+}
+
+}  // namespace tproc::loader

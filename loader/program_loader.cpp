@@ -1,0 +1,66 @@
+#include "loader/program_loader.hpp"
+
+#include <elf.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "tproc/auxv.h"
+
+namespace tproc::loader {
+namespace {
+
+/// The auxv types we set per program; every other entry is copied from the daemon's own auxv.
+bool is_per_program(uint64_t type) {
+  switch (type) {
+    case AT_PHDR: case AT_PHENT: case AT_PHNUM: case AT_BASE: case AT_ENTRY: case AT_FLAGS:
+    case AT_EXECFN: case AT_RANDOM: case AT_SECURE: case AT_PLATFORM: case AT_BASE_PLATFORM:
+    case AT_EXECFD: case AT_NULL: case TPROC_AT_REGISTRY:
+      return true;
+    default:
+      return false;
+  }
+}
+
+Result<MappedObject> map_interpreter(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return Error::from_errno("interpreter " + path);
+  MappedObject interpreter = TPROC_TRY_CTX("interpreter " + path, MappedObject::map(fd));
+  if (interpreter.interpreter()) return Error("interpreter " + path + " itself needs an interpreter", ELIBBAD);
+  return interpreter;
+}
+
+}  // namespace
+
+Result<LoadedProgram> load_program(const ProgramSpec& spec, const HostAuxv& host) {
+  MappedObject executable = TPROC_TRY(MappedObject::map(*spec.executable, spec.holder));
+  std::optional<MappedObject> interpreter;
+  if (executable.interpreter()) interpreter = TPROC_TRY(map_interpreter(*executable.interpreter()));
+
+  ProgramStack stack = TPROC_TRY(ProgramStack::create(spec.stack_size, executable.executable_stack()));
+
+  StackContents contents;
+  contents.argv = spec.argv;
+  contents.envp = spec.envp;
+  contents.execfn = spec.execfn;
+  contents.platform = host.platform();
+  contents.base_platform = host.base_platform();
+  for (const auto& entry : host.entries())
+    if (!is_per_program(entry.first)) contents.auxv.push_back(entry);
+  contents.auxv.insert(contents.auxv.end(), {
+      {AT_PHDR, executable.phdr()},
+      {AT_PHENT, sizeof(Elf64_Phdr)},
+      {AT_PHNUM, executable.phnum()},
+      {AT_BASE, interpreter ? interpreter->bias() : 0},
+      {AT_FLAGS, 0},
+      {AT_ENTRY, executable.entry()},
+      {AT_SECURE, 0},
+      {TPROC_AT_REGISTRY, spec.registry_address},
+  });
+  const uint64_t stack_pointer = TPROC_TRY(stack.write(contents));
+  const uint64_t entry = interpreter ? interpreter->entry() : executable.entry();
+  return LoadedProgram{std::move(executable), std::move(interpreter), std::move(stack), entry, stack_pointer};
+}
+
+}  // namespace tproc::loader
