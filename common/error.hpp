@@ -14,7 +14,12 @@ class Error {
   /// An error for a failed system call: `what` plus the current errno.
   static Error from_errno(std::string what);
 
-  /// Prepends "outer: " so the message reads from the outermost operation inward.
+  /// An error whose message already says everything: describe() does not append strerror(code).
+  /// The code still travels, for callers that branch on it (e.g. to pick an exit status).
+  static Error explained(std::string message, int code);
+
+  /// Prepends "outer: " so the message reads from the outermost operation inward (an empty
+  /// message becomes `outer`, so Error("", ENOENT).context("run x") reads "run x: No such file...").
   [[nodiscard]] Error context(std::string_view outer) &&;
 
   const std::string& message() const { return message_; }
@@ -26,6 +31,7 @@ class Error {
  private:
   std::string message_;
   int code_;
+  bool code_in_message_ = false;
 };
 
 }  // namespace tproc

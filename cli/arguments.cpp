@@ -1,0 +1,66 @@
+#include "cli/arguments.hpp"
+
+namespace tproc::cli {
+
+Result<Arguments> Arguments::parse(std::span<char* const> args, const std::vector<OptionSpec>& options,
+                                   bool positionals_end_options) {
+  Arguments parsed;
+  bool options_over = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string arg = args[i];
+    if (options_over || arg == "-" || arg.empty() || arg[0] != '-') {
+      parsed.positional_.push_back(arg);
+      if (positionals_end_options) options_over = true;
+      continue;
+    }
+    if (arg == "--") {
+      options_over = true;
+      continue;
+    }
+    if (arg == "--help" || arg == "-h") {
+      parsed.help_ = true;
+      continue;
+    }
+    const bool is_long = arg.starts_with("--");
+    std::string name = is_long ? arg.substr(2) : arg.substr(1, 1);
+    std::string inline_value;
+    bool has_inline = false;
+    if (is_long) {
+      if (size_t equals = name.find('='); equals != std::string::npos) {
+        inline_value = name.substr(equals + 1);
+        name = name.substr(0, equals);
+        has_inline = true;
+      }
+    } else if (arg.size() > 2) {
+      inline_value = arg.substr(2);  // -sTERM, -t5
+      has_inline = true;
+    }
+    const OptionSpec* spec = nullptr;
+    for (const OptionSpec& option : options)
+      if ((is_long && option.long_name == name) || (!is_long && option.short_name == name[0])) spec = &option;
+    if (!spec) return Error("unknown option " + (is_long ? "--" + name : "-" + name), EINVAL);
+    if (!spec->takes_value) {
+      if (has_inline) return Error("option --" + spec->long_name + " takes no value", EINVAL);
+      parsed.values_[spec->long_name].push_back("");
+      continue;
+    }
+    if (!has_inline) {
+      if (i + 1 >= args.size()) return Error("option --" + spec->long_name + " needs a value", EINVAL);
+      inline_value = args[++i];
+    }
+    parsed.values_[spec->long_name].push_back(inline_value);
+  }
+  return parsed;
+}
+
+std::string Arguments::value(const std::string& name, const std::string& fallback) const {
+  auto found = values_.find(name);
+  return found == values_.end() ? fallback : found->second.back();
+}
+
+std::vector<std::string> Arguments::values(const std::string& name) const {
+  auto found = values_.find(name);
+  return found == values_.end() ? std::vector<std::string>{} : found->second;
+}
+
+}  // namespace tproc::cli

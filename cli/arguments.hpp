@@ -1,0 +1,44 @@
+#pragma once
+// Arguments: a small command-line parser for the subcommands (long and short options, values,
+// repeated options, "--", and stopping at the first positional for commands like `run` whose
+// trailing arguments belong to the program).
+
+#include <map>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/result.hpp"
+
+namespace tproc::cli {
+
+/// One option a command accepts.
+struct OptionSpec {
+  std::string long_name;   ///< "detach" for --detach
+  char short_name = 0;     ///< 'd' for -d, or 0
+  bool takes_value = false;
+};
+
+/// Parsed arguments.
+class Arguments {
+ public:
+  /// Parses `args`. With `positionals_end_options`, everything from the first positional on is
+  /// positional (so `run SPACE prog -x` leaves -x to prog). Unknown options are errors.
+  static Result<Arguments> parse(std::span<char* const> args, const std::vector<OptionSpec>& options,
+                                 bool positionals_end_options = false);
+
+  bool has(const std::string& name) const { return values_.count(name) > 0; }
+  /// The last value given for `name`, or `fallback`.
+  std::string value(const std::string& name, const std::string& fallback = "") const;
+  /// Every value given for a repeatable option, in order.
+  std::vector<std::string> values(const std::string& name) const;
+  const std::vector<std::string>& positional() const { return positional_; }
+  bool wants_help() const { return help_; }
+
+ private:
+  std::map<std::string, std::vector<std::string>> values_;
+  std::vector<std::string> positional_;
+  bool help_ = false;
+};
+
+}  // namespace tproc::cli

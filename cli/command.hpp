@@ -1,0 +1,31 @@
+#pragma once
+// The command table: every `tproc VERB` is one Command, implemented in cli/commands/<verb>.cpp.
+
+#include <span>
+#include <string>
+
+#include "common/result.hpp"
+
+namespace tproc::cli {
+
+/// One subcommand.
+struct Command {
+  const char* name;
+  const char* summary;  ///< one line for `tproc --help`
+  const char* usage;    ///< the text of `tproc NAME --help`
+  /// Runs with the arguments after the command name; returns the process exit status.
+  Result<int> (*run)(std::span<char* const> args);
+  /// The exit status for an error this command returns (default 1).
+  int (*exit_code_for)(const Error& error) = nullptr;
+};
+
+// Defined in cli/commands/*.cpp.
+extern const Command kRunCommand;
+extern const Command kPsCommand;
+extern const Command kStopCommand;
+extern const Command kKillCommand;
+extern const Command kLogsCommand;
+extern const Command kSpaceCommand;
+extern const Command kDaemonCommand;
+
+}  // namespace tproc::cli

@@ -1,0 +1,62 @@
+// tproc daemon: the process that hosts a space. Started by `tproc run` on demand; not for users.
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "cli/arguments.hpp"
+#include "cli/command.hpp"
+#include "space/daemon.hpp"
+
+namespace tproc::cli {
+namespace {
+
+constexpr const char* kUsage =
+    "Usage: tproc daemon SPACE [--ready-fd FD]\n\n"
+    "Host SPACE in this process until 'tproc space rm' or SIGTERM. 'tproc run' starts it when\n"
+    "needed; with --ready-fd it writes \"ok\" (or the error) to FD once it accepts clients.\n";
+
+void report_ready(int fd, const std::string& text) {
+  if (fd < 0) return;
+  (void)!::write(fd, text.data(), text.size());
+  ::close(fd);
+}
+
+Result<int> daemon(std::span<char* const> args) {
+  Arguments arguments = TPROC_TRY(Arguments::parse(args, {{"ready-fd", 0, true}}));
+  if (arguments.wants_help()) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (arguments.positional().size() != 1) return Error("daemon needs SPACE", EINVAL);
+  const int ready_fd = arguments.has("ready-fd") ? std::atoi(arguments.value("ready-fd").c_str()) : -1;
+  if (ready_fd >= 0) ::fcntl(ready_fd, F_SETFD, FD_CLOEXEC);
+
+  const std::string& name = arguments.positional()[0];
+  auto paths = space::SpacePaths::from_environment();
+  auto daemon = paths ? space::Daemon::create(name, *paths) : Result<std::unique_ptr<space::Daemon>>(paths.error());
+  if (!daemon) {
+    report_ready(ready_fd, daemon.error().describe() + "\n");
+    return std::move(daemon).error();
+  }
+  // From here the daemon's own diagnostics go to its log, not to whoever started it.
+  if (ready_fd >= 0) {
+    int log = ::open(paths->daemon_log(name).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (log >= 0) {
+      ::dup2(log, STDOUT_FILENO);
+      ::dup2(log, STDERR_FILENO);
+      ::close(log);
+    }
+  }
+  report_ready(ready_fd, "ok\n");
+  TPROC_TRY((*daemon)->serve());
+  return 0;
+}
+
+}  // namespace
+
+const Command kDaemonCommand{"daemon", "", kUsage, daemon};
+
+}  // namespace tproc::cli

@@ -1,0 +1,40 @@
+// tproc kill: send a signal to a tproc.
+
+#include <signal.h>
+
+#include <cstdio>
+
+#include "cli/arguments.hpp"
+#include "cli/command.hpp"
+#include "cli/signal_names.hpp"
+#include "cli/space_client.hpp"
+
+namespace tproc::cli {
+namespace {
+
+constexpr const char* kUsage =
+    "Usage: tproc kill [OPTIONS] SPACE ID|NAME\n\n"
+    "Send a signal to a tproc (default SIGKILL).\n\n"
+    "Options:\n"
+    "  -s, --signal SIGNAL  the signal, by name (TERM, SIGTERM) or number\n";
+
+Result<int> kill(std::span<char* const> args) {
+  Arguments arguments = TPROC_TRY(Arguments::parse(args, {{"signal", 's', true}}));
+  if (arguments.wants_help()) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (arguments.positional().size() != 2) return Error("kill needs SPACE and ID|NAME (see 'tproc kill --help')", EINVAL);
+  const int signal = TPROC_TRY(parse_signal(arguments.value("signal", "KILL")));
+  space::SpacePaths paths = TPROC_TRY(space::SpacePaths::from_environment());
+  const std::string& target = arguments.positional()[1];
+  TPROC_TRY(ask_space(paths, arguments.positional()[0], protocol::SignalRequest{target, signal}));
+  std::printf("%s\n", target.c_str());
+  return 0;
+}
+
+}  // namespace
+
+const Command kKillCommand{"kill", "Send a signal to a program in a space", kUsage, kill};
+
+}  // namespace tproc::cli

@@ -1,0 +1,170 @@
+// tproc run: start a program in a space and behave as if it ran here — same stdio, argv,
+// environment, cwd, signals and exit status.
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstdio>
+#include <cstring>
+
+#include "cli/arguments.hpp"
+#include "cli/command.hpp"
+#include "cli/space_client.hpp"
+
+extern char** environ;
+
+namespace tproc::cli {
+namespace {
+
+constexpr const char* kUsage =
+    "Usage: tproc run [OPTIONS] SPACE TARGET [ARGS...]\n\n"
+    "Run TARGET (an executable) in SPACE, starting the space if needed. The program gets this\n"
+    "terminal's stdin/stdout/stderr, ARGS, the environment and the working directory; signals sent\n"
+    "to tproc run reach it, and tproc run exits with its status (128+N if killed by signal N).\n\n"
+    "Options:\n"
+    "  -d, --detach         start it in the background, print its id; output goes to 'tproc logs'\n"
+    "      --name NAME      name it (default: the file name of TARGET); unique among running tprocs\n"
+    "  -e, --env KEY=VALUE  set an environment variable (repeatable)\n"
+    "      --cwd DIR        working directory (default: the current one)\n";
+
+/// The signals a user sends to `tproc run` that are meant for the program.
+constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGTSTP, SIGALRM};
+
+std::vector<std::string> environment_with(const std::vector<std::string>& overrides) {
+  std::vector<std::string> env;
+  for (char** entry = environ; *entry; ++entry) env.emplace_back(*entry);
+  for (const std::string& assignment : overrides) {
+    const std::string key = assignment.substr(0, assignment.find('='));
+    std::erase_if(env, [&](const std::string& existing) { return existing.substr(0, existing.find('=')) == key; });
+    env.push_back(assignment);
+  }
+  return env;
+}
+
+Result<std::string> absolute_directory(const std::string& requested) {
+  char here[PATH_MAX];
+  if (!::getcwd(here, sizeof(here))) return Error::from_errno("getcwd");
+  if (requested.empty()) return std::string(here);
+  std::string path = requested[0] == '/' ? requested : std::string(here) + "/" + requested;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) < 0) return Error::from_errno("--cwd " + requested);
+  if (!S_ISDIR(st.st_mode)) return Error("--cwd " + requested, ENOTDIR);
+  return path;
+}
+
+/// Opens the executable here, with the caller's permissions, and hands the daemon the open file.
+Result<UniqueFd> open_executable(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return Error::from_errno("");
+  struct stat st {};
+  if (::fstat(fd.get(), &st) < 0) return Error::from_errno("fstat");
+  if (S_ISDIR(st.st_mode)) return Error("", EISDIR);
+  if (!S_ISREG(st.st_mode)) return Error("not a regular file", EACCES);
+  if (::access(path.c_str(), X_OK) < 0) return Error::from_errno("");
+  return fd;
+}
+
+int pidfd_signal(int pidfd, int signal) { return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, signal, nullptr, 0)); }
+
+/// Relays signals to the program until the daemon reports how it ended.
+Result<int> supervise(protocol::Connection& connection, int pidfd, int signals) {
+  for (;;) {
+    pollfd waiting[] = {{signals, POLLIN, 0}, {connection.fd(), POLLIN, 0}};
+    if (::poll(waiting, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return Error::from_errno("poll");
+    }
+    if (waiting[0].revents & POLLIN) {
+      signalfd_siginfo info{};
+      while (::read(signals, &info, sizeof(info)) == sizeof(info)) {
+        if (info.ssi_signo == SIGTSTP) {
+          // The program sits in the daemon's orphaned process group, where SIGTSTP would be
+          // discarded: stop it for real, then stop ourselves like any job; SIGCONT resumes both.
+          pidfd_signal(pidfd, SIGSTOP);
+          ::kill(::getpid(), SIGSTOP);
+          continue;
+        }
+        pidfd_signal(pidfd, static_cast<int>(info.ssi_signo));
+      }
+    }
+    if (waiting[1].revents) {
+      auto received = TPROC_TRY(connection.receive());
+      if (!received) return Error("the space daemon went away before the program ended", ECONNRESET);
+      if (auto* exited = std::get_if<protocol::Exited>(&received->message))
+        return exited->killed ? 128 + exited->value : exited->value;
+      if (auto* failure = std::get_if<protocol::Failure>(&received->message))
+        return Error::explained(failure->message, failure->code);
+      return Error(std::string("unexpected message ") + protocol::type_name(received->message), EPROTO);
+    }
+  }
+}
+
+Result<int> run(std::span<char* const> args) {
+  Arguments arguments = TPROC_TRY(Arguments::parse(
+      args, {{"detach", 'd', false}, {"name", 0, true}, {"env", 'e', true}, {"cwd", 0, true}}, true));
+  if (arguments.wants_help()) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (arguments.positional().size() < 2) return Error("run needs SPACE and TARGET (see 'tproc run --help')", EINVAL);
+  const std::string& space_name = arguments.positional()[0];
+  const std::string& target = arguments.positional()[1];
+  for (const std::string& assignment : arguments.values("env"))
+    if (assignment.find('=') == std::string::npos || assignment[0] == '=')
+      return Error("-e " + assignment + ": expected KEY=VALUE", EINVAL);
+
+  UniqueFd executable = TPROC_TRY_CTX("run " + target, open_executable(target));
+  protocol::RunRequest request;
+  request.argv.assign(arguments.positional().begin() + 1, arguments.positional().end());
+  request.env = environment_with(arguments.values("env"));
+  request.execfn = target;
+  request.cwd = TPROC_TRY(absolute_directory(arguments.value("cwd")));
+  request.name = arguments.value("name");
+  request.detach = arguments.has("detach");
+
+  space::SpacePaths paths = TPROC_TRY(space::SpacePaths::from_environment());
+  protocol::Connection connection = TPROC_TRY(connect_or_start_space(paths, space_name));
+
+  // Block the forwarded signals before the program exists, so none is lost in between: from
+  // here they queue on the signalfd and are relayed once the pidfd is known.
+  sigset_t forwarded;
+  sigemptyset(&forwarded);
+  for (int signal : kForwarded) sigaddset(&forwarded, signal);
+  if (!request.detach) sigprocmask(SIG_BLOCK, &forwarded, nullptr);
+  UniqueFd signals(::signalfd(-1, &forwarded, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!signals) return Error::from_errno("signalfd");
+
+  std::vector<int> fds{executable.get()};
+  if (!request.detach) fds.insert(fds.end(), {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO});
+  protocol::Received reply = TPROC_TRY_CTX("run " + target, ask(connection, request, fds));
+  protocol::Started started = TPROC_TRY(expect<protocol::Started>(reply));
+  if (request.detach) {
+    std::printf("%llu\n", static_cast<unsigned long long>(started.id));
+    return 0;
+  }
+  if (reply.fds.empty()) return Error("the space daemon sent no pidfd", EPROTO);
+  return TPROC_TRY_CTX("run " + target, supervise(connection, reply.fds[0].get(), signals.get()));
+}
+
+/// Exit statuses as a shell and docker/podman report them: 127 not found, 126 cannot execute,
+/// 125 the runtime itself failed.
+int run_exit_code(const Error& error) {
+  switch (error.code()) {
+    case ENOENT: return 127;
+    case ENOEXEC: case EACCES: case EISDIR: case ELIBBAD: case ENOTDIR: return 126;
+    case EINVAL: return 125;
+    default: return 125;
+  }
+}
+
+}  // namespace
+
+const Command kRunCommand{"run", "Run a program in a space", kUsage, run, run_exit_code};
+
+}  // namespace tproc::cli

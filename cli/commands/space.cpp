@@ -1,0 +1,122 @@
+// tproc space ls | rm: the spaces themselves.
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include "cli/arguments.hpp"
+#include "cli/command.hpp"
+#include "cli/output.hpp"
+#include "cli/space_client.hpp"
+
+namespace tproc::cli {
+namespace {
+
+constexpr const char* kUsage =
+    "Usage: tproc space ls [--format table|json]\n"
+    "       tproc space rm [-f] NAME\n\n"
+    "ls  list the spaces: name, daemon pid, running tprocs\n"
+    "rm  stop a space's daemon and remove its state; refuses while tprocs run unless -f (--force),\n"
+    "    which kills them first\n";
+
+Result<int> list(std::span<char* const> args) {
+  Arguments arguments = TPROC_TRY(Arguments::parse(args, {{"format", 0, true}}));
+  if (arguments.wants_help()) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  const std::string format = arguments.value("format", "table");
+  if (format != "table" && format != "json") return Error("unknown --format '" + format + "' (table or json)", EINVAL);
+  space::SpacePaths paths = TPROC_TRY(space::SpacePaths::from_environment());
+
+  std::vector<std::vector<std::string>> table;
+  std::string json = "[";
+  for (const std::string& name : paths.list_spaces()) {
+    auto reply = ask_space(paths, name, protocol::InfoRequest{});
+    auto info = reply ? expect<protocol::SpaceInfo>(*reply) : Result<protocol::SpaceInfo>(reply.error());
+    // A socket without a daemon behind it: the daemon died. Show it, so the user can `space rm` it.
+    const bool alive = info.has_value();
+    const std::string pid = alive ? std::to_string(info->daemon_pid) : "-";
+    const std::string running = alive ? std::to_string(info->running) : "-";
+    table.push_back({name, pid, running, alive ? "up" : "dead"});
+    json += std::string(json.size() > 1 ? "," : "") + "\n  {\"name\": " + json_string(name) + ", \"pid\": " +
+            (alive ? pid : "null") + ", \"tprocs\": " + (alive ? running : "null") + ", \"state\": \"" +
+            (alive ? "up" : "dead") + "\"}";
+  }
+  if (format == "json") {
+    std::printf("%s%s]\n", json.c_str(), json.size() > 1 ? "\n" : "");
+  } else {
+    print_table({"NAME", "PID", "TPROCS", "STATE"}, table);
+  }
+  return 0;
+}
+
+/// Kills every running tproc of the space, then asks the daemon to exit, waiting for the kills
+/// to be reaped.
+Result<void> shut_down(const space::SpacePaths& paths, const std::string& name, bool force) {
+  if (force) {
+    protocol::Received reply = TPROC_TRY(ask_space(paths, name, protocol::ListRequest{false}));
+    for (const protocol::TprocInfo& tproc : TPROC_TRY(expect<protocol::TprocList>(reply)).tprocs)
+      (void)ask_space(paths, name, protocol::SignalRequest{std::to_string(tproc.id), SIGKILL});
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (;;) {
+    auto done = ask_space(paths, name, protocol::ShutdownRequest{});
+    if (done) break;
+    if (!force || done.error().code() != EBUSY || std::chrono::steady_clock::now() > deadline) {
+      if (done.error().code() == EBUSY) return Error(done.error().message() + " (stop them, or use 'space rm -f')", EBUSY);
+      return std::move(done).error();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  // The daemon removes its socket on its way out; wait for that so `rm` is done when we return.
+  while (::access(paths.socket(name).c_str(), F_OK) == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  return ok();
+}
+
+Result<int> remove(std::span<char* const> args) {
+  Arguments arguments = TPROC_TRY(Arguments::parse(args, {{"force", 'f', false}}));
+  if (arguments.wants_help()) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (arguments.positional().size() != 1) return Error("space rm needs NAME (see 'tproc space --help')", EINVAL);
+  const std::string& name = arguments.positional()[0];
+  TPROC_TRY(space::validate_space_name(name));
+  space::SpacePaths paths = TPROC_TRY(space::SpacePaths::from_environment());
+
+  auto connection = connect_space(paths, name);
+  if (connection) {
+    TPROC_TRY_CTX("space rm " + name, shut_down(paths, name, arguments.has("force")));
+  } else if (::access(paths.socket(name).c_str(), F_OK) == 0) {
+    ::unlink(paths.socket(name).c_str());  // a dead daemon's socket
+  } else if (!std::filesystem::exists(paths.state_dir(name))) {
+    return std::move(connection).error();
+  }
+  std::error_code ignored;
+  std::filesystem::remove_all(paths.state_dir(name), ignored);
+  std::printf("%s\n", name.c_str());
+  return 0;
+}
+
+Result<int> space_command(std::span<char* const> args) {
+  if (args.empty() || std::string(args[0]) == "--help" || std::string(args[0]) == "-h") {
+    std::fputs(kUsage, stdout);
+    return args.empty() ? 2 : 0;
+  }
+  const std::string verb = args[0];
+  if (verb == "ls") return list(args.subspan(1));
+  if (verb == "rm") return remove(args.subspan(1));
+  return Error("unknown space command '" + verb + "' (ls or rm)", EINVAL);
+}
+
+}  // namespace
+
+const Command kSpaceCommand{"space", "List or remove spaces", kUsage, space_command};
+
+}  // namespace tproc::cli

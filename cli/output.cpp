@@ -1,0 +1,70 @@
+#include "cli/output.hpp"
+
+#include <time.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+
+namespace tproc::cli {
+
+void print_table(const std::vector<std::string>& headers, const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> widths;
+  for (const std::string& header : headers) widths.push_back(header.size());
+  for (const auto& row : rows)
+    for (size_t i = 0; i < row.size() && i < widths.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+  auto print_row = [&](const std::vector<std::string>& cells) {
+    std::string line;
+    for (size_t i = 0; i < cells.size(); ++i) {
+      line += cells[i];
+      if (i + 1 < cells.size()) line += std::string(widths[i] - cells[i].size() + 3, ' ');
+    }
+    std::printf("%s\n", line.c_str());
+  };
+  print_row(headers);
+  for (const auto& row : rows) print_row(row);
+}
+
+std::string json_string(const std::string& text) {
+  std::string out = "\"";
+  for (unsigned char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        if (c < 0x20) {
+          char escaped[8];
+          std::snprintf(escaped, sizeof(escaped), "\\u%04x", c);
+          out += escaped;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string time_ago(int64_t unix_time) {
+  const int64_t seconds = std::max<int64_t>(0, ::time(nullptr) - unix_time);
+  auto plural = [](int64_t n, const char* unit) {
+    return std::to_string(n) + " " + unit + (n == 1 ? "" : "s") + " ago";
+  };
+  if (seconds < 60) return plural(seconds, "second");
+  if (seconds < 3600) return plural(seconds / 60, "minute");
+  if (seconds < 86400) return plural(seconds / 3600, "hour");
+  return plural(seconds / 86400, "day");
+}
+
+std::string rfc3339(int64_t unix_time) {
+  time_t t = static_cast<time_t>(unix_time);
+  tm utc{};
+  ::gmtime_r(&t, &utc);
+  char text[32];
+  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+}  // namespace tproc::cli

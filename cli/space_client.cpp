@@ -1,0 +1,105 @@
+#include "cli/space_client.hpp"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+namespace tproc::cli {
+namespace {
+
+bool no_daemon(const Error& error) { return error.code() == ENOENT || error.code() == ECONNREFUSED; }
+
+/// Starts `tproc daemon SPACE` detached from us (its own session, reparented to init) and waits
+/// until it listens or says why it cannot. It finds the same TPROC_* paths in its environment.
+Result<void> start_daemon(const std::string& space) {
+  char self[4096];
+  ssize_t length = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (length < 0) return Error::from_errno("readlink /proc/self/exe");
+  self[length] = '\0';
+
+  int ready[2];
+  if (::pipe2(ready, O_CLOEXEC) < 0) return Error::from_errno("pipe");
+  UniqueFd ready_read(ready[0]), ready_write(ready[1]);
+  // The daemon gets exactly four descriptors: /dev/null as 0-2 and the ready pipe as 3.
+  const char* argv[] = {"tproc", "daemon", space.c_str(), "--ready-fd", "3", nullptr};
+
+  pid_t first = ::fork();
+  if (first < 0) return Error::from_errno("fork");
+  if (first == 0) {
+    // Only async-signal-safe calls from here on.
+    ::setsid();
+    if (::fork() != 0) ::_exit(0);
+    ::dup2(ready[1], 3);
+    int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    ::dup2(null, 0);
+    ::dup2(null, 1);
+    ::dup2(null, 2);
+    ::close_range(4, ~0U, 0);  // whatever our caller let us inherit stays out of the space
+    ::execv(self, const_cast<char* const*>(argv));
+    ::_exit(127);
+  }
+  ready_write.reset();
+  int status = 0;
+  while (::waitpid(first, &status, 0) < 0 && errno == EINTR) {
+  }
+
+  std::string answer;
+  char buffer[512];
+  for (ssize_t got; (got = ::read(ready_read.get(), buffer, sizeof(buffer))) != 0;) {
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      return Error::from_errno("read daemon status");
+    }
+    answer.append(buffer, static_cast<size_t>(got));
+  }
+  if (answer == "ok\n") return ok();
+  if (answer.empty()) return Error("the space daemon for '" + space + "' exited before it was ready", ECHILD);
+  // "already has a daemon": another client started it at the same time; it will answer.
+  if (answer.find("already has a daemon") != std::string::npos) return ok();
+  while (!answer.empty() && answer.back() == '\n') answer.pop_back();
+  return Error("start space '" + space + "': " + answer);
+}
+
+}  // namespace
+
+Result<protocol::Connection> connect_space(const space::SpacePaths& paths, const std::string& space) {
+  TPROC_TRY(space::validate_space_name(space));
+  auto connection = protocol::Connection::connect(paths.socket(space));
+  if (!connection && no_daemon(connection.error()))
+    return Error("no space '" + space + "' (no daemon listening at " + paths.socket(space) + ")", ESRCH);
+  return connection;
+}
+
+Result<protocol::Connection> connect_or_start_space(const space::SpacePaths& paths, const std::string& space) {
+  TPROC_TRY(space::validate_space_name(space));
+  auto connection = protocol::Connection::connect(paths.socket(space));
+  if (connection || !no_daemon(connection.error())) return connection;
+
+  TPROC_TRY(start_daemon(space));
+  // A daemon started concurrently by another client may need a moment to listen.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (;;) {
+    connection = protocol::Connection::connect(paths.socket(space));
+    if (connection || !no_daemon(connection.error()) || std::chrono::steady_clock::now() > deadline) return connection;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+Result<protocol::Received> ask(protocol::Connection& connection, const protocol::Message& request, std::span<const int> fds) {
+  TPROC_TRY(connection.send(request, fds));
+  auto received = TPROC_TRY(connection.receive());
+  if (!received) return Error("the space daemon closed the connection without an answer", ECONNRESET);
+  if (auto* failure = std::get_if<protocol::Failure>(&received->message))
+    return Error::explained(failure->message, failure->code);
+  return std::move(*received);
+}
+
+Result<protocol::Received> ask_space(const space::SpacePaths& paths, const std::string& space, const protocol::Message& request) {
+  protocol::Connection connection = TPROC_TRY(connect_space(paths, space));
+  return ask(connection, request);
+}
+
+}  // namespace tproc::cli

@@ -1,0 +1,35 @@
+#pragma once
+// Reaching a space's daemon from the CLI: connect, start it on demand, ask one question.
+
+#include <span>
+#include <string>
+
+#include "common/result.hpp"
+#include "protocol/connection.hpp"
+#include "space/space_paths.hpp"
+
+namespace tproc::cli {
+
+/// Connects to the daemon of `space`; fails with ESRCH ("no space 'x'") when none runs.
+Result<protocol::Connection> connect_space(const space::SpacePaths& paths, const std::string& space);
+
+/// Connects to the daemon of `space`, starting it first if none runs (like an ssh control master).
+Result<protocol::Connection> connect_or_start_space(const space::SpacePaths& paths, const std::string& space);
+
+/// Sends `request` and returns the one reply; a Failure reply becomes an Error.
+Result<protocol::Received> ask(protocol::Connection& connection, const protocol::Message& request,
+                               std::span<const int> fds = {});
+
+/// Connects to `space` and asks one question.
+Result<protocol::Received> ask_space(const space::SpacePaths& paths, const std::string& space,
+                                     const protocol::Message& request);
+
+/// The reply's message as the expected type (its fds stay in `received`), or an error naming what
+/// came instead.
+template <class T>
+Result<T> expect(protocol::Received& received) {
+  if (T* value = std::get_if<T>(&received.message)) return std::move(*value);
+  return Error(std::string("unexpected reply ") + protocol::type_name(received.message) + " from the space daemon", EPROTO);
+}
+
+}  // namespace tproc::cli

@@ -1,0 +1,89 @@
+#include "protocol/connection.hpp"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <cstring>
+
+namespace tproc::protocol {
+namespace {
+
+constexpr size_t kMaxFds = 8;
+
+}  // namespace
+
+Result<Connection> Connection::connect(const std::string& path) {
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (path.size() >= sizeof(address.sun_path)) return Error("socket path too long: " + path, ENAMETOOLONG);
+  std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+  UniqueFd socket(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+  if (!socket) return Error::from_errno("socket");
+  if (::connect(socket.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) < 0)
+    return Error::from_errno("connect " + path);
+  return Connection(std::move(socket));
+}
+
+Result<void> Connection::send(const Message& message, std::span<const int> fds) {
+  std::vector<std::byte> bytes = encode(message);
+  if (bytes.size() > kMaxMessageSize)
+    return Error("message of " + std::to_string(bytes.size()) + " bytes exceeds the limit of " +
+                     std::to_string(kMaxMessageSize) + " (arguments and environment too large?)",
+                 EMSGSIZE);
+  if (fds.size() > kMaxFds) return Error("too many descriptors for one message", EINVAL);
+
+  iovec io{bytes.data(), bytes.size()};
+  msghdr header{};
+  header.msg_iov = &io;
+  header.msg_iovlen = 1;
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFds)]{};
+  if (!fds.empty()) {
+    header.msg_control = control;
+    header.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
+    cmsghdr* cmsg = CMSG_FIRSTHDR(&header);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_RIGHTS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+    std::memcpy(CMSG_DATA(cmsg), fds.data(), sizeof(int) * fds.size());
+  }
+  ssize_t sent;
+  do sent = ::sendmsg(socket_.get(), &header, MSG_NOSIGNAL);
+  while (sent < 0 && errno == EINTR);
+  if (sent < 0) return Error::from_errno(std::string("send ") + type_name(message));
+  return ok();
+}
+
+Result<std::optional<Received>> Connection::receive() {
+  std::vector<std::byte> buffer(kMaxMessageSize);
+  iovec io{buffer.data(), buffer.size()};
+  msghdr header{};
+  header.msg_iov = &io;
+  header.msg_iovlen = 1;
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kMaxFds)]{};
+  header.msg_control = control;
+  header.msg_controllen = sizeof(control);
+
+  ssize_t got;
+  do got = ::recvmsg(socket_.get(), &header, MSG_CMSG_CLOEXEC);
+  while (got < 0 && errno == EINTR);
+  if (got < 0) return Error::from_errno("receive");
+
+  // Take ownership of every descriptor first, so an early return below cannot leak one.
+  Received received;
+  for (cmsghdr* cmsg = CMSG_FIRSTHDR(&header); cmsg; cmsg = CMSG_NXTHDR(&header, cmsg)) {
+    if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) continue;
+    const size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < count; ++i) {
+      int fd;
+      std::memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int), sizeof(int));
+      received.fds.emplace_back(fd);
+    }
+  }
+  if (got == 0 && received.fds.empty()) return std::optional<Received>{};
+  if (header.msg_flags & MSG_TRUNC) return Error("message larger than " + std::to_string(kMaxMessageSize) + " bytes", EMSGSIZE);
+  if (header.msg_flags & MSG_CTRUNC) return Error("more than " + std::to_string(kMaxFds) + " descriptors in one message", EMSGSIZE);
+  received.message = TPROC_TRY(decode({buffer.data(), static_cast<size_t>(got)}));
+  return std::optional<Received>(std::move(received));
+}
+
+}  // namespace tproc::protocol

@@ -1,0 +1,137 @@
+#pragma once
+// The messages between the tproc CLI and a space daemon.
+//
+// One SOCK_SEQPACKET message per value: a header (magic, version, type) and the fields of one
+// struct below, encoded by protocol/wire.hpp. File descriptors travel beside a message as
+// SCM_RIGHTS; each message documents the ones it carries. Requests go client → daemon, replies
+// daemon → client. Every field list is declared once, in `fields()`, and serves both directions.
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "common/result.hpp"
+
+namespace tproc::protocol {
+
+/// Start a program. fds: [executable] when detached, else [executable, stdin, stdout, stderr].
+struct RunRequest {
+  std::vector<std::string> argv;
+  std::vector<std::string> env;
+  std::string execfn;  ///< the path as the user named it
+  std::string cwd;
+  std::string name;    ///< empty: the program's file name
+  bool detach = false;
+  template <class A> void fields(A& a) { a(argv, env, execfn, cwd, name, detach); }
+};
+
+/// List the tprocs of the space; `all` includes exited detached ones.
+struct ListRequest {
+  bool all = false;
+  template <class A> void fields(A& a) { a(all); }
+};
+
+/// Send `signal` to the tproc named by id or name.
+struct SignalRequest {
+  std::string target;
+  int32_t signal = 0;
+  template <class A> void fields(A& a) { a(target, signal); }
+};
+
+/// Ask for a tproc's pidfd (while it runs) and its log (if detached): reply Opened.
+struct OpenRequest {
+  std::string target;
+  template <class A> void fields(A& a) { a(target); }
+};
+
+/// Ask about the space itself: reply SpaceInfo.
+struct InfoRequest {
+  template <class A> void fields(A&) {}
+};
+
+/// Stop the daemon. Refused while tprocs run.
+struct ShutdownRequest {
+  template <class A> void fields(A&) {}
+};
+
+/// The program started. fds: [pidfd].
+struct Started {
+  uint64_t id = 0;
+  int32_t pid = 0;
+  template <class A> void fields(A& a) { a(id, pid); }
+};
+
+/// The program ended.
+struct Exited {
+  bool killed = false;  ///< by a signal; `value` is then the signal number
+  int32_t value = 0;
+  bool core_dumped = false;
+  template <class A> void fields(A& a) { a(killed, value, core_dumped); }
+};
+
+/// The request failed: a one-line message and the errno behind it (0 if none).
+struct Failure {
+  std::string message;
+  int32_t code = 0;
+  template <class A> void fields(A& a) { a(message, code); }
+};
+
+/// One tproc as `ps` shows it.
+struct TprocInfo {
+  uint64_t id = 0;
+  std::string name;
+  int32_t pid = 0;
+  bool running = false;
+  int32_t exit_status = 0;  ///< shell-style status once exited
+  int64_t started = 0;      ///< Unix time in seconds
+  std::string command;
+  bool detached = false;
+  template <class A> void fields(A& a) { a(id, name, pid, running, exit_status, started, command, detached); }
+};
+
+/// Reply to ListRequest.
+struct TprocList {
+  std::vector<TprocInfo> tprocs;
+  template <class A> void fields(A& a) { a(tprocs); }
+};
+
+/// Reply to OpenRequest. fds: [pidfd] if running, then [log] if `has_log`.
+struct Opened {
+  TprocInfo tproc;
+  bool has_log = false;
+  template <class A> void fields(A& a) { a(tproc, has_log); }
+};
+
+/// Reply to InfoRequest.
+struct SpaceInfo {
+  std::string name;
+  int32_t daemon_pid = 0;
+  uint32_t running = 0;
+  template <class A> void fields(A& a) { a(name, daemon_pid, running); }
+};
+
+/// A request that needs no other answer succeeded.
+struct Done {
+  template <class A> void fields(A&) {}
+};
+
+/// Any message; its index in this variant is its type on the wire.
+using Message = std::variant<RunRequest, ListRequest, SignalRequest, OpenRequest, InfoRequest, ShutdownRequest,
+                             Started, Exited, Failure, TprocList, Opened, SpaceInfo, Done>;
+
+/// The largest encoded message; a SOCK_SEQPACKET datagram must fit the socket buffer.
+inline constexpr size_t kMaxMessageSize = 192 * 1024;
+
+/// Encodes `message` with its header.
+std::vector<std::byte> encode(const Message& message);
+
+/// Decodes one message, refusing anything malformed: a bad header, an unknown type, a field that
+/// runs past the end, trailing bytes, or a string or list longer than the message could hold.
+Result<Message> decode(std::span<const std::byte> bytes);
+
+/// The name of a message's type, for error text ("unexpected reply Exited").
+const char* type_name(const Message& message);
+
+}  // namespace tproc::protocol

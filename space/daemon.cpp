@@ -1,0 +1,168 @@
+#include "space/daemon.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+
+namespace tproc::space {
+namespace {
+
+/// Takes the space's lock file for the daemon's lifetime. Retries if the file was replaced
+/// between open and flock (a daemon that was exiting unlinked it).
+Result<UniqueFd> take_lock(const std::string& path, const std::string& space) {
+  for (;;) {
+    UniqueFd lock(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!lock) return Error::from_errno("open " + path);
+    if (::flock(lock.get(), LOCK_EX | LOCK_NB) < 0) {
+      if (errno == EWOULDBLOCK) return Error("space '" + space + "' already has a daemon", EEXIST);
+      return Error::from_errno("lock " + path);
+    }
+    struct stat held {}, current {};
+    if (::fstat(lock.get(), &held) == 0 && ::stat(path.c_str(), &current) == 0 && held.st_ino == current.st_ino)
+      return lock;
+  }
+}
+
+Result<UniqueFd> listen_on(const std::string& path) {
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (path.size() >= sizeof(address.sun_path)) return Error("socket path too long: " + path, ENAMETOOLONG);
+  std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+  UniqueFd socket(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!socket) return Error::from_errno("socket");
+  ::unlink(path.c_str());  // we hold the lock: a socket file left here belongs to a dead daemon
+  if (::bind(socket.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) < 0)
+    return Error::from_errno("bind " + path);
+  if (::listen(socket.get(), 128) < 0) return Error::from_errno("listen " + path);
+  return socket;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Daemon>> Daemon::create(std::string space, SpacePaths paths) {
+  std::unique_ptr<Daemon> daemon(new Daemon(std::move(space), std::move(paths)));
+  // First, before anything else moves the break: every tproc shares it (runtime/brk_guard.hpp).
+  daemon->brk_guard_ = TPROC_TRY(runtime::BrkGuard::place());
+  TPROC_TRY(daemon->paths_.prepare(daemon->space_));
+  daemon->lock_ = TPROC_TRY(take_lock(daemon->paths_.lock(daemon->space_), daemon->space_));
+  daemon->host_auxv_ = TPROC_TRY(loader::HostAuxv::read_self());
+  daemon->registry_ = TPROC_TRY(registry::RegistryRegion::create());
+  daemon->loop_ = TPROC_TRY(EventLoop::create());
+
+  // Signals for the daemon arrive on a signalfd; SIGPIPE is blocked rather than ignored, because
+  // an ignored signal would stay ignored in every tproc (CLONE_CLEAR_SIGHAND keeps SIG_IGN).
+  sigset_t handled;
+  sigemptyset(&handled);
+  for (int signal : {SIGTERM, SIGINT, SIGHUP, SIGPIPE}) sigaddset(&handled, signal);
+  sigprocmask(SIG_BLOCK, &handled, nullptr);
+  sigdelset(&handled, SIGPIPE);
+  daemon->signals_ = UniqueFd(::signalfd(-1, &handled, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!daemon->signals_) return Error::from_errno("signalfd");
+
+  daemon->socket_path_ = daemon->paths_.socket(daemon->space_);
+  daemon->listener_ = TPROC_TRY(listen_on(daemon->socket_path_));
+  return daemon;
+}
+
+Daemon::~Daemon() {
+  // Remove the socket while still holding the lock, so no client finds a dead socket of ours.
+  if (listener_) ::unlink(socket_path_.c_str());
+  if (lock_) ::unlink(paths_.lock(space_).c_str());
+}
+
+Result<void> Daemon::serve() {
+  loop_->watch(listener_.get(), POLLIN, [this](int) { accept_clients(); });
+  loop_->watch(signals_.get(), POLLIN, [this](int) { on_signal(); });
+  return loop_->run();
+}
+
+void Daemon::on_signal() {
+  signalfd_siginfo info{};
+  while (::read(signals_.get(), &info, sizeof(info)) == sizeof(info)) {
+  }
+  // Records kill and reap their tprocs when destroyed: a stopped daemon leaves nothing running.
+  loop_->stop();
+}
+
+void Daemon::accept_clients() {
+  for (;;) {
+    UniqueFd socket(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
+    if (!socket) break;  // EAGAIN: all accepted; other errors (EMFILE...) retry on the next event
+    ucred peer{};
+    socklen_t length = sizeof(peer);
+    if (::getsockopt(socket.get(), SOL_SOCKET, SO_PEERCRED, &peer, &length) < 0 || peer.uid != ::geteuid()) {
+      protocol::Connection refused(std::move(socket));
+      (void)refused.send(protocol::Failure{"permission denied: uid " + std::to_string(peer.uid) +
+                                               " may not use space '" + space_ + "'", EACCES});
+      continue;
+    }
+    if (clients_.size() >= kMaxPendingClients) {
+      protocol::Connection refused(std::move(socket));
+      (void)refused.send(protocol::Failure{"space '" + space_ + "' is busy: too many pending clients", EAGAIN});
+      continue;
+    }
+    const int fd = socket.get();
+    clients_.emplace(fd, std::make_unique<Client>(Client{protocol::Connection(std::move(socket))}));
+    watch_client(fd);
+  }
+  loop_->watch(listener_.get(), POLLIN, [this](int) { accept_clients(); });
+}
+
+void Daemon::watch_client(int fd) {
+  loop_->watch(fd, POLLIN | POLLRDHUP, [this, fd](int) { on_client_readable(fd); });
+}
+
+void Daemon::on_client_readable(int fd) {
+  auto found = clients_.find(fd);
+  if (found == clients_.end()) return;
+  std::unique_ptr<Client> client = std::move(found->second);
+  clients_.erase(found);
+
+  auto received = client->connection.receive();
+  if (!received) {
+    if (received.error().code() == EAGAIN) {  // spurious wake-up: keep waiting
+      clients_.emplace(fd, std::move(client));
+      watch_client(fd);
+      return;
+    }
+    return reply_error(std::move(client), Error("malformed request: " + received.error().describe(), EPROTO));
+  }
+  if (!*received) return;  // the client hung up before asking anything
+
+  protocol::Received request = std::move(**received);
+  std::visit(
+      [&](auto&& message) {
+        using Type = std::decay_t<decltype(message)>;
+        if constexpr (std::is_same_v<Type, protocol::RunRequest>) {
+          handle(std::move(client), std::move(message), std::move(request.fds));
+        } else if constexpr (std::is_same_v<Type, protocol::ListRequest> || std::is_same_v<Type, protocol::SignalRequest> ||
+                             std::is_same_v<Type, protocol::OpenRequest> || std::is_same_v<Type, protocol::InfoRequest> ||
+                             std::is_same_v<Type, protocol::ShutdownRequest>) {
+          if (!request.fds.empty())
+            return reply_error(std::move(client), Error("malformed request: unexpected descriptors", EPROTO));
+          handle(std::move(client), std::move(message));
+        } else {
+          reply_error(std::move(client),
+                      Error(std::string("malformed request: ") + protocol::type_name(request.message) + " is not a request", EPROTO));
+        }
+      },
+      std::move(request.message));
+}
+
+void Daemon::reply(std::unique_ptr<Client> client, const protocol::Message& message, std::span<const int> fds) {
+  (void)client->connection.send(message, fds);  // a client that went away needs no answer
+}
+
+void Daemon::reply_error(std::unique_ptr<Client> client, const Error& error) {
+  reply(std::move(client), protocol::Failure{error.describe(), error.code()});
+}
+
+}  // namespace tproc::space

@@ -1,0 +1,91 @@
+#pragma once
+// Daemon: one space — its address space, its tprocs and the socket clients reach it on.
+//
+// Single-threaded: every client, every tproc's pidfd and the daemon's own signals are fds on one
+// io_uring poll loop, and no handler blocks, so one slow or hostile client never stalls another.
+// Handlers for each request live in space/operations/, one file per operation.
+
+#include <sys/types.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/result.hpp"
+#include "common/unique_fd.hpp"
+#include "loader/host_auxv.hpp"
+#include "protocol/connection.hpp"
+#include "registry/registry_region.hpp"
+#include "runtime/brk_guard.hpp"
+#include "space/event_loop.hpp"
+#include "space/space_paths.hpp"
+#include "space/tproc_table.hpp"
+
+namespace tproc::space {
+
+/// The process that hosts one space.
+class Daemon {
+ public:
+  /// Takes the space's lock, guards the program break, maps the registry and listens on the
+  /// space's socket. Fails if another daemon serves the space.
+  static Result<std::unique_ptr<Daemon>> create(std::string space, SpacePaths paths);
+  ~Daemon();
+
+  /// Serves clients until a shutdown request or SIGTERM/SIGINT/SIGHUP.
+  Result<void> serve();
+
+  const std::string& space() const { return space_; }
+
+ private:
+  /// A client connection waiting for (or between) requests.
+  struct Client {
+    protocol::Connection connection;
+  };
+
+  Daemon(std::string space, SpacePaths paths) : space_(std::move(space)), paths_(std::move(paths)) {}
+
+  // The event handlers.
+  void accept_clients();
+  void on_client_readable(int fd);
+  void on_signal();
+  void on_tproc_exit(uint64_t id);
+  void on_attached_client_event(uint64_t id);
+  void watch_client(int fd);
+
+  // The operations (space/operations/*.cpp). Each answers on `client` and may keep it.
+  void handle(std::unique_ptr<Client> client, protocol::RunRequest request, std::vector<UniqueFd> fds);
+  void handle(std::unique_ptr<Client> client, protocol::ListRequest request);
+  void handle(std::unique_ptr<Client> client, protocol::SignalRequest request);
+  void handle(std::unique_ptr<Client> client, protocol::OpenRequest request);
+  void handle(std::unique_ptr<Client> client, protocol::InfoRequest request);
+  void handle(std::unique_ptr<Client> client, protocol::ShutdownRequest request);
+
+  /// Loads, spawns and records a tproc; the caller answers the client.
+  Result<TprocRecord*> start_tproc(const protocol::RunRequest& request, std::vector<UniqueFd>& fds);
+  /// Fills `record`: maps the program, prepares its launch script and spawns it.
+  Result<void> launch(TprocRecord& record, const protocol::RunRequest& request, std::vector<UniqueFd>& fds);
+  /// Sends `message` and drops the client.
+  void reply(std::unique_ptr<Client> client, const protocol::Message& message, std::span<const int> fds = {});
+  void reply_error(std::unique_ptr<Client> client, const Error& error);
+
+  std::string space_;
+  SpacePaths paths_;
+  std::optional<runtime::BrkGuard> brk_guard_;
+  std::optional<loader::HostAuxv> host_auxv_;
+  std::optional<registry::RegistryRegion> registry_;
+  std::optional<EventLoop> loop_;
+  UniqueFd lock_;
+  UniqueFd listener_;
+  UniqueFd signals_;
+  std::string socket_path_;
+  std::map<int, std::unique_ptr<Client>> clients_;  ///< connections waiting for a request, by fd
+  TprocTable tprocs_;
+};
+
+/// The most connections that may wait for a request at once; more are refused.
+inline constexpr size_t kMaxPendingClients = 1024;
+/// How many exited detached tprocs keep their record for `ps -a` and `logs`.
+inline constexpr size_t kKeptExitedRecords = 64;
+
+}  // namespace tproc::space

@@ -1,0 +1,178 @@
+// run: load a program into the space, start it, and report its exit to the client that asked.
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "runtime/spawn.hpp"
+#include "space/daemon.hpp"
+
+namespace tproc::space {
+namespace {
+
+std::string base_name(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::string join(const std::vector<std::string>& words) {
+  std::string text;
+  for (const std::string& word : words) text += (text.empty() ? "" : " ") + word;
+  return text;
+}
+
+size_t stack_size() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_STACK, &limit) < 0 || limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur < (1 << 20))
+    return 8 << 20;
+  return std::min<size_t>(limit.rlim_cur, 1ULL << 30);
+}
+
+/// The stdio a detached tproc gets: /dev/null for input, its log for output.
+Result<std::vector<UniqueFd>> detached_stdio(const std::string& log_path) {
+  std::vector<UniqueFd> stdio;
+  stdio.emplace_back(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (!stdio.back()) return Error::from_errno("open /dev/null");
+  stdio.emplace_back(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600));
+  if (!stdio.back()) return Error::from_errno("create log " + log_path);
+  stdio.emplace_back(::dup(stdio.back().get()));
+  return stdio;
+}
+
+}  // namespace
+
+void Daemon::handle(std::unique_ptr<Client> client, protocol::RunRequest request, std::vector<UniqueFd> fds) {
+  const size_t expected = request.detach ? 1 : 4;
+  if (fds.size() != expected)
+    return reply_error(std::move(client), Error("malformed request: RunRequest needs " + std::to_string(expected) +
+                                                    " descriptors, got " + std::to_string(fds.size()), EPROTO));
+  if (request.argv.empty()) return reply_error(std::move(client), Error("malformed request: empty argv", EPROTO));
+
+  auto started = start_tproc(request, fds);
+  if (!started) return reply_error(std::move(client), started.error());
+  TprocRecord& record = **started;
+
+  const int pidfd = record.child->pidfd();
+  if (!client->connection.send(protocol::Started{record.id, record.pid}, std::span<const int>(&pidfd, 1)) ||
+      request.detach)
+    return;  // detached: the client only wanted the id; attached and gone: the hang-up watch acts
+
+  record.client = std::move(client->connection);
+  const uint64_t id = record.id;
+  record.client_watch = loop_->watch(record.client->fd(), POLLIN | POLLRDHUP, [this, id](int) { on_attached_client_event(id); });
+}
+
+Result<TprocRecord*> Daemon::start_tproc(const protocol::RunRequest& request, std::vector<UniqueFd>& fds) {
+  if (!request.name.empty() && tprocs_.name_in_use(request.name))
+    return Error("name '" + request.name + "' is in use in space '" + space_ + "'", EEXIST);
+  // Recorded first so the id exists (logs are named after it); erased again if the start fails.
+  TprocRecord& record = tprocs_.add(std::make_unique<TprocRecord>());
+  if (auto launched = launch(record, request, fds); !launched) {
+    tprocs_.erase(record.id);
+    return std::move(launched).error();
+  }
+  const uint64_t id = record.id;
+  loop_->watch(record.child->pidfd(), POLLIN, [this, id](int) { on_tproc_exit(id); });
+  return &record;
+}
+
+Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& request, std::vector<UniqueFd>& fds) {
+  record.name = request.name.empty() ? base_name(request.execfn) : request.name;
+  record.command = join(request.argv);
+  record.started = ::time(nullptr);
+  record.detached = request.detach;
+
+  loader::ProgramSpec spec;
+  spec.executable = &fds[0];
+  spec.execfn = request.execfn;
+  spec.argv = request.argv;
+  spec.envp = request.env;
+  spec.registry_address = registry_->address();
+  spec.stack_size = stack_size();
+  spec.holder = [this](uint64_t begin, uint64_t end) { return tprocs_.holder_of(begin, end); };
+  auto program = loader::load_program(spec, *host_auxv_);
+  if (!program) {
+    Error error = std::move(program).error();
+    // A file the loader refuses is "not executable" to the user, like execve's ENOEXEC.
+    return error.code() == 0 ? Error::explained(error.message(), ENOEXEC) : std::move(error);
+  }
+  record.program = std::move(*program);
+
+  std::vector<UniqueFd> stdio;
+  if (request.detach) {
+    record.log_path = paths_.log_dir(space_) + "/" + std::to_string(record.id) + ".log";
+    stdio = TPROC_TRY(detached_stdio(record.log_path));
+  } else {
+    for (size_t i = 1; i < 4; ++i) stdio.push_back(std::move(fds[i]));
+  }
+
+  // Everything the child does to itself before its entry point, in the order it must happen.
+  record.script = std::make_unique<runtime::LaunchScript>();
+  runtime::LaunchScript& script = *record.script;
+  for (int target = 0; target < 3; ++target) script.install_fd(stdio[target].get(), target);
+  script.close_fds_from(3);
+  script.change_directory(request.cwd.empty() ? "/" : request.cwd);
+  script.set_name(record.name);
+  rlimit core{};
+  ::getrlimit(RLIMIT_CORE, &core);
+  script.set_limit(RLIMIT_CORE, 0, core.rlim_max);  // a tproc's core would hold the whole space
+  script.new_process_group();
+  script.clear_signal_mask();
+
+  const loader::LoadedProgram& loaded = *record.program;
+  record.child = TPROC_TRY(runtime::spawn_in_space(script, {loaded.entry, loaded.stack_pointer, loaded.stack.base()}));
+  record.pid = record.child->pid();
+  return ok();
+}
+
+void Daemon::on_tproc_exit(uint64_t id) {
+  TprocRecord* record = tprocs_.get(id);
+  if (!record || !record->child) return;
+  auto status = record->child->try_reap();
+  if (!status || !*status) {  // not exited after all: keep watching
+    loop_->watch(record->child->pidfd(), POLLIN, [this, id](int) { on_tproc_exit(id); });
+    return;
+  }
+  record->status = **status;
+
+  if (record->client) {
+    loop_->cancel(record->client_watch);
+    if (record->script->failed()) {
+      const Error failure("start: " + record->script->failed_step(), record->script->failed_errno());
+      (void)record->client->send(protocol::Failure{failure.describe(), failure.code()});
+    } else {
+      (void)record->client->send(protocol::Exited{record->status->killed, record->status->value, record->status->core_dumped});
+    }
+  }
+  // The process is gone: give back what it held. Its mappings go with the loaded program.
+  record->client.reset();
+  record->program.reset();
+  record->child.reset();
+  record->script.reset();
+  if (!record->detached) {
+    tprocs_.erase(id);
+  } else {
+    tprocs_.prune_exited(kKeptExitedRecords);
+  }
+}
+
+void Daemon::on_attached_client_event(uint64_t id) {
+  TprocRecord* record = tprocs_.get(id);
+  if (!record || !record->client) return;
+  auto received = record->client->receive();
+  if (received && *received) {  // an attached client has nothing to say; keep listening
+    record->client_watch = loop_->watch(record->client->fd(), POLLIN | POLLRDHUP, [this, id](int) { on_attached_client_event(id); });
+    return;
+  }
+  if (!received && received.error().code() == EAGAIN) {
+    record->client_watch = loop_->watch(record->client->fd(), POLLIN | POLLRDHUP, [this, id](int) { on_attached_client_event(id); });
+    return;
+  }
+  // The `tproc run` that owned this tproc is gone (killed, or its terminal closed): stop the program.
+  record->client.reset();
+  (void)record->child->send_signal(SIGKILL);
+}
+
+}  // namespace tproc::space

@@ -1,0 +1,75 @@
+#include "space/space_paths.hpp"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+
+namespace tproc::space {
+namespace {
+
+std::string env_or(const char* name, const std::string& fallback) {
+  const char* value = std::getenv(name);
+  return value && *value ? std::string(value) : fallback;
+}
+
+}  // namespace
+
+Result<SpacePaths> SpacePaths::from_environment() {
+  const bool root = ::geteuid() == 0;
+  std::string runtime_default, home_default;
+  if (root) {
+    runtime_default = "/run/tproc";
+    home_default = "/var/lib/tproc";
+  } else {
+    runtime_default = env_or("XDG_RUNTIME_DIR", "/tmp/tproc-" + std::to_string(::geteuid())) + "/tproc";
+    const char* home = std::getenv("HOME");
+    if (!home || !*home) return Error("HOME is not set and TPROC_HOME is not set either");
+    home_default = std::string(home) + "/.local/share/tproc";
+  }
+  return SpacePaths(env_or("TPROC_RUNTIME_DIR", runtime_default), env_or("TPROC_HOME", home_default));
+}
+
+Result<void> make_directories(const std::string& path, unsigned mode) {
+  for (size_t slash = path.find('/', 1);; slash = path.find('/', slash + 1)) {
+    const std::string prefix = path.substr(0, slash);
+    if (::mkdir(prefix.c_str(), mode) < 0 && errno != EEXIST) return Error::from_errno("mkdir " + prefix);
+    if (slash == std::string::npos) return ok();
+  }
+}
+
+Result<void> SpacePaths::prepare(const std::string& space) const {
+  TPROC_TRY(make_directories(runtime_dir_, 0700));
+  struct stat st {};
+  if (::stat(runtime_dir_.c_str(), &st) < 0) return Error::from_errno("stat " + runtime_dir_);
+  if (st.st_uid != ::geteuid()) return Error("runtime dir " + runtime_dir_ + " is owned by uid " + std::to_string(st.st_uid), EPERM);
+  if ((st.st_mode & 0077) != 0 && ::chmod(runtime_dir_.c_str(), 0700) < 0)
+    return Error::from_errno("chmod 0700 " + runtime_dir_);
+  TPROC_TRY(make_directories(log_dir(space), 0700));
+  return ok();
+}
+
+std::vector<std::string> SpacePaths::list_spaces() const {
+  std::vector<std::string> names;
+  DIR* dir = ::opendir(runtime_dir_.c_str());
+  if (!dir) return names;
+  while (dirent* entry = ::readdir(dir)) {
+    std::string file = entry->d_name;
+    if (file.size() > 5 && file.ends_with(".sock")) names.push_back(file.substr(0, file.size() - 5));
+  }
+  ::closedir(dir);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+Result<void> validate_space_name(const std::string& name) {
+  auto allowed = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-'; };
+  if (name.empty() || name.size() > 64 || !std::isalnum(static_cast<unsigned char>(name[0])) ||
+      !std::all_of(name.begin(), name.end(), allowed))
+    return Error("invalid space name '" + name + "' (1-64 letters, digits, '_', '.', '-', starting with a letter or digit)", EINVAL);
+  return ok();
+}
+
+}  // namespace tproc::space

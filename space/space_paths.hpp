@@ -1,0 +1,45 @@
+#pragma once
+// Where a space's socket, lock, logs and state live (DESIGN.md: $TPROC_RUNTIME_DIR, $TPROC_HOME).
+
+#include <string>
+#include <vector>
+
+#include "common/result.hpp"
+
+namespace tproc::space {
+
+/// The two roots every path of tproc hangs from.
+class SpacePaths {
+ public:
+  /// Reads $TPROC_RUNTIME_DIR and $TPROC_HOME, falling back to /run/tproc and /var/lib/tproc for
+  /// root, else $XDG_RUNTIME_DIR/tproc (or /tmp/tproc-UID) and ~/.local/share/tproc.
+  static Result<SpacePaths> from_environment();
+  SpacePaths(std::string runtime_dir, std::string home) : runtime_dir_(std::move(runtime_dir)), home_(std::move(home)) {}
+
+  const std::string& runtime_dir() const { return runtime_dir_; }
+  const std::string& home() const { return home_; }
+  std::string socket(const std::string& space) const { return runtime_dir_ + "/" + space + ".sock"; }
+  std::string lock(const std::string& space) const { return runtime_dir_ + "/" + space + ".lock"; }
+  std::string state_dir(const std::string& space) const { return home_ + "/spaces/" + space; }
+  std::string log_dir(const std::string& space) const { return state_dir(space) + "/logs"; }
+  std::string daemon_log(const std::string& space) const { return state_dir(space) + "/daemon.log"; }
+
+  /// Creates the runtime dir (mode 0700, owned by us: others must not reach the sockets) and the
+  /// space's state dirs.
+  Result<void> prepare(const std::string& space) const;
+
+  /// The names of the spaces that have a socket in the runtime dir, sorted.
+  std::vector<std::string> list_spaces() const;
+
+ private:
+  std::string runtime_dir_;
+  std::string home_;
+};
+
+/// Checks a space name: 1-64 of [A-Za-z0-9_.-], starting with a letter or digit.
+Result<void> validate_space_name(const std::string& name);
+
+/// mkdir -p with `mode` for the directories it creates.
+Result<void> make_directories(const std::string& path, unsigned mode);
+
+}  // namespace tproc::space

@@ -1,0 +1,84 @@
+#include "space/tproc_table.hpp"
+
+#include <charconv>
+#include <vector>
+
+namespace tproc::space {
+
+protocol::TprocInfo TprocRecord::info() const {
+  protocol::TprocInfo info;
+  info.id = id;
+  info.name = name;
+  info.pid = pid;
+  info.running = running();
+  info.exit_status = status ? status->shell_status() : 0;
+  info.started = started;
+  info.command = command;
+  info.detached = detached;
+  return info;
+}
+
+TprocRecord& TprocTable::add(std::unique_ptr<TprocRecord> record) {
+  record->id = next_id_++;
+  TprocRecord& stored = *record;
+  records_.emplace(stored.id, std::move(record));
+  return stored;
+}
+
+TprocRecord* TprocTable::get(uint64_t id) {
+  auto found = records_.find(id);
+  return found == records_.end() ? nullptr : found->second.get();
+}
+
+Result<TprocRecord*> TprocTable::find(const std::string& target, const std::string& space) {
+  uint64_t id = 0;
+  auto [end, error] = std::from_chars(target.data(), target.data() + target.size(), id);
+  if (error == std::errc() && end == target.data() + target.size()) {
+    if (TprocRecord* record = get(id)) return record;
+  }
+  std::vector<TprocRecord*> running, exited;
+  for (auto& [_, record] : records_)
+    if (record->name == target) (record->running() ? running : exited).push_back(record.get());
+  std::vector<TprocRecord*>& matches = running.empty() ? exited : running;
+  if (matches.size() == 1) return matches.front();
+  if (matches.empty()) return Error("no tproc '" + target + "' in space '" + space + "'", ESRCH);
+  std::string ids;
+  for (TprocRecord* record : matches) ids += (ids.empty() ? "" : ", ") + std::to_string(record->id);
+  return Error("name '" + target + "' is ambiguous in space '" + space + "' (ids " + ids + "): use an id", EINVAL);
+}
+
+bool TprocTable::name_in_use(const std::string& name) const {
+  for (const auto& [_, record] : records_)
+    if (record->running() && record->name == name) return true;
+  return false;
+}
+
+std::optional<std::string> TprocTable::holder_of(uint64_t begin, uint64_t end) const {
+  for (const auto& [id, record] : records_) {
+    if (!record->program) continue;
+    const loader::MappedObject& executable = record->program->executable;
+    if (executable.begin() < end && begin < executable.end())
+      return "tproc " + std::to_string(id) + " (" + record->name + ")";
+  }
+  return std::nullopt;
+}
+
+size_t TprocTable::running_count() const {
+  size_t count = 0;
+  for (const auto& [_, record] : records_) count += record->running();
+  return count;
+}
+
+void TprocTable::prune_exited(size_t keep) {
+  size_t exited = records_.size() - running_count();
+  for (auto it = records_.begin(); it != records_.end() && exited > keep;) {
+    if (it->second->running()) {
+      ++it;
+      continue;
+    }
+    it = records_.erase(it);
+    --exited;
+  }
+}
+
+}  // namespace tproc::space

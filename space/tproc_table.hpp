@@ -1,0 +1,73 @@
+#pragma once
+// TprocTable: the daemon's records of the programs in its space.
+//
+// Invariant: a record owns everything the daemon holds for its tproc — the loader's mappings, the
+// launch script the child read, the pidfd, the client connection that waits for the exit status —
+// so erasing the record releases all of it. Attached tprocs are erased when they exit; detached
+// ones keep a small record (status, log) until pruned, so `ps -a` and `logs` work after exit.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/result.hpp"
+#include "loader/program_loader.hpp"
+#include "protocol/connection.hpp"
+#include "protocol/messages.hpp"
+#include "runtime/child.hpp"
+#include "runtime/launch_script.hpp"
+
+namespace tproc::space {
+
+/// What the daemon holds for one tproc.
+struct TprocRecord {
+  uint64_t id = 0;
+  std::string name;
+  std::string command;  ///< argv joined, for ps
+  int64_t started = 0;  ///< Unix time
+  bool detached = false;
+  pid_t pid = 0;
+  std::string log_path;  ///< detached tprocs only
+
+  std::optional<loader::LoadedProgram> program;
+  std::unique_ptr<runtime::LaunchScript> script;
+  std::optional<runtime::Child> child;
+  std::optional<protocol::Connection> client;  ///< the attached `tproc run` waiting for the status
+  uint64_t client_watch = 0;
+  std::optional<runtime::ExitStatus> status;
+
+  bool running() const { return !status.has_value(); }
+  protocol::TprocInfo info() const;
+};
+
+/// The records of one space, by id.
+class TprocTable {
+ public:
+  /// Adds a record and gives it the next id.
+  TprocRecord& add(std::unique_ptr<TprocRecord> record);
+  void erase(uint64_t id) { records_.erase(id); }
+  TprocRecord* get(uint64_t id);
+
+  /// Finds a tproc by id or by name (running ones first); errors name the space and the target.
+  Result<TprocRecord*> find(const std::string& target, const std::string& space);
+
+  /// Whether a running tproc already uses `name`.
+  bool name_in_use(const std::string& name) const;
+
+  /// Names the running tproc whose executable overlaps [begin, end), e.g. "tproc 12 (python3)".
+  std::optional<std::string> holder_of(uint64_t begin, uint64_t end) const;
+
+  size_t running_count() const;
+  const std::map<uint64_t, std::unique_ptr<TprocRecord>>& records() const { return records_; }
+
+  /// Drops the oldest exited records beyond `keep`.
+  void prune_exited(size_t keep);
+
+ private:
+  std::map<uint64_t, std::unique_ptr<TprocRecord>> records_;
+  uint64_t next_id_ = 1;
+};
+
+}  // namespace tproc::space
