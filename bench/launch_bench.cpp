@@ -1,0 +1,90 @@
+// launch_bench [RUNS]: the cost of starting a program with `tproc run SPACE trivial` into a space
+// whose daemon already runs, against posix_spawn + waitpid of the same binary, measured end to end
+// in the same run (RUNS of each, default 200, interleaved). Prints p50/mean/p90/min and the ratios;
+// asserts no timing. Goal (issue 2): at most 1.5x end to end.
+//
+// Paths come from compile definitions: TPROC_BENCH_TPROC (build/bin/tproc) and TPROC_BENCH_TRIVIAL
+// (build/bench/trivial). The space lives in private temporary TPROC_RUNTIME_DIR / TPROC_HOME
+// directories and is removed (space rm -f) at the end.
+#include "bench_support.hpp"
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace tproc::bench;
+
+constexpr int default_runs = 200;
+constexpr int warmup_runs = 5;
+
+void print_row(const char* label, const Stats& s) {
+  std::printf("%-28s %9.3f %9.3f %9.3f %9.3f\n", label, s.p50 / 1e6, s.mean / 1e6, s.p90 / 1e6, s.min / 1e6);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto runs = count_arg(argc, argv, 1, default_runs);
+  if (!runs) {
+    std::fprintf(stderr, "usage: %s [RUNS]   (RUNS: 1..1000000, default %d)\n", argv[0], default_runs);
+    return 2;
+  }
+  install_stop_handlers();
+
+  const std::string tproc = TPROC_BENCH_TPROC;
+  const std::string trivial = TPROC_BENCH_TRIVIAL;
+  auto space = BenchSpace::create(tproc, "tproc-bench-launch");
+  if (!space) return 1;
+
+  const std::vector<std::string> direct_args{trivial};
+  const std::vector<std::string> tproc_args = space->run_args({trivial});
+
+  // The first tproc run starts the space's daemon; a few more of each warm the caches.
+  for (int i = 0; i < warmup_runs && !stop_requested; ++i) {
+    for (const auto* args : {&tproc_args, &direct_args}) {
+      RunResult r = run(*args);
+      if (!r.ok() && !stop_requested) {
+        std::fprintf(stderr, "launch_bench: warm-up `%s` failed: %s\n", (*args)[0].c_str(), describe_status(r.status).c_str());
+        return 1;
+      }
+    }
+  }
+
+  std::vector<double> direct_ns;
+  std::vector<double> tproc_ns;
+  direct_ns.reserve(*runs);
+  tproc_ns.reserve(*runs);
+  for (int i = 0; i < *runs && !stop_requested; ++i) {
+    // Alternate which goes first so neither always follows the other.
+    for (int turn = 0; turn < 2; ++turn) {
+      const bool direct = (turn == 0) == (i % 2 == 0);
+      const long long start = now_ns();
+      RunResult r = run(direct ? direct_args : tproc_args);
+      const long long elapsed = now_ns() - start;
+      if (stop_requested) break;
+      if (!r.ok()) {
+        std::fprintf(stderr, "launch_bench: run %d (%s) failed: %s\n", i, direct ? "direct" : "tproc run",
+                     describe_status(r.status).c_str());
+        return 1;
+      }
+      (direct ? direct_ns : tproc_ns).push_back(static_cast<double>(elapsed));
+    }
+  }
+  if (stop_requested || direct_ns.empty() || tproc_ns.size() != direct_ns.size()) {
+    std::fprintf(stderr, "launch_bench: interrupted\n");
+    return 130;
+  }
+
+  const Stats direct = summarize(direct_ns);
+  const Stats tprocd = summarize(tproc_ns);
+  std::printf("launch_bench: %zu runs each of %s, space %s\n", direct_ns.size(), trivial.c_str(), space->name().c_str());
+  std::printf("%-28s %9s %9s %9s %9s\n", "(milliseconds)", "p50", "mean", "p90", "min");
+  print_row("direct (posix_spawn+wait)", direct);
+  print_row("tproc run (space running)", tprocd);
+  std::printf("%-28s %8.2fx %8.2fx %8.2fx %8.2fx\n", "ratio tproc run / direct", tprocd.p50 / direct.p50,
+              tprocd.mean / direct.mean, tprocd.p90 / direct.p90, tprocd.min / direct.min);
+  std::printf("goal (issue 2): at most 1.5x end to end\n");
+  return 0;
+}
