@@ -6,6 +6,7 @@
 #include <sys/syscall.h>
 
 #include <climits>
+#include <cstring>
 
 namespace tproc::runtime {
 namespace {
@@ -14,47 +15,44 @@ uint64_t raw(const void* pointer) { return reinterpret_cast<uint64_t>(pointer); 
 
 }  // namespace
 
-void LaunchScript::add(long number, std::array<uint64_t, 6> args) {
-  steps_.push_back(LaunchStep{static_cast<uint64_t>(number), args});
-  descriptions_.push_back("syscall " + std::to_string(number));
+void LaunchScript::add(std::string what, long number, std::array<uint64_t, 6> args, int accepted_error) {
+  steps_.push_back(LaunchStep{static_cast<uint64_t>(number), args, static_cast<uint64_t>(accepted_error)});
+  descriptions_.push_back(std::move(what));
+}
+
+void* LaunchScript::keep(const void* bytes, size_t size) {
+  std::vector<uint64_t>& blob = blobs_.emplace_back((size + 7) / 8);
+  std::memcpy(blob.data(), bytes, size);
+  return blob.data();
 }
 
 void LaunchScript::install_fd(int from, int to) {
-  add(SYS_dup3, {static_cast<uint64_t>(from), static_cast<uint64_t>(to), 0, 0, 0, 0});
-  descriptions_.back() = "install fd " + std::to_string(to);
+  add("install fd " + std::to_string(to), SYS_dup3, {static_cast<uint64_t>(from), static_cast<uint64_t>(to), 0, 0, 0, 0});
 }
 
 void LaunchScript::close_fds_from(int first) {
-  add(SYS_close_range, {static_cast<uint64_t>(first), UINT_MAX, 0, 0, 0, 0});
-  descriptions_.back() = "close inherited fds";
+  add("close inherited fds", SYS_close_range, {static_cast<uint64_t>(first), UINT_MAX, 0, 0, 0, 0});
 }
 
 void LaunchScript::change_directory(const std::string& path) {
   const std::string& kept = strings_.emplace_back(path);
-  add(SYS_chdir, {raw(kept.c_str()), 0, 0, 0, 0, 0});
-  descriptions_.back() = "chdir " + path;
+  add("chdir " + path, SYS_chdir, {raw(kept.c_str()), 0, 0, 0, 0, 0});
 }
 
 void LaunchScript::set_name(const std::string& name) {
   const std::string& kept = strings_.emplace_back(name.substr(0, 15));
-  add(SYS_prctl, {PR_SET_NAME, raw(kept.c_str()), 0, 0, 0, 0});
-  descriptions_.back() = "set name";
+  add("set name", SYS_prctl, {PR_SET_NAME, raw(kept.c_str()), 0, 0, 0, 0});
 }
 
 void LaunchScript::set_limit(int resource, rlim_t soft, rlim_t hard) {
   const struct rlimit64& kept = limits_.emplace_back(rlimit64{soft, hard});
-  add(SYS_prlimit64, {0, static_cast<uint64_t>(resource), raw(&kept), 0, 0, 0});
-  descriptions_.back() = "set limit " + std::to_string(resource);
+  add("set limit " + std::to_string(resource), SYS_prlimit64, {0, static_cast<uint64_t>(resource), raw(&kept), 0, 0, 0});
 }
 
-void LaunchScript::new_process_group() {
-  add(SYS_setpgid, {0, 0, 0, 0, 0, 0});
-  descriptions_.back() = "setpgid";
-}
+void LaunchScript::new_process_group() { add("setpgid", SYS_setpgid, {0, 0, 0, 0, 0, 0}); }
 
 void LaunchScript::clear_signal_mask() {
-  add(SYS_rt_sigprocmask, {SIG_SETMASK, raw(&empty_signal_set_), 0, sizeof(empty_signal_set_), 0, 0});
-  descriptions_.back() = "clear signal mask";
+  add("clear signal mask", SYS_rt_sigprocmask, {SIG_SETMASK, raw(&empty_signal_set_), 0, sizeof(empty_signal_set_), 0, 0});
 }
 
 const LaunchHeader* LaunchScript::header(uint64_t entry) {

@@ -19,12 +19,14 @@
 
 namespace tproc::runtime {
 
-/// One system call the child makes: number and six raw arguments. The layout is read by assembly.
+/// One system call the child makes: number, six raw arguments, and one errno that still counts as
+/// success (0: none). The layout is read by assembly.
 struct LaunchStep {
   uint64_t number;
   std::array<uint64_t, 6> args;
+  uint64_t accepted_error;
 };
-static_assert(sizeof(LaunchStep) == 56);
+static_assert(sizeof(LaunchStep) == 64);
 
 /// Where the child reports a failed step. Written by the child, read by the daemon after reaping.
 struct LaunchFailure {
@@ -62,8 +64,11 @@ class LaunchScript {
   void new_process_group();
   /// Unblocks every signal (the daemon's mask is inherited across clone3).
   void clear_signal_mask();
-  /// Appends an arbitrary step; the caller guarantees its pointers stay valid as long as the script.
-  void add(long number, std::array<uint64_t, 6> args);
+  /// Appends an arbitrary step described as `what`; its pointers must stay valid as long as the
+  /// script (keep() stores data in the script). `accepted_error` is an errno that is not a failure.
+  void add(std::string what, long number, std::array<uint64_t, 6> args, int accepted_error = 0);
+  /// Copies `bytes` into the script and returns where they live for as long as the script does.
+  void* keep(const void* bytes, size_t size);
 
   /// Finalises the header the assembly reads. `entry` is the address the child jumps to.
   const LaunchHeader* header(uint64_t entry);
@@ -79,6 +84,7 @@ class LaunchScript {
   std::vector<std::string> descriptions_;
   std::deque<std::string> strings_;        // deque: pointers into it stay valid as it grows
   std::deque<struct rlimit64> limits_;
+  std::deque<std::vector<uint64_t>> blobs_;
   uint64_t empty_signal_set_ = 0;
   LaunchHeader header_{};
   LaunchFailure failure_{};

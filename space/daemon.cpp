@@ -56,6 +56,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(std::string space, SpacePaths pat
   daemon->host_auxv_ = TPROC_TRY(loader::HostAuxv::read_self());
   daemon->registry_ = TPROC_TRY(registry::RegistryRegion::create());
   daemon->loop_ = TPROC_TRY(EventLoop::create());
+  daemon->mappings_ = TPROC_TRY(MappingServer::start());
 
   // Signals for the daemon arrive on a signalfd; SIGPIPE is blocked rather than ignored, because
   // an ignored signal would stay ignored in every tproc (CLONE_CLEAR_SIGHAND keeps SIG_IGN).

@@ -19,6 +19,7 @@
 #include "registry/registry_region.hpp"
 #include "runtime/brk_guard.hpp"
 #include "space/event_loop.hpp"
+#include "space/mapping_server.hpp"
 #include "space/space_paths.hpp"
 #include "space/tproc_table.hpp"
 
@@ -75,6 +76,7 @@ class Daemon {
   std::optional<loader::HostAuxv> host_auxv_;
   std::optional<registry::RegistryRegion> registry_;
   std::optional<EventLoop> loop_;
+  std::unique_ptr<MappingServer> mappings_;
   UniqueFd lock_;
   UniqueFd listener_;
   UniqueFd signals_;

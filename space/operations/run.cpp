@@ -4,8 +4,11 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <time.h>
 
+#include "runtime/mapping_filter.hpp"
 #include "runtime/spawn.hpp"
 #include "space/daemon.hpp"
 
@@ -22,6 +25,9 @@ std::string join(const std::vector<std::string>& words) {
   for (const std::string& word : words) text += (text.empty() ? "" : " ") + word;
   return text;
 }
+
+/// Where the launch script keeps the listener channel: the first slot after stdio.
+constexpr int kChannelSlot = 3;
 
 size_t stack_size() {
   rlimit limit{};
@@ -108,22 +114,35 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
     for (size_t i = 1; i < 4; ++i) stdio.push_back(std::move(fds[i]));
   }
 
+  // The channel the child sends its mapping-filter listener back on (runtime/mapping_filter.hpp).
+  int channel[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, channel) < 0) return Error::from_errno("socketpair");
+  UniqueFd ours(channel[0]), theirs(channel[1]);
+
   // Everything the child does to itself before its entry point, in the order it must happen.
   record.script = std::make_unique<runtime::LaunchScript>();
   runtime::LaunchScript& script = *record.script;
   for (int target = 0; target < 3; ++target) script.install_fd(stdio[target].get(), target);
-  script.close_fds_from(3);
+  script.install_fd(theirs.get(), kChannelSlot);
+  script.close_fds_from(kChannelSlot + 1);
   script.change_directory(request.cwd.empty() ? "/" : request.cwd);
   script.set_name(record.name);
   rlimit core{};
   ::getrlimit(RLIMIT_CORE, &core);
   script.set_limit(RLIMIT_CORE, 0, core.rlim_max);  // a tproc's core would hold the whole space
   script.new_process_group();
+  runtime::add_mapping_filter(script, kChannelSlot, kChannelSlot + 1, ::geteuid() != 0);
   script.clear_signal_mask();
 
   const loader::LoadedProgram& loaded = *record.program;
   record.child = TPROC_TRY(runtime::spawn_in_space(script, {loaded.entry, loaded.stack_pointer, loaded.stack.base()}));
   record.pid = record.child->pid();
+
+  // The child runs a handful of system calls before it sends the listener: waiting for it here
+  // costs microseconds. A child that failed a step earlier sends nothing; its exit reports why.
+  theirs.reset();
+  if (auto listener = runtime::receive_listener(ours.get()))
+    TPROC_TRY(mappings_->adopt(std::move(*listener), record.id, record.pid));
   return ok();
 }
 
@@ -146,9 +165,9 @@ void Daemon::on_tproc_exit(uint64_t id) {
       (void)record->client->send(protocol::Exited{record->status->killed, record->status->value, record->status->core_dumped});
     }
   }
-  // The process is gone: give back what it held. Its mappings go with the loaded program.
+  // The process is gone: give back what it held — what it mapped, and what the loader mapped for it.
   record->client.reset();
-  record->program.reset();
+  mappings_->reclaim(id, [record] { record->program.reset(); });
   record->child.reset();
   record->script.reset();
   if (!record->detached) {

@@ -2,6 +2,7 @@
 // Facts about aarch64 that the architecture-neutral code needs.
 
 #include <elf.h>
+#include <linux/audit.h>
 
 #include <cstdint>
 
@@ -13,5 +14,8 @@ inline constexpr uint16_t kElfMachine = EM_AARCH64;
 inline constexpr const char* kName = "aarch64";
 /// Whether a program without PT_GNU_STACK expects an executable stack.
 inline constexpr bool kStackExecutableByDefault = false;
+
+/// The seccomp_data.arch value of this architecture's native system calls.
+inline constexpr uint32_t kAuditArch = AUDIT_ARCH_AARCH64;
 
 }  // namespace tproc::arch

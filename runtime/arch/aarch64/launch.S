@@ -5,7 +5,7 @@
 // memory, and must not touch libc or the stack: it runs header->steps with raw syscalls, then
 // jumps to header->entry with the registers the aarch64 ELF ABI expects (x0 = 0: no atexit hook).
 //
-// LaunchHeader: 0 entry, 8 step_count, 16 steps, 24 failure. LaunchStep: 56 bytes (nr, 6 args).
+// LaunchHeader: 0 entry, 8 step_count, 16 steps, 24 failure. LaunchStep: 64 bytes (nr, 6 args, accepted errno).
 
 #define SYS_clone3 435
 #define SYS_exit_group 94
@@ -35,11 +35,16 @@ tproc_clone3_launch:
         ldr     x5, [x20, #48]
         svc     #0
         cmn     x0, #4095
-        b.cs    .Lfail                  // -4095..-1 as unsigned: an errno
-        add     x20, x20, #56
+        b.cs    .Lerror                 // -4095..-1 as unsigned: an errno
+.Lstep_done:
+        add     x20, x20, #64
         add     x22, x22, #1
         b       .Lnext
-.Lfail:
+.Lerror:
+        neg     x1, x0
+        ldr     x2, [x20, #56]          // the step's accepted errno is no failure
+        cmp     x1, x2
+        b.eq    .Lstep_done
         ldr     x1, [x19, #24]
         add     x2, x22, #1
         str     w2, [x1, #0]            // failure->step = index + 1

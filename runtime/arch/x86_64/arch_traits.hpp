@@ -2,6 +2,7 @@
 // Facts about x86_64 that the architecture-neutral code needs.
 
 #include <elf.h>
+#include <linux/audit.h>
 
 #include <cstdint>
 
@@ -13,5 +14,8 @@ inline constexpr uint16_t kElfMachine = EM_X86_64;
 inline constexpr const char* kName = "x86_64";
 /// Whether a program without PT_GNU_STACK expects an executable stack.
 inline constexpr bool kStackExecutableByDefault = true;
+
+/// The seccomp_data.arch value of this architecture's native system calls.
+inline constexpr uint32_t kAuditArch = AUDIT_ARCH_X86_64;
 
 }  // namespace tproc::arch

@@ -5,7 +5,7 @@
 // memory, and must not touch libc or the stack: it runs header->steps with raw syscalls, then
 // jumps to header->entry with the registers the x86_64 ELF ABI expects (rdx = 0: no atexit hook).
 //
-// LaunchHeader: 0 entry, 8 step_count, 16 steps, 24 failure. LaunchStep: 56 bytes (nr, 6 args).
+// LaunchHeader: 0 entry, 8 step_count, 16 steps, 24 failure. LaunchStep: 64 bytes (nr, 6 args, accepted errno).
 
 #define SYS_clone3 435
 #define SYS_exit_group 231
@@ -39,11 +39,16 @@ tproc_clone3_launch:
         mov     48(%r13), %r9
         syscall
         cmp     $-4095, %rax
-        jae     .Lfail                  // -4095..-1 as unsigned: an errno
-        add     $56, %r13
+        jae     .Lerror                 // -4095..-1 as unsigned: an errno
+.Lstep_done:
+        add     $64, %r13
         inc     %r15
         jmp     .Lnext
-.Lfail:
+.Lerror:
+        mov     %rax, %rcx
+        neg     %rcx
+        cmp     56(%r13), %rcx          // the step's accepted errno is no failure
+        je      .Lstep_done
         mov     24(%r12), %rdi
         lea     1(%r15), %rsi
         mov     %esi, 0(%rdi)           // failure->step = index + 1

@@ -1,0 +1,192 @@
+#include "space/mapping_server.hpp"
+
+#include <fcntl.h>
+#include <linux/kcmp.h>
+#include <linux/seccomp.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <vector>
+
+namespace tproc::space {
+namespace {
+
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL  // Linux 6.9: a pidfd for one thread, whose fd table pidfd_getfd reads
+#endif
+
+constexpr uint64_t kPage = 4096;
+uint64_t page_up(uint64_t value) { return (value + kPage - 1) & ~(kPage - 1); }
+
+/// Whether process `pid` still shares our mm (not a forked child, not exec'd into a new program).
+bool shares_our_memory(pid_t pid) {
+  return ::syscall(SYS_kcmp, ::getpid(), pid, KCMP_VM, 0, 0) == 0;
+}
+
+/// The caller's descriptor `fd`, duplicated into the daemon.
+Result<UniqueFd> borrow_fd(pid_t tid, int fd) {
+  UniqueFd thread(static_cast<int>(::syscall(SYS_pidfd_open, tid, PIDFD_THREAD)));
+  if (!thread) thread.reset(static_cast<int>(::syscall(SYS_pidfd_open, tid, 0)));
+  if (!thread) return Error::from_errno("pidfd_open");
+  UniqueFd borrowed(static_cast<int>(::syscall(SYS_pidfd_getfd, thread.get(), fd, 0)));
+  if (!borrowed) return Error::from_errno("pidfd_getfd");
+  return borrowed;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<MappingServer>> MappingServer::start() {
+  std::unique_ptr<MappingServer> server(new MappingServer());
+  seccomp_notif_sizes sizes{};
+  if (::syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) < 0) return Error::from_errno("seccomp notification sizes");
+  server->notification_size_ = std::max<size_t>(sizes.seccomp_notif, sizeof(seccomp_notif));
+  server->response_size_ = std::max<size_t>(sizes.seccomp_notif_resp, sizeof(seccomp_notif_resp));
+  server->epoll_.reset(::epoll_create1(EPOLL_CLOEXEC));
+  if (!server->epoll_) return Error::from_errno("epoll_create1");
+  server->wake_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!server->wake_) return Error::from_errno("eventfd");
+  epoll_event event{EPOLLIN, {.fd = server->wake_.get()}};
+  if (::epoll_ctl(server->epoll_.get(), EPOLL_CTL_ADD, server->wake_.get(), &event) < 0) return Error::from_errno("epoll_ctl");
+  server->thread_ = std::thread([raw = server.get()] { raw->serve(); });
+  return server;
+}
+
+MappingServer::~MappingServer() {
+  if (thread_.joinable()) {
+    const uint64_t one = 1;
+    (void)!::write(wake_.get(), &one, sizeof(one));
+    thread_.join();
+  }
+}
+
+Result<void> MappingServer::adopt(UniqueFd listener, uint64_t owner, pid_t pid) {
+  std::lock_guard lock(mutex_);
+  const int fd = listener.get();
+  epoll_event event{EPOLLIN, {.fd = fd}};
+  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &event) < 0) return Error::from_errno("epoll_ctl listener");
+  listeners_.emplace(fd, Listener{std::move(listener), owner, pid});
+  return ok();
+}
+
+void MappingServer::unmap_owned(uint64_t owner) {
+  for (const auto& [begin, end] : ledger_.take(owner)) ::munmap(reinterpret_cast<void*>(begin), end - begin);
+}
+
+void MappingServer::reclaim(uint64_t owner, const std::function<void()>& also) {
+  std::lock_guard lock(mutex_);
+  unmap_owned(owner);
+  if (also) also();
+  for (auto& [_, listener] : listeners_)
+    if (listener.owner == owner) listener.owner_gone = true;
+}
+
+size_t MappingServer::ledger_size() {
+  std::lock_guard lock(mutex_);
+  return ledger_.size();
+}
+
+void MappingServer::serve() {
+  epoll_event events[32];
+  for (;;) {
+    int ready = ::epoll_wait(epoll_.get(), events, 32, -1);
+    if (ready < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    std::lock_guard lock(mutex_);
+    for (int i = 0; i < ready; ++i) {
+      if (events[i].data.fd == wake_.get()) return;
+      auto found = listeners_.find(events[i].data.fd);
+      if (found == listeners_.end()) continue;
+      if (events[i].events & EPOLLIN) answer(found->second);
+      // EPOLLHUP: no process uses this filter any more; once its tproc is reclaimed, forget it.
+      if ((events[i].events & EPOLLHUP) && found->second.owner_gone) {
+        ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, found->first, nullptr);
+        listeners_.erase(found);
+      }
+    }
+  }
+}
+
+void MappingServer::answer(Listener& listener) {
+  std::vector<std::byte> request_bytes(notification_size_), response_bytes(response_size_);
+  auto* request = reinterpret_cast<seccomp_notif*>(request_bytes.data());
+  auto* response = reinterpret_cast<seccomp_notif_resp*>(response_bytes.data());
+  if (::ioctl(listener.fd.get(), SECCOMP_IOCTL_NOTIF_RECV, request) < 0) return;  // the caller died meanwhile
+  response->id = request->id;
+
+  if (listener.owner_gone || !shares_our_memory(request->pid)) {
+    // A forked child or an exec'd program: its mappings are its own business, in its own mm.
+    // If the tproc itself exec'd out of the space, what it mapped here is dead weight: reclaim now.
+    if (!listener.owner_gone && static_cast<pid_t>(request->pid) == listener.pid) {
+      unmap_owned(listener.owner);
+      listener.owner_gone = true;
+    }
+    response->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+    ::ioctl(listener.fd.get(), SECCOMP_IOCTL_NOTIF_SEND, response);
+    return;
+  }
+
+  const auto& arg = request->data.args;
+  const int number = request->data.nr;
+  long result = -ENOSYS;
+  if (number == SYS_mmap) {
+    const int flags = static_cast<int>(arg[3]);
+    const int fd = static_cast<int>(arg[4]);
+    UniqueFd borrowed;
+    bool usable = true;
+    if (!(flags & MAP_ANONYMOUS) && fd >= 0) {
+      auto local = borrow_fd(request->pid, fd);
+      if (local) {
+        borrowed = std::move(*local);
+      } else {
+        result = -(local.error().code() ? local.error().code() : EBADF);
+        usable = false;
+      }
+      // The fd number was read from another process: make sure that process is still the caller.
+      if (::ioctl(listener.fd.get(), SECCOMP_IOCTL_NOTIF_ID_VALID, &request->id) < 0) return;
+    }
+    if (usable) {
+      void* mapped = ::mmap(reinterpret_cast<void*>(arg[0]), arg[1], static_cast<int>(arg[2]), flags,
+                            borrowed ? borrowed.get() : fd, static_cast<off_t>(arg[5]));
+      if (mapped == MAP_FAILED) {
+        result = -errno;
+      } else {
+        result = reinterpret_cast<long>(mapped);
+        ledger_.assign(reinterpret_cast<uint64_t>(mapped), reinterpret_cast<uint64_t>(mapped) + page_up(arg[1]), listener.owner);
+      }
+    }
+  } else if (number == SYS_munmap) {
+    if (::munmap(reinterpret_cast<void*>(arg[0]), arg[1]) < 0) {
+      result = -errno;
+    } else {
+      result = 0;
+      ledger_.release(arg[0], arg[0] + page_up(arg[1]));
+    }
+  } else if (number == SYS_mremap) {
+    const int flags = static_cast<int>(arg[3]);
+    void* moved = ::mremap(reinterpret_cast<void*>(arg[0]), arg[1], arg[2], flags, reinterpret_cast<void*>(arg[4]));
+    if (moved == MAP_FAILED) {
+      result = -errno;
+    } else {
+      result = reinterpret_cast<long>(moved);
+      if (!(flags & MREMAP_DONTUNMAP)) ledger_.release(arg[0], arg[0] + page_up(arg[1]));
+      ledger_.assign(reinterpret_cast<uint64_t>(moved), reinterpret_cast<uint64_t>(moved) + page_up(arg[2]), listener.owner);
+    }
+  }
+  if (result < 0 && result > -4096) {
+    response->error = static_cast<int32_t>(result);
+    response->val = 0;
+  } else {
+    response->error = 0;
+    response->val = result;
+  }
+  ::ioctl(listener.fd.get(), SECCOMP_IOCTL_NOTIF_SEND, response);
+}
+
+}  // namespace tproc::space

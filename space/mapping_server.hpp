@@ -1,0 +1,64 @@
+#pragma once
+// MappingServer: performs the mapping calls of every tproc on its behalf and remembers who made
+// what, so a tproc's mappings can be given back when it ends (runtime/mapping_filter.hpp).
+//
+// It runs on a thread of its own, so a tproc's mmap never waits behind the daemon's event loop
+// (a spawn, a slow client). One mutex covers the ledger and the listeners; reclaim() takes it
+// too, so no tproc can map into a range between the moment it is freed and the moment the ledger
+// forgets it.
+
+#include <sys/types.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "common/result.hpp"
+#include "common/unique_fd.hpp"
+#include "space/address_ledger.hpp"
+
+namespace tproc::space {
+
+/// The daemon's thread that answers mapping-filter notifications.
+class MappingServer {
+ public:
+  static Result<std::unique_ptr<MappingServer>> start();
+  ~MappingServer();
+
+  /// Serves the filter listener of tproc `owner`, whose process id is `pid`.
+  Result<void> adopt(UniqueFd listener, uint64_t owner, pid_t pid);
+
+  /// After `owner` ended: unmaps every range it made and runs `also` (e.g. releasing the
+  /// loader's mappings) under the same lock. Its listener stays until no process uses the filter
+  /// any more (a forked child may outlive the tproc), answering "continue" meanwhile.
+  void reclaim(uint64_t owner, const std::function<void()>& also = {});
+
+  /// How many ranges the ledger holds (for tests and leak checks).
+  size_t ledger_size();
+
+ private:
+  struct Listener {
+    UniqueFd fd;
+    uint64_t owner;
+    pid_t pid;
+    bool owner_gone = false;
+  };
+
+  MappingServer() = default;
+  void serve();
+  void answer(Listener& listener);
+  void unmap_owned(uint64_t owner);
+
+  std::mutex mutex_;
+  AddressLedger ledger_;
+  std::map<int, Listener> listeners_;  // by fd
+  UniqueFd epoll_;
+  UniqueFd wake_;  // eventfd: stop the thread
+  size_t notification_size_ = 0;
+  size_t response_size_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace tproc::space
