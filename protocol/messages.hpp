@@ -24,7 +24,8 @@ struct RunRequest {
   std::string cwd;
   std::string name;    ///< empty: the program's file name
   bool detach = false;
-  template <class A> void fields(A& a) { a(argv, env, execfn, cwd, name, detach); }
+  uint64_t ignored_signals = 0;  ///< bit N-1 set: signal N is ignored by the caller, as a direct run would inherit
+  template <class A> void fields(A& a) { a(argv, env, execfn, cwd, name, detach, ignored_signals); }
 };
 
 /// List the tprocs of the space; `all` includes exited detached ones.

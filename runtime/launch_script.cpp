@@ -51,6 +51,13 @@ void LaunchScript::set_limit(int resource, rlim_t soft, rlim_t hard) {
 
 void LaunchScript::new_process_group() { add("setpgid", SYS_setpgid, {0, 0, 0, 0, 0, 0}); }
 
+void LaunchScript::ignore_signal(int signal) {
+  // The kernel's struct sigaction on x86_64 and aarch64: handler, flags, restorer, mask.
+  const uint64_t ignore[4] = {reinterpret_cast<uint64_t>(SIG_IGN), 0, 0, 0};
+  add("ignore signal " + std::to_string(signal), SYS_rt_sigaction,
+      {static_cast<uint64_t>(signal), raw(keep(ignore, sizeof(ignore))), 0, 8, 0, 0});
+}
+
 void LaunchScript::clear_signal_mask() {
   add("clear signal mask", SYS_rt_sigprocmask, {SIG_SETMASK, raw(&empty_signal_set_), 0, sizeof(empty_signal_set_), 0, 0});
 }

@@ -64,6 +64,8 @@ class LaunchScript {
   void new_process_group();
   /// Unblocks every signal (the daemon's mask is inherited across clone3).
   void clear_signal_mask();
+  /// Sets `signal`'s disposition to SIG_IGN, as an exec would have inherited it from the caller.
+  void ignore_signal(int signal);
   /// Appends an arbitrary step described as `what`; its pointers must stay valid as long as the
   /// script (keep() stores data in the script). `accepted_error` is an errno that is not a failure.
   void add(std::string what, long number, std::array<uint64_t, 6> args, int accepted_error = 0);

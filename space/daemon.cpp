@@ -58,6 +58,14 @@ Result<std::unique_ptr<Daemon>> Daemon::create(std::string space, SpacePaths pat
   daemon->loop_ = TPROC_TRY(EventLoop::create());
   daemon->mappings_ = TPROC_TRY(MappingServer::start());
 
+  // A tproc keeps every SIG_IGN of the daemon (CLONE_CLEAR_SIGHAND resets only handlers), so the
+  // daemon drops whatever its starter ignored (posix_spawn, nohup); each run says what its caller
+  // ignores instead.
+  for (int signal = 1; signal < SIGRTMAX; ++signal) {
+    struct sigaction current {};
+    if (::sigaction(signal, nullptr, &current) == 0 && current.sa_handler == SIG_IGN) ::signal(signal, SIG_DFL);
+  }
+
   // Signals for the daemon arrive on a signalfd; SIGPIPE is blocked rather than ignored, because
   // an ignored signal would stay ignored in every tproc (CLONE_CLEAR_SIGHAND keeps SIG_IGN).
   sigset_t handled;

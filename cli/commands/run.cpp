@@ -127,6 +127,11 @@ Result<int> run(std::span<char* const> args) {
   request.cwd = TPROC_TRY(absolute_directory(arguments.value("cwd")));
   request.name = arguments.value("name");
   request.detach = arguments.has("detach");
+  for (int signal = 1; signal < 32; ++signal) {
+    struct sigaction current {};
+    if (::sigaction(signal, nullptr, &current) == 0 && current.sa_handler == SIG_IGN)
+      request.ignored_signals |= uint64_t{1} << (signal - 1);
+  }
 
   space::SpacePaths paths = TPROC_TRY(space::SpacePaths::from_environment());
   protocol::Connection connection = TPROC_TRY(connect_or_start_space(paths, space_name));

@@ -131,6 +131,8 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
   ::getrlimit(RLIMIT_CORE, &core);
   script.set_limit(RLIMIT_CORE, 0, core.rlim_max);  // a tproc's core would hold the whole space
   script.new_process_group();
+  for (int signal = 1; signal < 32; ++signal)
+    if ((request.ignored_signals >> (signal - 1)) & 1 && signal != SIGKILL && signal != SIGSTOP) script.ignore_signal(signal);
   runtime::add_mapping_filter(script, kChannelSlot, kChannelSlot + 1, ::geteuid() != 0);
   script.clear_signal_mask();
 

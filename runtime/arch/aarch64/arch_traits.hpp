@@ -18,4 +18,10 @@ inline constexpr bool kStackExecutableByDefault = false;
 /// The seccomp_data.arch value of this architecture's native system calls.
 inline constexpr uint32_t kAuditArch = AUDIT_ARCH_AARCH64;
 
+/// The flags ldconfig gives this architecture's libraries in /etc/ld.so.cache
+/// (FLAG_ELF_LIBC6 | FLAG_AARCH64_LIB64); entries with other flags are for another ABI and ld.so skips them.
+inline constexpr int32_t kLdSoCacheFlags = 0x0a03;
+/// The multiarch triple naming the default library directories (/lib/<it>, /usr/lib/<it>).
+inline constexpr const char* kMultiarch = "aarch64-linux-gnu";
+
 }  // namespace tproc::arch
