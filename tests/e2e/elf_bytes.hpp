@@ -1,0 +1,30 @@
+#pragma once
+// ELF files the tests craft or patch byte by byte, to feed `tproc run` the bad inputs the issue
+// lists (a 32-bit ELF, another architecture's ELF, a missing interpreter) and to check what a
+// built program is (ET_EXEC or ET_DYN). All helpers throw std::runtime_error on malformed input.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace tproc::e2e {
+
+/// A complete, runnable-looking 32-bit x86 (EM_386) ET_DYN program: header, one PT_LOAD, code
+/// that calls exit(0). Only its class makes it wrong for an x86_64 space.
+std::string craft_elf32_i386();
+
+/// A complete, runnable-looking 64-bit AArch64 (EM_AARCH64) ET_DYN program: header, one PT_LOAD,
+/// code that calls exit(0). Only its machine makes it wrong for an x86_64 space.
+std::string craft_elf64_aarch64();
+
+/// The e_type (ET_EXEC, ET_DYN...) of a 64-bit ELF image.
+uint16_t elf_type(std::string_view image);
+
+/// The PT_INTERP path of a 64-bit ELF image (without its NUL); empty when it has none.
+std::string elf_interpreter(std::string_view image);
+
+/// A copy of `image` whose PT_INTERP names `path` instead; `path` must be exactly as long as
+/// the interpreter path it replaces, so no offset in the file moves.
+std::string with_interpreter(std::string image, std::string_view path);
+
+}  // namespace tproc::e2e

@@ -1,0 +1,80 @@
+// Signals sent to `tproc run` reach the program; killing `tproc run` kills the program unless it
+// was detached with -d.
+
+#include <catch2/catch.hpp>
+
+#include <csignal>
+#include <cstring>
+#include <string>
+
+#include "expectations.hpp"
+#include "sandbox.hpp"
+
+using namespace tproc::e2e;
+
+TEST_CASE("a signal sent to tproc run reaches the program's handler") {
+  const int signal = GENERATE(SIGINT, SIGTERM, SIGUSR1, SIGUSR2, SIGHUP, SIGQUIT, SIGWINCH);
+  const std::string name = sigabbrev_np(signal);
+  INFO("SIG" << name);
+  Sandbox sandbox;
+  ChildProcess run = sandbox.start_tproc({"run", "sig", program("wait_signal"), name});
+  REQUIRE(run.wait_for_output("ready\n"));
+  run.send_signal(signal);
+  Outcome outcome = run.wait();
+  REQUIRE_THAT(outcome, ExitsWith(0));
+  CHECK(outcome.out == "ready\ngot SIG" + name + "\n");
+}
+
+TEST_CASE("a signal the program does not handle ends it with 128+N") {
+  const int signal = GENERATE(SIGINT, SIGTERM);
+  INFO("SIG" << sigabbrev_np(signal));
+  Sandbox sandbox;
+  ChildProcess run = sandbox.start_tproc({"run", "sig", program("sleeper"), "300"});
+  REQUIRE(run.wait_for_output("sleeping\n"));
+  run.send_signal(signal);
+  CHECK_THAT(run.wait(), ExitsWith(128 + signal));
+}
+
+TEST_CASE("killing tproc run with SIGKILL kills its program") {
+  Sandbox sandbox;
+  ChildProcess run =
+      sandbox.start_tproc({"run", "--name", "victim", "sig", program("sleeper"), "300"});
+  REQUIRE(run.wait_for_output("sleeping\n"));
+  auto victim = sandbox.find_tproc("sig", "victim");
+  REQUIRE(victim);
+  REQUIRE(process_alive(victim->pid));
+
+  run.send_signal(SIGKILL);
+  run.wait();
+
+  CHECK(eventually([&] { return !process_alive(victim->pid); }));
+  CHECK(eventually([&] {
+    auto listed = sandbox.find_tproc("sig", "victim");
+    return !listed || listed->state != "running";
+  }));
+  CHECK_THAT(sandbox.tproc({"run", "sig", program("exit_with"), "0"}), ExitsWith(0));
+}
+
+TEST_CASE("a detached program outlives its tproc run") {
+  Sandbox sandbox;
+  Outcome detached = sandbox.tproc({"run", "-d", "--name", "keeper", "sig", program("sleeper"), "300"});
+  REQUIRE_THAT(detached, ExitsWith(0));
+  const std::string id = detached.out.substr(0, detached.out.find('\n'));
+  CHECK(detached.out == id + "\n");  // only the ID: the program's output goes to its log
+  REQUIRE(!id.empty());
+  REQUIRE(id.find_first_not_of("0123456789") == std::string::npos);
+
+  auto keeper = sandbox.find_tproc("sig", id);
+  REQUIRE(keeper);
+  CHECK(keeper->name == "keeper");
+  CHECK(keeper->state == "running");
+  REQUIRE(process_alive(keeper->pid));
+
+  // Other clients come and go; the detached program stays.
+  CHECK_THAT(sandbox.tproc({"run", "sig", program("exit_with"), "0"}), ExitsWith(0));
+  CHECK(process_alive(keeper->pid));
+  CHECK(sandbox.tproc_info("sig", "keeper").state == "running");
+
+  REQUIRE_THAT(sandbox.tproc({"stop", "-t", "1", "sig", "keeper"}), ExitsWith(0));
+  CHECK(eventually([&] { return !process_alive(keeper->pid); }));
+}
