@@ -1,0 +1,845 @@
+#include "bundle/manifest.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <exception>
+#include <span>
+#include <unordered_map>
+
+#include "common/unique_fd.hpp"
+
+namespace tproc::bundle {
+
+namespace {
+
+// A manifest is a few hundred bytes; the cap keeps a hostile config blob from costing much.
+constexpr size_t kMaxManifestBytes = size_t{1} << 20;
+constexpr size_t kMaxAppNameLength = 64;
+constexpr size_t kMaxEndpointNameLength = 63;
+// Values quoted in error messages are cut here so an error stays one readable line.
+constexpr size_t kMaxQuotedLength = 60;
+
+// The keys each level accepts, in the order to_json() writes them.
+constexpr std::array<std::string_view, 11> kTopKeys = {
+    "name",      "version", "entrypoint", "args",   "env",   "workdir",
+    "libraries", "files",   "endpoints",  "limits", "malloc"};
+constexpr std::array<std::string_view, 4> kEndpointKeys = {"name", "symbol", "kind", "ready"};
+constexpr std::array<std::string_view, 5> kLimitKeys = {"open_files", "processes", "address_space",
+                                                        "stack", "core_dumps"};
+constexpr std::array<std::string_view, 3> kMallocKeys = {"policy", "mmap_threshold", "tunables"};
+constexpr std::array<std::string_view, 2> kLibraryPolicies = {"bundled", "host"};
+constexpr std::array<std::string_view, 2> kReadinesses = {"app", "auto"};
+constexpr std::array<std::string_view, 2> kMallocPolicies = {"brk-guard", "mmap-threshold"};
+
+char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// Case-insensitive Levenshtein distance; the candidates are short, so O(|a|·|b|) is fine.
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t above = row[j];
+      size_t substitution = diagonal + (lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1);
+      row[j] = std::min({above + 1, row[j - 1] + 1, substitution});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+bool starts_with_folded(std::string_view text, std::string_view prefix) {
+  if (prefix.size() > text.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i) {
+    if (lower(text[i]) != lower(prefix[i])) return false;
+  }
+  return true;
+}
+
+// The valid word a typo most likely meant: a small edit away, or one a prefix of the other
+// ("environment" → "env", "entry" → "entrypoint"). Nothing when no candidate is close.
+std::optional<std::string_view> nearest(std::string_view word,
+                                        std::span<const std::string_view> candidates) {
+  std::optional<std::string_view> best;
+  size_t best_distance = SIZE_MAX;
+  for (std::string_view candidate : candidates) {
+    size_t distance = edit_distance(word, candidate);
+    bool close = distance <= 3 && distance * 2 <= std::max(word.size(), candidate.size());
+    bool prefix = std::min(word.size(), candidate.size()) >= 3 &&
+                  (starts_with_folded(word, candidate) || starts_with_folded(candidate, word));
+    if ((close || prefix) && distance < best_distance) {
+      best = candidate;
+      best_distance = distance;
+    }
+  }
+  return best;
+}
+
+// Escapes control bytes and cuts long text, so user data never breaks the one-line error.
+std::string printable(std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (out.size() >= kMaxQuotedLength) {
+      out += "...";
+      break;
+    }
+    auto byte = static_cast<unsigned char>(text[i]);
+    if (byte == '\n') {
+      out += "\\n";
+    } else if (byte == '\t') {
+      out += "\\t";
+    } else if (byte == '"' || byte == '\\') {
+      out += '\\';
+      out += static_cast<char>(byte);
+    } else if (byte < 0x20 || byte == 0x7f) {
+      out += "\\x";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0xf];
+    } else {
+      out += static_cast<char>(byte);
+    }
+  }
+  return out;
+}
+
+std::string quoted(std::string_view text) { return "\"" + printable(text) + "\""; }
+
+// "'a', 'b' or 'c'"
+std::string one_of(std::span<const std::string_view> words) {
+  std::string out;
+  for (size_t i = 0; i < words.size(); ++i) {
+    if (i > 0) out += i + 1 == words.size() ? " or " : ", ";
+    out += "'" + std::string(words[i]) + "'";
+  }
+  return out;
+}
+
+std::string describe(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Scalar: return quoted(node.Scalar());
+    case YAML::NodeType::Sequence: return "a list";
+    case YAML::NodeType::Map: return "a map";
+    case YAML::NodeType::Null: return "null";
+    case YAML::NodeType::Undefined: break;
+  }
+  return "nothing";
+}
+
+bool contains(std::span<const std::string_view> words, std::string_view word) {
+  return std::find(words.begin(), words.end(), word) != words.end();
+}
+
+// Digits only: YAML's 0x/0o/+ forms would make "what number is this" a puzzle in a manifest.
+std::optional<uint64_t> parse_decimal(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  uint64_t value = 0;
+  auto [end, status] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (status != std::errc() || end != text.data() + text.size() || text[0] == '-' ||
+      text[0] == '+') {
+    return std::nullopt;
+  }
+  return value;
+}
+
+bool valid_app_name(std::string_view name) {
+  auto head = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  auto tail = [&](char c) { return head(c) || c == '.' || c == '_' || c == '-'; };
+  return !name.empty() && name.size() <= kMaxAppNameLength && head(name[0]) &&
+         std::all_of(name.begin() + 1, name.end(), tail);
+}
+
+bool valid_endpoint_name(std::string_view name) {
+  auto allowed = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '/' || c == '-';
+  };
+  return !name.empty() && name.size() <= kMaxEndpointNameLength &&
+         std::all_of(name.begin(), name.end(), allowed);
+}
+
+// Symbols may carry versions or C++ mangling ("f@@V1", "_ZN2kv4mainEv"): refuse only what no
+// symbol table holds.
+bool valid_symbol(std::string_view symbol) {
+  return !symbol.empty() &&
+         std::all_of(symbol.begin(), symbol.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+}
+
+bool has_control_bytes(std::string_view text) {
+  return std::any_of(text.begin(), text.end(),
+                     [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+}
+
+bool valid_env_name(std::string_view name) {
+  return !name.empty() && name.find('=') == std::string_view::npos &&
+         name.find('\0') == std::string_view::npos;
+}
+
+bool valid_tunable_name(std::string_view name) {
+  constexpr std::string_view kPrefix = "MALLOC_";
+  return name.size() > kPrefix.size() && name.starts_with(kPrefix) &&
+         std::all_of(name.begin(), name.end(), [](char c) {
+           return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+         });
+}
+
+// The 0-based line and column (in characters) of the first byte that is not well-formed UTF-8
+// (no overlongs, surrogates or code points past U+10FFFF), if any. yaml-cpp passes such bytes
+// through, and they would make the JSON form invalid.
+std::optional<std::pair<int, int>> first_invalid_utf8(std::string_view text) {
+  int line = 0;
+  int column = 0;
+  size_t i = 0;
+  while (i < text.size()) {
+    auto byte = static_cast<unsigned char>(text[i]);
+    size_t length = byte < 0x80                    ? 1
+                    : byte >= 0xc2 && byte <= 0xdf ? 2
+                    : byte >= 0xe0 && byte <= 0xef ? 3
+                    : byte >= 0xf0 && byte <= 0xf4 ? 4
+                                                   : 0;
+    if (length == 0 || i + length > text.size()) return std::pair{line, column};
+    for (size_t k = 1; k < length; ++k) {
+      auto next = static_cast<unsigned char>(text[i + k]);
+      // The second byte's range depends on the first (RFC 3629's table); the rest are 80-BF.
+      unsigned char low = 0x80;
+      unsigned char high = 0xbf;
+      if (k == 1 && byte == 0xe0) low = 0xa0;
+      if (k == 1 && byte == 0xed) high = 0x9f;
+      if (k == 1 && byte == 0xf0) low = 0x90;
+      if (k == 1 && byte == 0xf4) high = 0x8f;
+      if (next < low || next > high) return std::pair{line, column};
+    }
+    if (byte == '\n') {
+      ++line;
+      column = 0;
+    } else {
+      ++column;
+    }
+    i += length;
+  }
+  return std::nullopt;
+}
+
+std::string join(std::string_view path, std::string_view key) {
+  std::string component = printable(key);
+  return path.empty() ? component : std::string(path) + "." + component;
+}
+
+void append_json_string(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  for (char c : text) {
+    auto byte = static_cast<unsigned char>(c);
+    switch (byte) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      default:
+        // DEL is legal in JSON but not printable YAML, and from_json reads this as YAML.
+        if (byte < 0x20 || byte == 0x7f) {
+          out += "\\u00";
+          out += kHex[byte >> 4];
+          out += kHex[byte & 0xf];
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+}
+
+void append_json_key(std::string& out, std::string_view key) {
+  append_json_string(out, key);
+  out += ':';
+}
+
+void append_json_strings(std::string& out, const std::vector<std::string>& items) {
+  out += '[';
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += ',';
+    append_json_string(out, items[i]);
+  }
+  out += ']';
+}
+
+void append_json_named_values(std::string& out, const NamedValues& values) {
+  out += '{';
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += ',';
+    append_json_key(out, values[i].first);
+    append_json_string(out, values[i].second);
+  }
+  out += '}';
+}
+
+}  // namespace
+
+namespace detail {
+
+/// Turns a YAML document into a Manifest, one field at a time, naming the first thing wrong.
+class ManifestDecoder {
+ public:
+  explicit ManifestDecoder(std::string_view file_name) : file_name_(file_name) {}
+
+  /// The manifest `text` describes, or its first error.
+  Result<Manifest> decode(std::string_view text) const {
+    if (text.size() > kMaxManifestBytes) {
+      return fail(YAML::Mark(), "", "manifest is larger than 1 MiB");
+    }
+    if (std::optional<std::pair<int, int>> invalid = first_invalid_utf8(text)) {
+      YAML::Mark mark;
+      mark.line = invalid->first;
+      mark.column = invalid->second;
+      return fail(mark, "", "invalid UTF-8 (a manifest is UTF-8 text)");
+    }
+    std::vector<YAML::Node> documents;
+    try {
+      documents = YAML::LoadAll(std::string(text));
+    } catch (const YAML::DeepRecursion& error) {
+      return fail(error.mark, "", "bad YAML: nested too deeply");
+    } catch (const YAML::Exception& error) {
+      return fail(error.mark, "", "bad YAML: " + error.msg);
+    } catch (const std::exception& error) {
+      return fail(YAML::Mark(), "", std::string("bad YAML: ") + error.what());
+    }
+    if (documents.empty() || (documents.size() == 1 && documents[0].IsNull())) {
+      return fail(YAML::Mark(), "",
+                  "empty manifest (expected a map with at least name and entrypoint)");
+    }
+    if (documents.size() > 1) {
+      return fail(documents[1].Mark(), "",
+                  "expected one YAML document, found " + std::to_string(documents.size()));
+    }
+    // Decoding only reads nodes it has type-checked, so yaml-cpp should not throw here; if it
+    // does anyway, the exception must still not leave this module.
+    try {
+      return decode_manifest(Field{documents[0], documents[0].Mark(), ""});
+    } catch (const YAML::Exception& error) {
+      return fail(error.mark, "", "bad YAML: " + error.msg);
+    } catch (const std::exception& error) {
+      return fail(YAML::Mark(), "", std::string("bad YAML: ") + error.what());
+    }
+  }
+
+ private:
+  // A node with where it sits: its own mark, or its key's when yaml-cpp gave it none.
+  struct Field {
+    YAML::Node node;
+    YAML::Mark mark;
+    std::string path;
+  };
+
+  struct Entry {
+    std::string key;
+    YAML::Mark key_mark;
+    Field value;
+  };
+
+  Error fail(const YAML::Mark& mark, std::string_view path, std::string_view what) const {
+    // yaml-cpp counts from 0 and uses -1 for "no position"; users count from 1.
+    int line = mark.line >= 0 ? mark.line + 1 : 1;
+    int column = mark.column >= 0 ? mark.column + 1 : 1;
+    std::string message =
+        file_name_ + ":" + std::to_string(line) + ":" + std::to_string(column) + ": ";
+    if (!path.empty()) message += std::string(path) + ": ";
+    message += what;
+    return Error::explained(std::move(message), EINVAL);
+  }
+
+  Error fail(const Field& field, std::string_view what) const {
+    return fail(field.mark, field.path, what);
+  }
+
+  Error type_error(const Field& field, std::string_view expected) const {
+    return fail(field, "expected " + std::string(expected) + ", got " + describe(field.node));
+  }
+
+  static YAML::Mark mark_or(const YAML::Node& node, const YAML::Mark& fallback) {
+    YAML::Mark mark = node.Mark();
+    return mark.is_null() ? fallback : mark;
+  }
+
+  // The entries of a map in file order. With `known` non-empty, any other key is an error that
+  // suggests the nearest valid one; a key given twice is always an error (yaml-cpp keeps both).
+  Result<std::vector<Entry>> entries_of(const Field& map,
+                                        std::span<const std::string_view> known) const {
+    if (!map.node.IsMap()) return type_error(map, "a map");
+    std::vector<Entry> entries;
+    std::unordered_map<std::string, int> first_line;
+    for (const auto& pair : map.node) {
+      YAML::Mark key_mark = mark_or(pair.first, map.mark);
+      if (!pair.first.IsScalar()) {
+        return fail(key_mark, map.path, "expected a string key, got " + describe(pair.first));
+      }
+      std::string key = pair.first.Scalar();
+      std::string path = join(map.path, key);
+      if (!known.empty() && !contains(known, key)) {
+        std::optional<std::string_view> suggestion = nearest(key, known);
+        std::string what = suggestion
+                               ? "unknown key (did you mean '" + std::string(*suggestion) + "'?)"
+                               : "unknown key (expected " + one_of(known) + ")";
+        return fail(key_mark, path, what);
+      }
+      auto [previous, inserted] = first_line.emplace(key, key_mark.line + 1);
+      if (!inserted) {
+        return fail(key_mark, path,
+                    "duplicate key (first given on line " + std::to_string(previous->second) + ")");
+      }
+      // An empty value's mark is wherever the next token starts, often the next line: point at
+      // its key instead.
+      YAML::Mark value_mark = pair.second.IsNull() ? key_mark : mark_or(pair.second, key_mark);
+      entries.push_back(Entry{key, key_mark, Field{pair.second, value_mark, path}});
+    }
+    return entries;
+  }
+
+  // Any scalar, as written: YAML numbers and booleans become their text.
+  Result<std::string> string_of(const Field& field) const {
+    if (!field.node.IsScalar()) return type_error(field, "a string");
+    const std::string& text = field.node.Scalar();
+    if (text.find('\0') != std::string::npos) return fail(field, "contains a NUL byte");
+    return text;
+  }
+
+  Result<std::string> nonempty_string_of(const Field& field) const {
+    std::string text = TPROC_TRY(string_of(field));
+    if (text.empty()) return fail(field, "must not be empty");
+    return text;
+  }
+
+  Result<std::vector<std::string>> strings_of(const Field& list, bool allow_empty) const {
+    if (!list.node.IsSequence()) return type_error(list, "a list of strings");
+    std::vector<std::string> items;
+    size_t index = 0;
+    for (const YAML::Node& item : list.node) {
+      Field field{item, mark_or(item, list.mark), list.path + "[" + std::to_string(index++) + "]"};
+      if (allow_empty) {
+        items.push_back(TPROC_TRY(string_of(field)));
+      } else {
+        items.push_back(TPROC_TRY(nonempty_string_of(field)));
+      }
+    }
+    return items;
+  }
+
+  // A NAME → value map, in file order; `valid_name` checks each name, `name_rule` says why not.
+  Result<NamedValues> named_values_of(const Field& map, bool (*valid_name)(std::string_view),
+                                      std::string_view name_rule) const {
+    NamedValues values;
+    for (const Entry& entry : TPROC_TRY(entries_of(map, {}))) {
+      if (!valid_name(entry.key)) {
+        return fail(entry.key_mark, entry.value.path, "invalid name: " + std::string(name_rule));
+      }
+      if (entry.value.node.IsNull()) {
+        return fail(entry.value, "expected a string, got null (write \"\" for an empty value)");
+      }
+      values.emplace_back(entry.key, TPROC_TRY(string_of(entry.value)));
+    }
+    return values;
+  }
+
+  Result<uint64_t> integer_of(const Field& field) const {
+    if (!field.node.IsScalar()) return type_error(field, "an integer");
+    const std::string& text = field.node.Scalar();
+    if (std::optional<uint64_t> value = parse_decimal(text)) return *value;
+    if (!text.empty() && text[0] == '-' && parse_decimal(text.substr(1))) {
+      return type_error(field, "a non-negative integer");
+    }
+    if (!text.empty() &&
+        std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      return type_error(field, "an integer below 2^64");
+    }
+    return type_error(field, "an integer");
+  }
+
+  Result<uint64_t> size_of(const Field& field) const {
+    if (!field.node.IsScalar()) return type_error(field, "a size such as 512M or 2G");
+    Result<uint64_t> size = parse_size(field.node.Scalar());
+    if (!size) return fail(field, size.error().message());
+    return *size;
+  }
+
+  Result<bool> bool_of(const Field& field) const {
+    bool value = false;
+    if (!field.node.IsScalar() || !YAML::convert<bool>::decode(field.node, value)) {
+      return type_error(field, "true or false");
+    }
+    return value;
+  }
+
+  // One of `words`, as its index.
+  Result<size_t> choice_of(const Field& field, std::span<const std::string_view> words) const {
+    std::string text = TPROC_TRY(string_of(field));
+    auto found = std::find(words.begin(), words.end(), text);
+    if (found != words.end()) return static_cast<size_t>(found - words.begin());
+    std::string what = "expected " + one_of(words) + ", got " + quoted(text);
+    if (std::optional<std::string_view> suggestion = nearest(text, words)) {
+      what += " (did you mean '" + std::string(*suggestion) + "'?)";
+    }
+    return fail(field, what);
+  }
+
+  Result<std::string> app_name_of(const Field& field) const {
+    std::string name = TPROC_TRY(string_of(field));
+    if (!valid_app_name(name)) {
+      return fail(
+          field,
+          "invalid name " + quoted(name) +
+              ": expected 1-64 characters from a-z 0-9 . _ -, starting with a letter or digit");
+    }
+    return name;
+  }
+
+  Result<std::string> workdir_of(const Field& field) const {
+    std::string workdir = TPROC_TRY(string_of(field));
+    if (!workdir.empty() && workdir[0] != '/') {
+      return fail(field, "expected an absolute path, got " + quoted(workdir));
+    }
+    return workdir;
+  }
+
+  Result<Endpoint> endpoint_of(const Field& item) const {
+    Endpoint endpoint;
+    bool has_name = false;
+    for (const Entry& entry : TPROC_TRY(entries_of(item, kEndpointKeys))) {
+      const Field& field = entry.value;
+      if (entry.key == "name") {
+        endpoint.name = TPROC_TRY(string_of(field));
+        if (endpoint.name.size() > kMaxEndpointNameLength) {
+          return fail(field, "endpoint name is " + std::to_string(endpoint.name.size()) +
+                                 " bytes long (at most 63)");
+        }
+        if (!valid_endpoint_name(endpoint.name)) {
+          return fail(field, "invalid endpoint name " + quoted(endpoint.name) +
+                                 ": expected 1-63 characters from A-Z a-z 0-9 . _ / -");
+        }
+        has_name = true;
+      } else if (field.node.IsNull()) {
+        continue;  // an optional field left empty keeps its default
+      } else if (entry.key == "symbol") {
+        endpoint.symbol = TPROC_TRY(string_of(field));
+        if (!valid_symbol(endpoint.symbol)) {
+          return fail(field, "invalid symbol " + quoted(endpoint.symbol) +
+                                 ": expected a symbol name without spaces or control characters");
+        }
+      } else if (entry.key == "kind") {
+        endpoint.kind = TPROC_TRY(nonempty_string_of(field));
+        if (has_control_bytes(endpoint.kind)) return fail(field, "contains control characters");
+      } else if (entry.key == "ready") {
+        size_t index = TPROC_TRY(choice_of(field, kReadinesses));
+        endpoint.ready = index == 0 ? Readiness::app : Readiness::at_start;
+      }
+    }
+    if (!has_name) return fail(item.mark, join(item.path, "name"), "missing required field");
+    return endpoint;
+  }
+
+  Result<std::vector<Endpoint>> endpoints_of(const Field& list) const {
+    if (!list.node.IsSequence()) return type_error(list, "a list of endpoints");
+    std::vector<Endpoint> endpoints;
+    std::unordered_map<std::string, size_t> first_index;
+    size_t index = 0;
+    for (const YAML::Node& node : list.node) {
+      Field item{node, mark_or(node, list.mark), list.path + "[" + std::to_string(index) + "]"};
+      Endpoint endpoint = TPROC_TRY(endpoint_of(item));
+      auto [previous, inserted] = first_index.emplace(endpoint.name, index);
+      if (!inserted) {
+        // Point at the second name itself: that is the line the user has to change.
+        YAML::Mark name_mark = item.mark;
+        for (const auto& pair : node) {
+          if (pair.first.IsScalar() && pair.first.Scalar() == "name") {
+            name_mark = mark_or(pair.second, name_mark);
+          }
+        }
+        return fail(name_mark, join(item.path, "name"),
+                    "duplicate endpoint name " + quoted(endpoint.name) + " (also " + list.path +
+                        "[" + std::to_string(previous->second) + "])");
+      }
+      endpoints.push_back(std::move(endpoint));
+      ++index;
+    }
+    return endpoints;
+  }
+
+  Result<Limits> limits_of(const Field& map) const {
+    Limits limits;
+    for (const Entry& entry : TPROC_TRY(entries_of(map, kLimitKeys))) {
+      const Field& field = entry.value;
+      if (field.node.IsNull()) continue;  // unset: inherited
+      if (entry.key == "open_files") {
+        limits.open_files = TPROC_TRY(integer_of(field));
+      } else if (entry.key == "processes") {
+        limits.processes = TPROC_TRY(integer_of(field));
+      } else if (entry.key == "address_space") {
+        limits.address_space = TPROC_TRY(size_of(field));
+      } else if (entry.key == "stack") {
+        limits.stack = TPROC_TRY(size_of(field));
+      } else if (entry.key == "core_dumps") {
+        limits.core_dumps = TPROC_TRY(bool_of(field));
+      }
+    }
+    return limits;
+  }
+
+  Result<MallocSettings> malloc_of(const Field& map) const {
+    MallocSettings settings;
+    std::optional<Entry> threshold;
+    std::optional<Field> tunables;
+    for (const Entry& entry : TPROC_TRY(entries_of(map, kMallocKeys))) {
+      const Field& field = entry.value;
+      if (field.node.IsNull()) continue;
+      if (entry.key == "policy") {
+        size_t index = TPROC_TRY(choice_of(field, kMallocPolicies));
+        settings.policy = index == 0 ? MallocPolicy::brk_guard : MallocPolicy::mmap_threshold;
+      } else if (entry.key == "mmap_threshold") {
+        settings.mmap_threshold = TPROC_TRY(size_of(field));
+        threshold = entry;
+      } else if (entry.key == "tunables") {
+        settings.tunables = TPROC_TRY(named_values_of(
+            field, valid_tunable_name, "expected a MALLOC_* environment variable name"));
+        tunables = field;
+      }
+    }
+    // Both checks wait for the whole map: `policy` may come after the fields it governs.
+    if (threshold && settings.policy != MallocPolicy::mmap_threshold) {
+      return fail(threshold->key_mark, threshold->value.path,
+                  "only allowed with policy 'mmap-threshold'");
+    }
+    if (tunables && settings.policy == MallocPolicy::mmap_threshold) {
+      for (const Entry& tunable : TPROC_TRY(entries_of(*tunables, {}))) {
+        if (tunable.key == "MALLOC_MMAP_THRESHOLD_") {
+          return fail(tunable.key_mark, tunable.value.path,
+                      "conflicts with policy 'mmap-threshold' (set malloc.mmap_threshold instead)");
+        }
+      }
+    }
+    return settings;
+  }
+
+  Result<Manifest> decode_manifest(const Field& top) const {
+    if (!top.node.IsMap()) {
+      return fail(top,
+                  "expected a map of manifest fields at the top level, got " + describe(top.node));
+    }
+    Manifest manifest;
+    bool has_name = false;
+    bool has_entrypoint = false;
+    for (const Entry& entry : TPROC_TRY(entries_of(top, kTopKeys))) {
+      const Field& field = entry.value;
+      if (entry.key == "name") {
+        manifest.name_ = TPROC_TRY(app_name_of(field));
+        has_name = true;
+      } else if (entry.key == "entrypoint") {
+        manifest.entrypoint_ = TPROC_TRY(nonempty_string_of(field));
+        has_entrypoint = true;
+      } else if (field.node.IsNull()) {
+        continue;  // an optional field left empty keeps its default
+      } else if (entry.key == "version") {
+        manifest.version_ = TPROC_TRY(nonempty_string_of(field));
+      } else if (entry.key == "args") {
+        manifest.args_ = TPROC_TRY(strings_of(field, true));
+      } else if (entry.key == "env") {
+        manifest.env_ = TPROC_TRY(
+            named_values_of(field, valid_env_name, "expected a non-empty name without '='"));
+      } else if (entry.key == "workdir") {
+        manifest.workdir_ = TPROC_TRY(workdir_of(field));
+      } else if (entry.key == "libraries") {
+        size_t index = TPROC_TRY(choice_of(field, kLibraryPolicies));
+        manifest.libraries_ = index == 0 ? LibraryPolicy::bundled : LibraryPolicy::host;
+      } else if (entry.key == "files") {
+        manifest.files_ = TPROC_TRY(strings_of(field, false));
+      } else if (entry.key == "endpoints") {
+        manifest.endpoints_ = TPROC_TRY(endpoints_of(field));
+      } else if (entry.key == "limits") {
+        manifest.limits_ = TPROC_TRY(limits_of(field));
+      } else if (entry.key == "malloc") {
+        manifest.malloc_ = TPROC_TRY(malloc_of(field));
+      }
+    }
+    if (!has_name) return fail(top.mark, "name", "missing required field");
+    if (!has_entrypoint) return fail(top.mark, "entrypoint", "missing required field");
+    return manifest;
+  }
+
+  std::string file_name_;
+};
+
+}  // namespace detail
+
+Result<Manifest> Manifest::parse(std::string_view text, std::string_view file_name) {
+  return detail::ManifestDecoder(file_name).decode(text);
+}
+
+Result<Manifest> Manifest::load(const std::string& path) {
+  // O_NONBLOCK: a FIFO named as the manifest must fail the S_ISREG check, not hang the open.
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  if (!fd) return Error::from_errno(path);
+  struct stat status {};
+  if (::fstat(fd.get(), &status) != 0) return Error::from_errno(path);
+  if (!S_ISREG(status.st_mode)) return Error::explained(path + ": not a regular file", EINVAL);
+  if (static_cast<uint64_t>(status.st_size) > kMaxManifestBytes) {
+    return Error::explained(path + ": manifest is larger than 1 MiB", EFBIG);
+  }
+  std::string text;
+  char buffer[16384];
+  for (;;) {
+    ssize_t count = ::read(fd.get(), buffer, sizeof buffer);
+    if (count < 0 && errno == EINTR) continue;
+    if (count < 0) return Error::from_errno(path);
+    if (count == 0) break;
+    text.append(buffer, static_cast<size_t>(count));
+    // The file may grow after fstat; parse() refuses what is over the cap.
+    if (text.size() > kMaxManifestBytes) break;
+  }
+  return parse(text, path);
+}
+
+Result<Manifest> Manifest::from_json(std::string_view json) { return parse(json, "manifest.json"); }
+
+std::string Manifest::to_json() const {
+  std::string out = "{";
+  append_json_key(out, "name");
+  append_json_string(out, name_);
+  out += ',';
+  append_json_key(out, "version");
+  append_json_string(out, version_);
+  out += ',';
+  append_json_key(out, "entrypoint");
+  append_json_string(out, entrypoint_);
+  out += ',';
+  append_json_key(out, "args");
+  append_json_strings(out, args_);
+  out += ',';
+  append_json_key(out, "env");
+  append_json_named_values(out, env_);
+  out += ',';
+  append_json_key(out, "workdir");
+  append_json_string(out, workdir_);
+  out += ',';
+  append_json_key(out, "libraries");
+  append_json_string(out, to_string(libraries_));
+  out += ',';
+  append_json_key(out, "files");
+  append_json_strings(out, files_);
+  out += ',';
+
+  append_json_key(out, "endpoints");
+  out += '[';
+  for (size_t i = 0; i < endpoints_.size(); ++i) {
+    const Endpoint& endpoint = endpoints_[i];
+    if (i > 0) out += ',';
+    out += '{';
+    append_json_key(out, "name");
+    append_json_string(out, endpoint.name);
+    if (!endpoint.symbol.empty()) {
+      out += ',';
+      append_json_key(out, "symbol");
+      append_json_string(out, endpoint.symbol);
+    }
+    if (!endpoint.kind.empty()) {
+      out += ',';
+      append_json_key(out, "kind");
+      append_json_string(out, endpoint.kind);
+    }
+    out += ',';
+    append_json_key(out, "ready");
+    append_json_string(out, to_string(endpoint.ready));
+    out += '}';
+  }
+  out += "],";
+
+  // Unset limits are left out rather than written as null: "inherit" has no number.
+  append_json_key(out, "limits");
+  out += '{';
+  auto append_limit = [&out](std::string_view key, const std::optional<uint64_t>& value) {
+    if (!value) return;
+    append_json_key(out, key);
+    out += std::to_string(*value);
+    out += ',';
+  };
+  append_limit("open_files", limits_.open_files);
+  append_limit("processes", limits_.processes);
+  append_limit("address_space", limits_.address_space);
+  append_limit("stack", limits_.stack);
+  append_json_key(out, "core_dumps");
+  out += limits_.core_dumps ? "true" : "false";
+  out += "},";
+
+  append_json_key(out, "malloc");
+  out += '{';
+  append_json_key(out, "policy");
+  append_json_string(out, to_string(malloc_.policy));
+  out += ',';
+  if (malloc_.policy == MallocPolicy::mmap_threshold) {
+    append_json_key(out, "mmap_threshold");
+    out += std::to_string(malloc_.mmap_threshold);
+    out += ',';
+  }
+  append_json_key(out, "tunables");
+  append_json_named_values(out, malloc_.tunables);
+  out += "}}";
+  return out;
+}
+
+Result<uint64_t> parse_size(std::string_view text) {
+  auto refuse = [&text] {
+    return Error::explained("expected a size such as 512M or 2G, got " + quoted(text), EINVAL);
+  };
+  if (text.empty()) return refuse();
+  unsigned shift = 0;
+  switch (text.back()) {
+    case 'K':
+    case 'k': shift = 10; break;
+    case 'M':
+    case 'm': shift = 20; break;
+    case 'G':
+    case 'g': shift = 30; break;
+    case 'T':
+    case 't': shift = 40; break;
+    default: break;
+  }
+  std::optional<uint64_t> number =
+      parse_decimal(shift == 0 ? text : text.substr(0, text.size() - 1));
+  if (!number) {
+    bool all_digits = std::all_of(text.begin(), text.end() - (shift == 0 ? 0 : 1),
+                                  [](char c) { return c >= '0' && c <= '9'; });
+    if (all_digits && text.size() > (shift == 0 ? 0u : 1u)) {
+      return Error::explained("size " + quoted(text) + " is too large (at most 2^64-1 bytes)",
+                              EINVAL);
+    }
+    return refuse();
+  }
+  if (shift > 0 && *number > (UINT64_MAX >> shift)) {
+    return Error::explained("size " + quoted(text) + " is too large (at most 2^64-1 bytes)",
+                            EINVAL);
+  }
+  return *number << shift;
+}
+
+std::string_view to_string(LibraryPolicy policy) {
+  return kLibraryPolicies[policy == LibraryPolicy::bundled ? 0 : 1];
+}
+
+std::string_view to_string(Readiness readiness) {
+  return kReadinesses[readiness == Readiness::app ? 0 : 1];
+}
+
+std::string_view to_string(MallocPolicy policy) {
+  return kMallocPolicies[policy == MallocPolicy::brk_guard ? 0 : 1];
+}
+
+}  // namespace tproc::bundle
