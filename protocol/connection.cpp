@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace tproc::protocol {
@@ -54,7 +55,14 @@ Result<void> Connection::send(const Message& message, std::span<const int> fds) 
 }
 
 Result<std::optional<Received>> Connection::receive() {
-  std::vector<std::byte> buffer(kMaxMessageSize);
+  // Peek at the datagram's real size first: most messages are small, and a buffer of the maximum
+  // size would cost an allocation and page faults on every request.
+  char probe;
+  ssize_t size;
+  do size = ::recv(socket_.get(), &probe, 1, MSG_PEEK | MSG_TRUNC);
+  while (size < 0 && errno == EINTR);
+  if (size < 0) return Error::from_errno("receive");
+  std::vector<std::byte> buffer(std::clamp<size_t>(static_cast<size_t>(size), 1, kMaxMessageSize + 1));
   iovec io{buffer.data(), buffer.size()};
   msghdr header{};
   header.msg_iov = &io;
@@ -80,7 +88,7 @@ Result<std::optional<Received>> Connection::receive() {
     }
   }
   if (got == 0 && received.fds.empty()) return std::optional<Received>{};
-  if (header.msg_flags & MSG_TRUNC) return Error("message larger than " + std::to_string(kMaxMessageSize) + " bytes", EMSGSIZE);
+  if ((header.msg_flags & MSG_TRUNC) || static_cast<size_t>(got) > kMaxMessageSize) return Error("message larger than " + std::to_string(kMaxMessageSize) + " bytes", EMSGSIZE);
   if (header.msg_flags & MSG_CTRUNC) return Error("more than " + std::to_string(kMaxFds) + " descriptors in one message", EMSGSIZE);
   received.message = TPROC_TRY(decode({buffer.data(), static_cast<size_t>(got)}));
   return std::optional<Received>(std::move(received));

@@ -2,7 +2,6 @@
 
 #include <linux/filter.h>
 #include <linux/seccomp.h>
-#include <poll.h>
 #include <stddef.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -13,12 +12,6 @@
 #include "arch_traits.hpp"
 
 namespace tproc::runtime {
-namespace {
-
-constexpr int kListenerTimeoutMs = 5000;
-
-}  // namespace
-
 void add_mapping_filter(LaunchScript& script, int channel_slot, int listener_slot, bool no_new_privs) {
   // Native calls of this architecture to mmap, munmap or mremap notify the daemon; all else runs.
   const sock_filter program[] = {
@@ -67,12 +60,6 @@ void add_mapping_filter(LaunchScript& script, int channel_slot, int listener_slo
 }
 
 Result<UniqueFd> receive_listener(int channel) {
-  pollfd waiting{channel, POLLIN, 0};
-  int ready;
-  do ready = ::poll(&waiting, 1, kListenerTimeoutMs);
-  while (ready < 0 && errno == EINTR);
-  if (ready == 0) return Error("no mapping filter listener from the new tproc", ETIMEDOUT);
-
   char byte;
   iovec io{&byte, 1};
   alignas(cmsghdr) unsigned char control[CMSG_SPACE(sizeof(int))]{};

@@ -22,7 +22,8 @@ namespace tproc::runtime {
 /// `no_new_privs`: set it first (required to install a filter without CAP_SYS_ADMIN).
 void add_mapping_filter(LaunchScript& script, int channel_slot, int listener_slot, bool no_new_privs);
 
-/// Receives the listener a new tproc sent; ECHILD if the child ended before sending it.
+/// Receives the listener a new tproc sent, once `channel` is readable; ECHILD if the child ended
+/// before sending it.
 Result<UniqueFd> receive_listener(int channel);
 
 }  // namespace tproc::runtime

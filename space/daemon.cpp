@@ -142,7 +142,7 @@ void Daemon::on_client_readable(int fd) {
       watch_client(fd);
       return;
     }
-    return reply_error(std::move(client), Error("malformed request: " + received.error().describe(), EPROTO));
+    return reply_error(std::move(client), Error::explained("malformed request: " + received.error().describe(), EPROTO));
   }
   if (!*received) return;  // the client hung up before asking anything
 

@@ -52,6 +52,7 @@ class Daemon {
   void on_signal();
   void on_tproc_exit(uint64_t id);
   void on_attached_client_event(uint64_t id);
+  void on_listener_ready(uint64_t id);
   void watch_client(int fd);
 
   // The operations (space/operations/*.cpp). Each answers on `client` and may keep it.

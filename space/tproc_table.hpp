@@ -35,6 +35,7 @@ struct TprocRecord {
   std::unique_ptr<runtime::LaunchScript> script;
   std::optional<runtime::Child> child;
   std::optional<protocol::Connection> client;  ///< the attached `tproc run` waiting for the status
+  UniqueFd listener_channel;                   ///< where the child sends its mapping-filter listener
   uint64_t client_watch = 0;
   std::optional<runtime::ExitStatus> status;
 

@@ -8,6 +8,8 @@
 #include <unistd.h>
 #include <time.h>
 
+#include <cstdio>
+
 #include "runtime/mapping_filter.hpp"
 #include "runtime/spawn.hpp"
 #include "space/daemon.hpp"
@@ -140,12 +142,24 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
   record.child = TPROC_TRY(runtime::spawn_in_space(script, {loaded.entry, loaded.stack_pointer, loaded.stack.base()}));
   record.pid = record.child->pid();
 
-  // The child runs a handful of system calls before it sends the listener: waiting for it here
-  // costs microseconds. A child that failed a step earlier sends nothing; its exit reports why.
+  // The listener arrives once the child has run its first steps. Until the daemon holds it, the
+  // child's first mapping call simply waits in the filter's queue, so nobody waits here for it.
   theirs.reset();
-  if (auto listener = runtime::receive_listener(ours.get()))
-    TPROC_TRY(mappings_->adopt(std::move(*listener), record.id, record.pid));
+  record.listener_channel = std::move(ours);
+  const uint64_t id = record.id;
+  loop_->watch(record.listener_channel.get(), POLLIN, [this, id](int) { on_listener_ready(id); });
   return ok();
+}
+
+void Daemon::on_listener_ready(uint64_t id) {
+  TprocRecord* record = tprocs_.get(id);
+  if (!record || !record->listener_channel) return;
+  // A child that failed a launch step sent nothing; its exit status reports why.
+  if (auto listener = runtime::receive_listener(record->listener_channel.get())) {
+    if (auto adopted = mappings_->adopt(std::move(*listener), id, record->pid); !adopted)
+      std::fprintf(stderr, "tproc %llu: %s\n", static_cast<unsigned long long>(id), adopted.error().describe().c_str());
+  }
+  record->listener_channel.reset();
 }
 
 void Daemon::on_tproc_exit(uint64_t id) {

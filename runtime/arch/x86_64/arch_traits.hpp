@@ -19,7 +19,8 @@ inline constexpr bool kStackExecutableByDefault = true;
 inline constexpr uint32_t kAuditArch = AUDIT_ARCH_X86_64;
 
 /// The flags ldconfig gives this architecture's libraries in /etc/ld.so.cache
-/// (FLAG_ELF_LIBC6 | FLAG_X8664_LIB64); entries with other flags are for another ABI and ld.so skips them.
+/// (FLAG_ELF_LIBC6 | FLAG_X8664_LIB64): ld.so skips entries with
+/// other flags, which are for another ABI.
 inline constexpr int32_t kLdSoCacheFlags = 0x0303;
 /// The multiarch triple naming the default library directories (/lib/<it>, /usr/lib/<it>).
 inline constexpr const char* kMultiarch = "x86_64-linux-gnu";
