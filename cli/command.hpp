@@ -27,5 +27,9 @@ extern const Command kKillCommand;
 extern const Command kLogsCommand;
 extern const Command kSpaceCommand;
 extern const Command kDaemonCommand;
+extern const Command kBuildCommand;
+extern const Command kInspectCommand;
+extern const Command kImagesCommand;
+extern const Command kPruneCommand;
 
 }  // namespace tproc::cli

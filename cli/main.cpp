@@ -12,8 +12,10 @@ namespace {
 using tproc::cli::Command;
 
 const Command* const kCommands[] = {
-    &tproc::cli::kRunCommand,  &tproc::cli::kPsCommand,    &tproc::cli::kStopCommand, &tproc::cli::kKillCommand,
-    &tproc::cli::kLogsCommand, &tproc::cli::kSpaceCommand, &tproc::cli::kDaemonCommand,
+    &tproc::cli::kRunCommand,   &tproc::cli::kPsCommand,      &tproc::cli::kStopCommand,  &tproc::cli::kKillCommand,
+    &tproc::cli::kLogsCommand,  &tproc::cli::kBuildCommand,   &tproc::cli::kInspectCommand,
+    &tproc::cli::kImagesCommand, &tproc::cli::kPruneCommand,  &tproc::cli::kSpaceCommand,
+    &tproc::cli::kDaemonCommand,
 };
 
 void print_help() {

@@ -92,8 +92,13 @@ Result<protocol::Received> ask(protocol::Connection& connection, const protocol:
   TPROC_TRY(connection.send(request, fds));
   auto received = TPROC_TRY(connection.receive());
   if (!received) return Error("the space daemon closed the connection without an answer", ECONNRESET);
-  if (auto* failure = std::get_if<protocol::Failure>(&received->message))
+  if (auto* failure = std::get_if<protocol::Failure>(&received->message)) {
+    if (failure->message.find("protocol version") != std::string::npos)
+      return Error::explained(failure->message + " (the space's daemon is another tproc version: restart the space with "
+                                                 "'tproc space rm -f SPACE')",
+                              failure->code);
     return Error::explained(failure->message, failure->code);
+  }
   return std::move(*received);
 }
 

@@ -51,7 +51,34 @@ Result<Mapping> view_file(int fd) {
   return Mapping(view, static_cast<size_t>(st.st_size));
 }
 
+/// Reserves exactly [span.begin, span.end), failing if any part of it is taken.
+Result<Mapping> reserve_span(const LoadSpan& span, const RangeHolder& holder) {
+  void* area = ::mmap(reinterpret_cast<void*>(span.begin), span.size(), PROT_NONE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+  const std::string range = hex_range(span.begin, span.end);
+  if (area == MAP_FAILED) {
+    const int error = errno;
+    if (error != EEXIST) return Error("reserve " + range, error);
+    std::optional<std::string> who = holder ? holder(span.begin, span.end) : std::nullopt;
+    return Error::explained("non-PIE executable needs " + range + ", which is held by " +
+                                who.value_or("another mapping in the space"),
+                            EEXIST);
+  }
+  if (reinterpret_cast<uint64_t>(area) != span.begin) {  // kernels before 4.17 ignore the flag
+    ::munmap(area, span.size());
+    return Error::explained("non-PIE executable needs " + range + ", which is taken", EEXIST);
+  }
+  return Mapping(area, span.size());
+}
+
 }  // namespace
+
+Result<Mapping> reserve_fixed_image(const UniqueFd& fd, const RangeHolder& holder) {
+  Mapping view = TPROC_TRY(view_file(fd.get()));
+  ElfFile elf = TPROC_TRY(ElfFile::parse({view.bytes(), view.size()}, arch::kElfMachine));
+  if (elf.position_independent()) return Mapping();
+  return reserve_span(elf.load_span(), holder);
+}
 
 Result<MappedObject> MappedObject::map(const UniqueFd& fd, const RangeHolder& holder) {
   Mapping view = TPROC_TRY(view_file(fd.get()));
@@ -79,24 +106,7 @@ Result<MappedObject> MappedObject::map(const UniqueFd& fd, const RangeHolder& ho
     object.reservation_ = Mapping(reinterpret_cast<void*>(aligned), span.size());
     object.bias_ = aligned - span.begin;
   } else {
-    void* area = ::mmap(reinterpret_cast<void*>(span.begin), span.size(), PROT_NONE,
-                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
-    if (area == MAP_FAILED) {
-      const int error = errno;
-      const std::string range = hex_range(span.begin, span.end);
-      if (error == EEXIST) {
-        std::optional<std::string> who = holder ? holder(span.begin, span.end) : std::nullopt;
-        return Error("non-PIE executable needs " + range + ", which is held by " +
-                         who.value_or("another mapping in the space"),
-                     EEXIST);
-      }
-      return Error("reserve " + range, error);
-    }
-    if (reinterpret_cast<uint64_t>(area) != span.begin) {  // kernels before 4.17 ignore the flag
-      ::munmap(area, span.size());
-      return Error("non-PIE executable needs " + hex_range(span.begin, span.end) + ", which is taken", EEXIST);
-    }
-    object.reservation_ = Mapping(area, span.size());
+    object.reservation_ = TPROC_TRY(reserve_span(span, holder));
     object.bias_ = 0;
   }
 

@@ -52,4 +52,9 @@ class MappedObject {
   std::optional<std::string> interpreter_;
 };
 
+/// Reserves (PROT_NONE) the fixed range a non-PIE executable needs, so nothing else lands there
+/// before ld.so maps it; fails naming the holder when the range is taken. An ET_DYN file needs no
+/// reservation: the result is then an empty Mapping.
+Result<Mapping> reserve_fixed_image(const UniqueFd& fd, const RangeHolder& holder = {});
+
 }  // namespace tproc::loader

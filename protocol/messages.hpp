@@ -16,7 +16,15 @@
 
 namespace tproc::protocol {
 
-/// Start a program. fds: [executable] when detached, else [executable, stdin, stdout, stderr].
+/// A resource limit for a new tproc (RLIMIT_* and its soft = hard value).
+struct RunLimit {
+  int32_t resource = 0;
+  uint64_t value = 0;
+  template <class A> void fields(A& a) { a(resource, value); }
+};
+
+/// Start a program. fds: [executable], then [stdin, stdout, stderr] unless detached, then
+/// [in-use lock] if `holds_lock`, then [fixed image] if `reserves_fixed_image`.
 struct RunRequest {
   std::vector<std::string> argv;
   std::vector<std::string> env;
@@ -25,7 +33,14 @@ struct RunRequest {
   std::string name;    ///< empty: the program's file name
   bool detach = false;
   uint64_t ignored_signals = 0;  ///< bit N-1 set: signal N is ignored by the caller, as a direct run would inherit
-  template <class A> void fields(A& a) { a(argv, env, execfn, cwd, name, detach, ignored_signals); }
+  std::vector<RunLimit> limits;  ///< RLIMIT_AS is enforced by the daemon on the tproc's mappings
+  bool core_dumps = false;       ///< keep the daemon's core limit instead of turning cores off
+  std::string bundle;            ///< the bundle's digest, when the program comes from one
+  bool holds_lock = false;       ///< an fd whose lock marks the bundle in use for the tproc's life
+  bool reserves_fixed_image = false;  ///< an fd of a non-PIE executable ld.so will map at its fixed range
+  template <class A> void fields(A& a) {
+    a(argv, env, execfn, cwd, name, detach, ignored_signals, limits, core_dumps, bundle, holds_lock, reserves_fixed_image);
+  }
 };
 
 /// List the tprocs of the space; `all` includes exited detached ones.
@@ -89,7 +104,8 @@ struct TprocInfo {
   int64_t started = 0;      ///< Unix time in seconds
   std::string command;
   bool detached = false;
-  template <class A> void fields(A& a) { a(id, name, pid, running, exit_status, started, command, detached); }
+  std::string bundle;  ///< the bundle's digest, if it came from one
+  template <class A> void fields(A& a) { a(id, name, pid, running, exit_status, started, command, detached, bundle); }
 };
 
 /// Reply to ListRequest.

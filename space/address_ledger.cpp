@@ -15,6 +15,9 @@ void AddressLedger::release(uint64_t begin, uint64_t end) {
       continue;
     }
     it = ranges_.erase(it);
+    const uint64_t kept_begin = range_begin < begin ? begin : range_begin;
+    const uint64_t kept_end = entry.end > end ? end : entry.end;
+    bytes_[entry.owner] -= kept_end - kept_begin;
     if (range_begin < begin) ranges_.emplace(range_begin, Entry{begin, entry.owner});
     if (entry.end > end) it = ranges_.emplace(end, Entry{entry.end, entry.owner}).first;
   }
@@ -24,6 +27,12 @@ void AddressLedger::assign(uint64_t begin, uint64_t end, uint64_t owner) {
   if (begin >= end) return;
   release(begin, end);
   ranges_.emplace(begin, Entry{end, owner});
+  bytes_[owner] += end - begin;
+}
+
+uint64_t AddressLedger::bytes_of(uint64_t owner) const {
+  auto found = bytes_.find(owner);
+  return found == bytes_.end() ? 0 : found->second;
 }
 
 std::vector<AddressLedger::Range> AddressLedger::ranges_of(uint64_t owner) const {
@@ -42,6 +51,7 @@ std::vector<AddressLedger::Range> AddressLedger::ranges_of(uint64_t owner) const
 std::vector<AddressLedger::Range> AddressLedger::take(uint64_t owner) {
   std::vector<Range> owned = ranges_of(owner);
   std::erase_if(ranges_, [owner](const auto& item) { return item.second.owner == owner; });
+  bytes_.erase(owner);
   return owned;
 }
 

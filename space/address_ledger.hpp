@@ -26,6 +26,8 @@ class AddressLedger {
 
   /// The ranges `owner` holds, adjacent ones merged.
   std::vector<Range> ranges_of(uint64_t owner) const;
+  /// The bytes `owner` holds.
+  uint64_t bytes_of(uint64_t owner) const;
   size_t size() const { return ranges_.size(); }
 
  private:
@@ -34,6 +36,7 @@ class AddressLedger {
     uint64_t owner;
   };
   std::map<uint64_t, Entry> ranges_;  // by begin
+  std::map<uint64_t, uint64_t> bytes_;  // by owner
 };
 
 }  // namespace tproc::space

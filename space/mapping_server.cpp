@@ -64,13 +64,17 @@ MappingServer::~MappingServer() {
   }
 }
 
-Result<void> MappingServer::adopt(UniqueFd listener, uint64_t owner, pid_t pid) {
+Result<void> MappingServer::adopt(UniqueFd listener, uint64_t owner, pid_t pid, uint64_t address_space_limit) {
   std::lock_guard lock(mutex_);
   const int fd = listener.get();
   epoll_event event{EPOLLIN, {.fd = fd}};
   if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &event) < 0) return Error::from_errno("epoll_ctl listener");
-  listeners_.emplace(fd, Listener{std::move(listener), owner, pid});
+  listeners_.emplace(fd, Listener{std::move(listener), owner, pid, address_space_limit});
   return ok();
+}
+
+bool MappingServer::within_limit(const Listener& listener, uint64_t more) const {
+  return listener.address_space_limit == 0 || ledger_.bytes_of(listener.owner) + more <= listener.address_space_limit;
 }
 
 void MappingServer::unmap_owned(uint64_t owner) {
@@ -151,6 +155,10 @@ void MappingServer::answer(Listener& listener) {
       // The fd number was read from another process: make sure that process is still the caller.
       if (::ioctl(listener.fd.get(), SECCOMP_IOCTL_NOTIF_ID_VALID, &request->id) < 0) return;
     }
+    if (usable && !within_limit(listener, page_up(arg[1]))) {
+      result = -ENOMEM;  // what mmap says when RLIMIT_AS would be exceeded
+      usable = false;
+    }
     if (usable) {
       void* mapped = ::mmap(reinterpret_cast<void*>(arg[0]), arg[1], static_cast<int>(arg[2]), flags,
                             borrowed ? borrowed.get() : fd, static_cast<off_t>(arg[5]));
@@ -170,7 +178,8 @@ void MappingServer::answer(Listener& listener) {
     }
   } else if (number == SYS_mremap) {
     const int flags = static_cast<int>(arg[3]);
-    void* moved = ::mremap(reinterpret_cast<void*>(arg[0]), arg[1], arg[2], flags, reinterpret_cast<void*>(arg[4]));
+    const uint64_t growth = page_up(arg[2]) > page_up(arg[1]) ? page_up(arg[2]) - page_up(arg[1]) : 0;
+    void* moved = !within_limit(listener, growth) ? (errno = ENOMEM, MAP_FAILED) : ::mremap(reinterpret_cast<void*>(arg[0]), arg[1], arg[2], flags, reinterpret_cast<void*>(arg[4]));
     if (moved == MAP_FAILED) {
       result = -errno;
     } else {

@@ -27,8 +27,10 @@ class MappingServer {
   static Result<std::unique_ptr<MappingServer>> start();
   ~MappingServer();
 
-  /// Serves the filter listener of tproc `owner`, whose process id is `pid`.
-  Result<void> adopt(UniqueFd listener, uint64_t owner, pid_t pid);
+  /// Serves the filter listener of tproc `owner`, whose process id is `pid`. A non-zero
+  /// `address_space_limit` caps the bytes it may hold mapped (its RLIMIT_AS: the kernel's own
+  /// limit would count the whole shared space, and the daemon makes the calls anyway).
+  Result<void> adopt(UniqueFd listener, uint64_t owner, pid_t pid, uint64_t address_space_limit = 0);
 
   /// After `owner` ended: unmaps every range it made and runs `also` (e.g. releasing the
   /// loader's mappings) under the same lock. Its listener stays until no process uses the filter
@@ -43,12 +45,15 @@ class MappingServer {
     UniqueFd fd;
     uint64_t owner;
     pid_t pid;
+    uint64_t address_space_limit;
     bool owner_gone = false;
   };
 
   MappingServer() = default;
   void serve();
   void answer(Listener& listener);
+  /// Whether `owner` may hold `more` bytes on top of what it holds.
+  bool within_limit(const Listener& listener, uint64_t more) const;
   void unmap_owned(uint64_t owner);
 
   std::mutex mutex_;

@@ -15,6 +15,7 @@ protocol::TprocInfo TprocRecord::info() const {
   info.started = started;
   info.command = command;
   info.detached = detached;
+  info.bundle = bundle;
   return info;
 }
 
@@ -55,10 +56,12 @@ bool TprocTable::name_in_use(const std::string& name) const {
 
 std::optional<std::string> TprocTable::holder_of(uint64_t begin, uint64_t end) const {
   for (const auto& [id, record] : records_) {
-    if (!record->program) continue;
-    const loader::MappedObject& executable = record->program->executable;
-    if (executable.begin() < end && begin < executable.end())
-      return "tproc " + std::to_string(id) + " (" + record->name + ")";
+    if (!record->running()) continue;
+    const bool holds_executable = record->program && record->program->executable.begin() < end &&
+                                  begin < record->program->executable.end();
+    const bool holds_fixed_image = record->fixed_image.valid() && record->fixed_image.begin() < end &&
+                                   begin < record->fixed_image.end();
+    if (holds_executable || holds_fixed_image) return "tproc " + std::to_string(id) + " (" + record->name + ")";
   }
   return std::nullopt;
 }

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 
+#include "common/mapping.hpp"
 #include "common/result.hpp"
 #include "loader/program_loader.hpp"
 #include "protocol/connection.hpp"
@@ -30,12 +31,16 @@ struct TprocRecord {
   bool detached = false;
   pid_t pid = 0;
   std::string log_path;  ///< detached tprocs only
+  std::string bundle;    ///< the bundle's digest, if it came from one
 
   std::optional<loader::LoadedProgram> program;
   std::unique_ptr<runtime::LaunchScript> script;
   std::optional<runtime::Child> child;
   std::optional<protocol::Connection> client;  ///< the attached `tproc run` waiting for the status
   UniqueFd listener_channel;                   ///< where the child sends its mapping-filter listener
+  UniqueFd in_use_lock;                        ///< keeps its bundle marked in use in the cache
+  Mapping fixed_image;                         ///< the range a non-PIE executable needs, held for ld.so
+  uint64_t address_space_limit = 0;            ///< RLIMIT_AS, enforced by the mapping server
   uint64_t client_watch = 0;
   std::optional<runtime::ExitStatus> status;
 

@@ -15,6 +15,7 @@
 
 #include "cli/arguments.hpp"
 #include "cli/command.hpp"
+#include "bundle/bundle_launch.hpp"
 #include "cli/space_client.hpp"
 
 extern char** environ;
@@ -24,12 +25,13 @@ namespace {
 
 constexpr const char* kUsage =
     "Usage: tproc run [OPTIONS] SPACE TARGET [ARGS...]\n\n"
-    "Run TARGET (an executable) in SPACE, starting the space if needed. The program gets this\n"
+    "Run TARGET (an executable, or a bundle made by 'tproc build') in SPACE, starting the space if needed. The program gets this\n"
     "terminal's stdin/stdout/stderr, ARGS, the environment and the working directory; signals sent\n"
     "to tproc run reach it, and tproc run exits with its status (128+N if killed by signal N).\n\n"
     "Options:\n"
     "  -d, --detach         start it in the background, print its id; output goes to 'tproc logs'\n"
-    "      --name NAME      name it (default: the file name of TARGET); unique among running tprocs\n"
+    "      --name NAME      name it (default: the bundle's name, or the file name of TARGET);\n"
+    "                       unique among running tprocs\n"
     "  -e, --env KEY=VALUE  set an environment variable (repeatable)\n"
     "      --cwd DIR        working directory (default: the current one)\n";
 
@@ -119,13 +121,31 @@ Result<int> run(std::span<char* const> args) {
     if (assignment.find('=') == std::string::npos || assignment[0] == '=')
       return Error("-e " + assignment + ": expected KEY=VALUE", EINVAL);
 
-  UniqueFd executable = TPROC_TRY_CTX("run " + target, open_executable(target));
+  space::SpacePaths paths = TPROC_TRY(space::SpacePaths::from_environment());
   protocol::RunRequest request;
-  request.argv.assign(arguments.positional().begin() + 1, arguments.positional().end());
-  request.env = environment_with(arguments.values("env"));
-  request.execfn = target;
-  request.cwd = TPROC_TRY(absolute_directory(arguments.value("cwd")));
-  request.name = arguments.value("name");
+  const std::vector<std::string> user_args(arguments.positional().begin() + 2, arguments.positional().end());
+  std::optional<bundle::LaunchPlan> launch;
+  if (bundle::looks_like_bundle(target)) {
+    bundle::BundleCache cache(paths.home() + "/bundles");
+    launch = TPROC_TRY_CTX("run " + target, bundle::plan_launch(cache, target, user_args));
+    request.argv = launch->argv;
+    request.execfn = launch->program;
+    request.name = launch->manifest.name();
+    for (const auto& [resource, value] : launch->limits)
+      request.limits.push_back(protocol::RunLimit{resource, value});
+    request.core_dumps = launch->core_dumps;
+    request.bundle = launch->bundle.digest();
+  } else {
+    request.argv.assign(arguments.positional().begin() + 1, arguments.positional().end());
+    request.execfn = target;
+  }
+  UniqueFd executable = TPROC_TRY_CTX("run " + target, open_executable(request.execfn));
+
+  std::vector<std::string> env_overrides = launch ? launch->env : std::vector<std::string>{};
+  for (const std::string& assignment : arguments.values("env")) env_overrides.push_back(assignment);
+  request.env = environment_with(env_overrides);
+  request.cwd = TPROC_TRY(absolute_directory(arguments.value("cwd", launch ? launch->workdir : "")));
+  if (arguments.has("name")) request.name = arguments.value("name");
   request.detach = arguments.has("detach");
   for (int signal = 1; signal < 32; ++signal) {
     struct sigaction current {};
@@ -133,7 +153,21 @@ Result<int> run(std::span<char* const> args) {
       request.ignored_signals |= uint64_t{1} << (signal - 1);
   }
 
-  space::SpacePaths paths = TPROC_TRY(space::SpacePaths::from_environment());
+  // A bundle stays marked in use (bundle_cache.hpp) for as long as the daemon holds this lock; a
+  // non-PIE executable gets its range reserved by the daemon before ld.so maps it there.
+  std::vector<int> extra_fds;
+  UniqueFd fixed_image;
+  if (launch) {
+    request.holds_lock = true;
+    extra_fds.push_back(launch->bundle.lock_fd());
+    if (!launch->fixed_image.empty()) {
+      fixed_image.reset(::open(launch->fixed_image.c_str(), O_RDONLY | O_CLOEXEC));
+      if (!fixed_image) return Error::from_errno("run " + target + ": " + launch->fixed_image);
+      request.reserves_fixed_image = true;
+      extra_fds.push_back(fixed_image.get());
+    }
+  }
+
   protocol::Connection connection = TPROC_TRY(connect_or_start_space(paths, space_name));
 
   // Block the forwarded signals before the program exists, so none is lost in between: from
@@ -147,6 +181,7 @@ Result<int> run(std::span<char* const> args) {
 
   std::vector<int> fds{executable.get()};
   if (!request.detach) fds.insert(fds.end(), {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO});
+  fds.insert(fds.end(), extra_fds.begin(), extra_fds.end());
   protocol::Received reply = TPROC_TRY_CTX("run " + target, ask(connection, request, fds));
   protocol::Started started = TPROC_TRY(expect<protocol::Started>(reply));
   if (request.detach) {

@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <time.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "runtime/mapping_filter.hpp"
@@ -52,7 +53,7 @@ Result<std::vector<UniqueFd>> detached_stdio(const std::string& log_path) {
 }  // namespace
 
 void Daemon::handle(std::unique_ptr<Client> client, protocol::RunRequest request, std::vector<UniqueFd> fds) {
-  const size_t expected = request.detach ? 1 : 4;
+  const size_t expected = (request.detach ? 1 : 4) + request.holds_lock + request.reserves_fixed_image;
   if (fds.size() != expected)
     return reply_error(std::move(client), Error("malformed request: RunRequest needs " + std::to_string(expected) +
                                                     " descriptors, got " + std::to_string(fds.size()), EPROTO));
@@ -91,6 +92,20 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
   record.command = join(request.argv);
   record.started = ::time(nullptr);
   record.detached = request.detach;
+  record.bundle = request.bundle;
+
+  // The optional descriptors follow the program and its stdio, in a fixed order.
+  size_t next_fd = request.detach ? 1 : 4;
+  if (request.holds_lock) record.in_use_lock = std::move(fds[next_fd++]);
+  auto holder = [this](uint64_t begin, uint64_t end) { return tprocs_.holder_of(begin, end); };
+  if (request.reserves_fixed_image) record.fixed_image = TPROC_TRY(loader::reserve_fixed_image(fds[next_fd++], holder));
+
+  size_t stack = stack_size();
+  uint64_t address_space_limit = 0;
+  for (const protocol::RunLimit& limit : request.limits) {
+    if (limit.resource == RLIMIT_AS) address_space_limit = limit.value;
+    if (limit.resource == RLIMIT_STACK) stack = std::clamp<size_t>(limit.value, 64 << 10, 1ULL << 30);
+  }
 
   loader::ProgramSpec spec;
   spec.executable = &fds[0];
@@ -98,8 +113,8 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
   spec.argv = request.argv;
   spec.envp = request.env;
   spec.registry_address = registry_->address();
-  spec.stack_size = stack_size();
-  spec.holder = [this](uint64_t begin, uint64_t end) { return tprocs_.holder_of(begin, end); };
+  spec.stack_size = stack;
+  spec.holder = holder;
   auto program = loader::load_program(spec, *host_auxv_);
   if (!program) {
     Error error = std::move(program).error();
@@ -129,9 +144,13 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
   script.close_fds_from(kChannelSlot + 1);
   script.change_directory(request.cwd.empty() ? "/" : request.cwd);
   script.set_name(record.name);
-  rlimit core{};
-  ::getrlimit(RLIMIT_CORE, &core);
-  script.set_limit(RLIMIT_CORE, 0, core.rlim_max);  // a tproc's core would hold the whole space
+  if (!request.core_dumps) {
+    rlimit core{};
+    ::getrlimit(RLIMIT_CORE, &core);
+    script.set_limit(RLIMIT_CORE, 0, core.rlim_max);  // a tproc's core would hold the whole space
+  }
+  for (const protocol::RunLimit& limit : request.limits)
+    if (limit.resource != RLIMIT_AS) script.set_limit(limit.resource, limit.value, limit.value);
   script.new_process_group();
   for (int signal = 1; signal < 32; ++signal)
     if ((request.ignored_signals >> (signal - 1)) & 1 && signal != SIGKILL && signal != SIGSTOP) script.ignore_signal(signal);
@@ -146,6 +165,7 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
   // child's first mapping call simply waits in the filter's queue, so nobody waits here for it.
   theirs.reset();
   record.listener_channel = std::move(ours);
+  record.address_space_limit = address_space_limit;
   const uint64_t id = record.id;
   loop_->watch(record.listener_channel.get(), POLLIN, [this, id](int) { on_listener_ready(id); });
   return ok();
@@ -156,7 +176,7 @@ void Daemon::on_listener_ready(uint64_t id) {
   if (!record || !record->listener_channel) return;
   // A child that failed a launch step sent nothing; its exit status reports why.
   if (auto listener = runtime::receive_listener(record->listener_channel.get())) {
-    if (auto adopted = mappings_->adopt(std::move(*listener), id, record->pid); !adopted)
+    if (auto adopted = mappings_->adopt(std::move(*listener), id, record->pid, record->address_space_limit); !adopted)
       std::fprintf(stderr, "tproc %llu: %s\n", static_cast<unsigned long long>(id), adopted.error().describe().c_str());
   }
   record->listener_channel.reset();
@@ -183,7 +203,11 @@ void Daemon::on_tproc_exit(uint64_t id) {
   }
   // The process is gone: give back what it held — what it mapped, and what the loader mapped for it.
   record->client.reset();
-  mappings_->reclaim(id, [record] { record->program.reset(); });
+  mappings_->reclaim(id, [record] {
+    record->program.reset();
+    record->fixed_image.reset();
+  });
+  record->in_use_lock.reset();
   record->child.reset();
   record->script.reset();
   if (!record->detached) {

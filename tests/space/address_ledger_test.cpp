@@ -54,3 +54,17 @@ TEST_CASE("AddressLedger ignores empty and inverted ranges") {
   sut.release(0x5000, 0x1000);
   CHECK(sut.size() == 0);
 }
+
+TEST_CASE("AddressLedger counts the bytes each owner holds through splits, takeovers and releases") {
+  AddressLedger sut;
+  sut.assign(0x10000, 0x20000, 1);
+  CHECK(sut.bytes_of(1) == 0x10000);
+  sut.release(0x14000, 0x15000);
+  CHECK(sut.bytes_of(1) == 0xf000);
+  sut.assign(0x18000, 0x30000, 2);
+  CHECK(sut.bytes_of(1) == 0x7000);
+  CHECK(sut.bytes_of(2) == 0x18000);
+  sut.take(2);
+  CHECK(sut.bytes_of(2) == 0);
+  CHECK(sut.bytes_of(3) == 0);
+}

@@ -1,0 +1,48 @@
+#pragma once
+// Building a bundle: from a tproc.yaml to the list of files that travel, each with the reason it
+// does, then to the bundle file itself.
+//
+// Layout inside a bundle:
+//   bin/<entrypoint file name>   the executable
+//   lib/<soname>                 every library of its DT_NEEDED closure, the interpreter
+//                                (lib/<PT_INTERP file name>) and glibc's run-time family (NSS...)
+//   <path as in files:>          extra files, at their path relative to the manifest
+// With `libraries: host` only the executable and the extra files travel.
+
+#include <string>
+#include <vector>
+
+#include "bundle/manifest.hpp"
+#include "bundle/oci_layout.hpp"
+#include "common/result.hpp"
+
+namespace tproc::bundle {
+
+/// The directory in a bundle that holds its libraries (what ld.so gets as --library-path).
+inline constexpr const char* kBundleLibDir = "lib";
+/// The directory in a bundle that holds the executable.
+inline constexpr const char* kBundleBinDir = "bin";
+
+/// One file of a planned bundle and why it is there ("entrypoint", "needed by bin/app"...).
+struct PlannedFile {
+  BundleFile file;
+  std::string reason;
+};
+
+/// What `tproc build` will write.
+struct BundlePlan {
+  Manifest manifest;
+  std::vector<PlannedFile> files;
+};
+
+/// Reads the manifest at `manifest_path` and finds every file the bundle needs, resolving the
+/// executable's dependencies on this machine. Errors name the manifest and the field.
+Result<BundlePlan> plan_bundle(const std::string& manifest_path);
+
+/// Writes `plan` as a bundle file at `out_path` (reproducibly: same inputs, same bytes).
+Result<WrittenBundle> write_planned_bundle(const BundlePlan& plan, const std::string& out_path);
+
+/// The path of the executable inside a bundle built from `manifest`.
+std::string bundled_executable(const Manifest& manifest);
+
+}  // namespace tproc::bundle

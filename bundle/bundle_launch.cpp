@@ -1,0 +1,85 @@
+#include "bundle/bundle_launch.hpp"
+
+#include <elf.h>
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "bundle/bundle_builder.hpp"
+#include "common/unique_fd.hpp"
+#include "loader/dependency_resolver.hpp"
+
+namespace tproc::bundle {
+namespace {
+
+/// Reads `size` bytes at `offset`, or fewer if the file is shorter.
+std::string read_at(const std::string& path, size_t size, off_t offset) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  std::string bytes(size, '\0');
+  ssize_t got = fd ? ::pread(fd.get(), bytes.data(), size, offset) : -1;
+  bytes.resize(got > 0 ? static_cast<size_t>(got) : 0);
+  return bytes;
+}
+
+}  // namespace
+
+bool looks_like_bundle(const std::string& path) {
+  // A bundle is a tar archive: "ustar" at offset 257 of its first header. An ELF starts with 0x7f.
+  return read_at(path, 5, 257) == "ustar";
+}
+
+Result<LaunchPlan> plan_launch(const BundleCache& cache, const std::string& bundle_path,
+                               const std::vector<std::string>& user_args) {
+  CachedBundle bundle = TPROC_TRY(cache.ensure(bundle_path));
+  Manifest manifest = TPROC_TRY_CTX("bundle " + bundle_path, Manifest::from_json(bundle.config_json()));
+  const std::string root = bundle.root();
+  const std::string executable = "/" + bundled_executable(manifest);
+
+  loader::ResolveOptions options;
+  options.root = root;
+  options.extra_dirs = {std::string("/") + kBundleLibDir};
+  options.use_host = manifest.libraries() == LibraryPolicy::host;
+  loader::ResolvedClosure closure =
+      TPROC_TRY_CTX("bundle " + bundle_path + ": " + executable.substr(1), loader::resolve_dependencies(executable, options));
+
+  LaunchPlan plan{std::move(bundle), std::move(manifest), {}, {}, {}, {}, {}, false, {}};
+  const Manifest& app = plan.manifest;
+  const std::string executable_on_host = root + executable;
+  if (read_at(executable_on_host, sizeof(Elf64_Ehdr), 0).size() == sizeof(Elf64_Ehdr)) {
+    Elf64_Ehdr header;
+    std::memcpy(&header, read_at(executable_on_host, sizeof(header), 0).data(), sizeof(header));
+    if (header.e_type == ET_EXEC) plan.fixed_image = executable_on_host;
+  }
+
+  if (closure.interpreter) {
+    plan.program = closure.interpreter->host_path;
+    plan.argv = {closure.interpreter->path, "--library-path", root + "/" + kBundleLibDir};
+    if (!options.use_host) plan.argv.push_back("--inhibit-cache");
+    plan.argv.insert(plan.argv.end(), {"--argv0", app.name(), executable_on_host});
+  } else {
+    plan.program = executable_on_host;
+    plan.argv = {app.name()};
+  }
+  // The manifest's args are defaults, as a container's CMD: arguments given to run replace them.
+  const std::vector<std::string>& args = user_args.empty() ? app.args() : user_args;
+  plan.argv.insert(plan.argv.end(), args.begin(), args.end());
+
+  for (const auto& [key, value] : app.env()) plan.env.push_back(key + "=" + value);
+  const MallocSettings& malloc_settings = app.malloc_settings();
+  if (malloc_settings.policy == MallocPolicy::mmap_threshold)
+    plan.env.push_back("MALLOC_MMAP_THRESHOLD_=" + std::to_string(malloc_settings.mmap_threshold));
+  for (const auto& [key, value] : malloc_settings.tunables) plan.env.push_back(key + "=" + value);
+
+  if (!app.workdir().empty()) plan.workdir = app.workdir();
+  const Limits& limits = app.limits();
+  if (limits.open_files) plan.limits.emplace_back(RLIMIT_NOFILE, *limits.open_files);
+  if (limits.processes) plan.limits.emplace_back(RLIMIT_NPROC, *limits.processes);
+  if (limits.address_space) plan.limits.emplace_back(RLIMIT_AS, *limits.address_space);
+  if (limits.stack) plan.limits.emplace_back(RLIMIT_STACK, *limits.stack);
+  plan.core_dumps = limits.core_dumps;
+  return plan;
+}
+
+}  // namespace tproc::bundle
