@@ -17,6 +17,8 @@
 #include "cli/command.hpp"
 #include "bundle/bundle_launch.hpp"
 #include "cli/space_client.hpp"
+#include "loader/dependency_resolver.hpp"
+#include "loader/origin_paths.hpp"
 
 extern char** environ;
 
@@ -37,6 +39,11 @@ constexpr const char* kUsage =
 
 /// The signals a user sends to `tproc run` that are meant for the program.
 constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGTSTP, SIGALRM};
+
+std::string base_name(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
 
 std::vector<std::string> environment_with(const std::vector<std::string>& overrides) {
   std::vector<std::string> env;
@@ -140,6 +147,22 @@ Result<int> run(std::span<char* const> args) {
     request.execfn = target;
   }
   UniqueFd executable = TPROC_TRY_CTX("run " + target, open_executable(request.execfn));
+  UniqueFd fixed_image;
+  if (!launch && TPROC_TRY_CTX("run " + target, loader::searches_relative_to_origin(target))) {
+    // Its ld.so would take $ORIGIN from /proc/self/exe, the daemon: start it through its
+    // interpreter, which takes $ORIGIN from the path it is given (loader/origin_paths.hpp).
+    auto interpreter = TPROC_TRY_CTX("run " + target, loader::resolve_dependencies(target));
+    if (interpreter.interpreter) {
+      fixed_image = std::move(executable);
+      executable = TPROC_TRY_CTX("run " + target, open_executable(interpreter.interpreter->host_path));
+      request.execfn = interpreter.interpreter->host_path;
+      std::vector<std::string> argv{interpreter.interpreter->path, "--argv0", request.argv[0], target};
+      argv.insert(argv.end(), request.argv.begin() + 1, request.argv.end());
+      request.argv = std::move(argv);
+      request.name = base_name(target);
+      request.reserves_fixed_image = true;
+    }
+  }
 
   std::vector<std::string> env_overrides = launch ? launch->env : std::vector<std::string>{};
   for (const std::string& assignment : arguments.values("env")) env_overrides.push_back(assignment);
@@ -156,7 +179,6 @@ Result<int> run(std::span<char* const> args) {
   // A bundle stays marked in use (bundle_cache.hpp) for as long as the daemon holds this lock; a
   // non-PIE executable gets its range reserved by the daemon before ld.so maps it there.
   std::vector<int> extra_fds;
-  UniqueFd fixed_image;
   if (launch) {
     request.holds_lock = true;
     extra_fds.push_back(launch->bundle.lock_fd());
@@ -164,9 +186,9 @@ Result<int> run(std::span<char* const> args) {
       fixed_image.reset(::open(launch->fixed_image.c_str(), O_RDONLY | O_CLOEXEC));
       if (!fixed_image) return Error::from_errno("run " + target + ": " + launch->fixed_image);
       request.reserves_fixed_image = true;
-      extra_fds.push_back(fixed_image.get());
     }
   }
+  if (fixed_image) extra_fds.push_back(fixed_image.get());
 
   protocol::Connection connection = TPROC_TRY(connect_or_start_space(paths, space_name));
 
