@@ -64,10 +64,10 @@ struct RunResult {
 };
 
 /// Runs args[0] (an absolute path) with posix_spawn and waits for it. stdin is /dev/null for every
-/// program, so direct and tproc runs see the same thing; stdout is captured when capture is set
+/// program, so direct and tproc runs see the same thing; stdout (or `captured_fd`) is captured when capture is set
 /// (into a pipe read after the wait, so a stray copy of the pipe held elsewhere cannot hang us;
 /// the programs here write one line, far below the pipe's capacity), else inherited.
-inline RunResult run(const std::vector<std::string>& args, bool capture = false) {
+inline RunResult run(const std::vector<std::string>& args, bool capture = false, int captured_fd = STDOUT_FILENO) {
   RunResult result;
   std::vector<char*> argv;
   for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
@@ -81,7 +81,7 @@ inline RunResult run(const std::vector<std::string>& args, bool capture = false)
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  if (capture) posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
+  if (capture) posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], captured_fd);
 
   pid_t pid = -1;
   int err = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);

@@ -76,7 +76,8 @@ struct ShutdownRequest {
 struct Started {
   uint64_t id = 0;
   int32_t pid = 0;
-  template <class A> void fields(A& a) { a(id, pid); }
+  uint64_t launch_ns = 0;  ///< the daemon's part: request received to child started
+  template <class A> void fields(A& a) { a(id, pid, launch_ns); }
 };
 
 /// The program ended.

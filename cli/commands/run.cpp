@@ -11,6 +11,7 @@
 
 #include <climits>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "cli/arguments.hpp"
@@ -206,6 +207,9 @@ Result<int> run(std::span<char* const> args) {
   fds.insert(fds.end(), extra_fds.begin(), extra_fds.end());
   protocol::Received reply = TPROC_TRY_CTX("run " + target, ask(connection, request, fds));
   protocol::Started started = TPROC_TRY(expect<protocol::Started>(reply));
+  // For bench/launch_bench: how long the daemon took from our request to a started child.
+  if (const char* timing = std::getenv("TPROC_REPORT_LAUNCH_NS"); timing && *timing == '1')
+    std::fprintf(stderr, "tproc: daemon launch %llu ns\n", static_cast<unsigned long long>(started.launch_ns));
   if (request.detach) {
     std::printf("%llu\n", static_cast<unsigned long long>(started.id));
     return 0;

@@ -52,7 +52,18 @@ Result<std::vector<UniqueFd>> detached_stdio(const std::string& log_path) {
 
 }  // namespace
 
+namespace {
+
+uint64_t monotonic_ns() {
+  timespec now{};
+  ::clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<uint64_t>(now.tv_sec) * 1000000000 + static_cast<uint64_t>(now.tv_nsec);
+}
+
+}  // namespace
+
 void Daemon::handle(std::unique_ptr<Client> client, protocol::RunRequest request, std::vector<UniqueFd> fds) {
+  const uint64_t received_ns = monotonic_ns();
   const size_t expected = (request.detach ? 1 : 4) + request.holds_lock + request.reserves_fixed_image;
   if (fds.size() != expected)
     return reply_error(std::move(client), Error("malformed request: RunRequest needs " + std::to_string(expected) +
@@ -64,7 +75,8 @@ void Daemon::handle(std::unique_ptr<Client> client, protocol::RunRequest request
   TprocRecord& record = **started;
 
   const int pidfd = record.child->pidfd();
-  if (!client->connection.send(protocol::Started{record.id, record.pid}, std::span<const int>(&pidfd, 1)) ||
+  const protocol::Started started_reply{record.id, record.pid, monotonic_ns() - received_ns};
+  if (!client->connection.send(started_reply, std::span<const int>(&pidfd, 1)) ||
       request.detach)
     return;  // detached: the client only wanted the id; attached and gone: the hang-up watch acts
 
