@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <map>
 #include <set>
 
 #include "arch_traits.hpp"
@@ -52,8 +53,20 @@ bool is_elf(const std::string& path) {
 }
 
 /// Adds the libraries of `closure` (and glibc's run-time family) under lib/, each once.
-Result<void> add_closure(const loader::ResolvedClosure& closure, std::set<std::string>& taken,
+/// `object_path` is where the closure's root object (resolved from `resolved_as`) goes in the
+/// bundle ("bin/app").
+Result<void> add_closure(const loader::ResolvedClosure& closure, const std::string& resolved_as,
+                         const std::string& object_path, std::set<std::string>& taken,
                          std::vector<PlannedFile>& files) {
+  // Reasons name objects by where they are in the bundle, not where they were on this machine.
+  std::map<std::string, std::string> in_bundle{{resolved_as, object_path}, {closure.executable, object_path}};
+  for (const loader::ResolvedLibrary& library : closure.libraries)
+    in_bundle[library.path] = std::string(kBundleLibDir) + "/" + library.soname;
+  auto needed_by = [&](const loader::ResolvedLibrary& library) {
+    auto found = in_bundle.find(library.needed_by);
+    const std::string& who = found == in_bundle.end() ? library.needed_by : found->second;
+    return (who.empty() ? "" : "needed by " + who + ", ") + "found via " + library.search_reason;
+  };
   auto add = [&](const std::string& name, const std::string& host_path, const std::string& reason) {
     const std::string path = std::string(kBundleLibDir) + "/" + name;
     if (taken.insert(path).second) files.push_back({BundleFile::from_host(path, host_path, 0755), reason});
@@ -70,10 +83,10 @@ Result<void> add_closure(const loader::ResolvedClosure& closure, std::set<std::s
       files.push_back({BundleFile::symlink(link, up + kBundleLibDir + "/" + name), "interpreter path " + closure.interpreter->path});
     }
   }
-  for (const loader::ResolvedLibrary& library : closure.libraries)
-    add(library.soname, library.host_path, "needed by " + library.needed_by + " (" + library.search_reason + ")");
-  for (const loader::ResolvedLibrary& library : TPROC_TRY(loader::libc_family(closure)))
-    add(library.soname, library.host_path, library.search_reason);
+  for (const loader::ResolvedLibrary& library : closure.libraries) add(library.soname, library.host_path, needed_by(library));
+  std::vector<loader::ResolvedLibrary> family = TPROC_TRY(loader::libc_family(closure));
+  for (const loader::ResolvedLibrary& library : family) in_bundle[library.path] = std::string(kBundleLibDir) + "/" + library.soname;
+  for (const loader::ResolvedLibrary& library : family) add(library.soname, library.host_path, needed_by(library));
   return ok();
 }
 
@@ -99,7 +112,7 @@ Result<BundlePlan> plan_bundle(const std::string& manifest_path) {
   if (bundled) {
     loader::ResolvedClosure closure =
         TPROC_TRY_CTX(manifest_path + ": entrypoint " + manifest.entrypoint(), loader::resolve_dependencies(entrypoint));
-    TPROC_TRY(add_closure(closure, taken, plan.files));
+    TPROC_TRY(add_closure(closure, entrypoint, bundled_executable(manifest), taken, plan.files));
   }
 
   for (const std::string& pattern : manifest.files()) {
@@ -123,7 +136,7 @@ Result<BundlePlan> plan_bundle(const std::string& manifest_path) {
       if (bundled && is_elf(host_path)) {
         loader::ResolvedClosure closure =
             TPROC_TRY_CTX(manifest_path + ": files: " + path, loader::resolve_dependencies(host_path));
-        TPROC_TRY(add_closure(closure, taken, plan.files));
+        TPROC_TRY(add_closure(closure, host_path, path, taken, plan.files));
       }
     }
   }

@@ -57,10 +57,12 @@ Result<LaunchPlan> plan_launch(const BundleCache& cache, const std::string& bund
     plan.program = closure.interpreter->host_path;
     plan.argv = {closure.interpreter->path, "--library-path", root + "/" + kBundleLibDir};
     if (!options.use_host) plan.argv.push_back("--inhibit-cache");
-    plan.argv.insert(plan.argv.end(), {"--argv0", app.name(), executable_on_host});
+    // argv[0] is the executable's path in the cache, as a container's is its entrypoint path:
+    // programs find their own files from it (python3 its standard library).
+    plan.argv.insert(plan.argv.end(), {"--argv0", executable_on_host, executable_on_host});
   } else {
     plan.program = executable_on_host;
-    plan.argv = {app.name()};
+    plan.argv = {executable_on_host};
   }
   // The manifest's args are defaults, as a container's CMD: arguments given to run replace them.
   const std::vector<std::string>& args = user_args.empty() ? app.args() : user_args;

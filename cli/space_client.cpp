@@ -89,17 +89,22 @@ Result<protocol::Connection> connect_or_start_space(const space::SpacePaths& pat
 }
 
 Result<protocol::Received> ask(protocol::Connection& connection, const protocol::Message& request, std::span<const int> fds) {
-  TPROC_TRY(connection.send(request, fds));
-  auto received = TPROC_TRY(connection.receive());
-  if (!received) return Error("the space daemon closed the connection without an answer", ECONNRESET);
-  if (auto* failure = std::get_if<protocol::Failure>(&received->message)) {
+  // A daemon that refuses us (another uid, too busy) answers and hangs up without reading our
+  // request: then the send fails or the first receive is reset, but the answer is still queued.
+  auto sent = connection.send(request, fds);
+  auto received = connection.receive();
+  if (!received && received.error().code() == ECONNRESET) received = connection.receive();
+  if (!sent && (!received || !*received)) return std::move(sent).error();
+  if (!received) return std::move(received).error();
+  if (!*received) return Error("the space daemon closed the connection without an answer", ECONNRESET);
+  if (auto* failure = std::get_if<protocol::Failure>(&(*received)->message)) {
     if (failure->message.find("protocol version") != std::string::npos)
       return Error::explained(failure->message + " (the space's daemon is another tproc version: restart the space with "
                                                  "'tproc space rm -f SPACE')",
                               failure->code);
     return Error::explained(failure->message, failure->code);
   }
-  return std::move(*received);
+  return std::move(**received);
 }
 
 Result<protocol::Received> ask_space(const space::SpacePaths& paths, const std::string& space, const protocol::Message& request) {

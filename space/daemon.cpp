@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -15,6 +16,11 @@
 namespace tproc::space {
 namespace {
 
+void write_lock_holders(int lock, pid_t daemon, pid_t keeper) {
+  const std::string text = "daemon " + std::to_string(daemon) + "\nkeeper " + std::to_string(keeper) + "\n";
+  if (::ftruncate(lock, 0) == 0) (void)!::pwrite(lock, text.data(), text.size(), 0);
+}
+
 /// Takes the space's lock file for the daemon's lifetime. Retries if the file was replaced
 /// between open and flock (a daemon that was exiting unlinked it).
 Result<UniqueFd> take_lock(const std::string& path, const std::string& space) {
@@ -22,8 +28,14 @@ Result<UniqueFd> take_lock(const std::string& path, const std::string& space) {
     UniqueFd lock(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
     if (!lock) return Error::from_errno("open " + path);
     if (::flock(lock.get(), LOCK_EX | LOCK_NB) < 0) {
-      if (errno == EWOULDBLOCK) return Error("space '" + space + "' already has a daemon", EEXIST);
-      return Error::from_errno("lock " + path);
+      if (errno != EWOULDBLOCK) return Error::from_errno("lock " + path);
+      const LockHolders holders = read_lock_holders(lock.get());
+      if (!process_running(holders.daemon) && process_running(holders.keeper))
+        return Error::explained("space '" + space + "' is held by tprocs whose daemon died (their keeper is pid " +
+                                    std::to_string(holders.keeper) + "): they keep running; 'tproc space rm -f " + space +
+                                    "' ends them",
+                                EBUSY);
+      return Error("space '" + space + "' already has a daemon", EEXIST);
     }
     struct stat held {}, current {};
     if (::fstat(lock.get(), &held) == 0 && ::stat(path.c_str(), &current) == 0 && held.st_ino == current.st_ino)
@@ -53,7 +65,18 @@ Result<std::unique_ptr<Daemon>> Daemon::create(std::string space, SpacePaths pat
   daemon->brk_guard_ = TPROC_TRY(runtime::BrkGuard::place());
   TPROC_TRY(daemon->paths_.prepare(daemon->space_));
   daemon->lock_ = TPROC_TRY(take_lock(daemon->paths_.lock(daemon->space_), daemon->space_));
+  // Before any thread exists: the keeper is a fork of this process (space/listener_keeper.hpp).
+  daemon->keeper_.emplace(TPROC_TRY(ListenerKeeper::start(daemon->lock_.get())));
+  write_lock_holders(daemon->lock_.get(), ::getpid(), daemon->keeper_->pid());
   daemon->host_auxv_ = TPROC_TRY(loader::HostAuxv::read_self());
+  // The daemon holds a few fds per tproc: let it have as many as it may. Each tproc gets the
+  // limit the daemon started with back (space/operations/run.cpp).
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0) {
+    daemon->tproc_open_files_ = files;
+    files.rlim_cur = files.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &files);
+  }
   daemon->registry_ = TPROC_TRY(registry::RegistryRegion::create());
   daemon->loop_ = TPROC_TRY(EventLoop::create());
   daemon->mappings_ = TPROC_TRY(MappingServer::start());
@@ -82,6 +105,10 @@ Result<std::unique_ptr<Daemon>> Daemon::create(std::string space, SpacePaths pat
 }
 
 Daemon::~Daemon() {
+  // Every tproc is gone before the keeper is told to go (members die in reverse order, but the
+  // records must die first: they kill and reap what still runs).
+  tprocs_ = TprocTable();
+  keeper_.reset();
   // Remove the socket while still holding the lock, so no client finds a dead socket of ours.
   if (listener_) ::unlink(socket_path_.c_str());
   if (lock_) ::unlink(paths_.lock(space_).c_str());

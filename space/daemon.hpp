@@ -5,6 +5,7 @@
 // io_uring poll loop, and no handler blocks, so one slow or hostile client never stalls another.
 // Handlers for each request live in space/operations/, one file per operation.
 
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <map>
@@ -19,6 +20,7 @@
 #include "registry/registry_region.hpp"
 #include "runtime/brk_guard.hpp"
 #include "space/event_loop.hpp"
+#include "space/listener_keeper.hpp"
 #include "space/mapping_server.hpp"
 #include "space/space_paths.hpp"
 #include "space/tproc_table.hpp"
@@ -77,11 +79,13 @@ class Daemon {
   std::optional<loader::HostAuxv> host_auxv_;
   std::optional<registry::RegistryRegion> registry_;
   std::optional<EventLoop> loop_;
+  std::optional<ListenerKeeper> keeper_;
   std::unique_ptr<MappingServer> mappings_;
   UniqueFd lock_;
   UniqueFd listener_;
   UniqueFd signals_;
   std::string socket_path_;
+  rlimit tproc_open_files_{};  ///< RLIMIT_NOFILE as the daemon started: what each tproc gets
   std::map<int, std::unique_ptr<Client>> clients_;  ///< connections waiting for a request, by fd
   TprocTable tprocs_;
 };

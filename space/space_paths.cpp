@@ -5,6 +5,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <signal.h>
 #include <cstdlib>
 
 namespace tproc::space {
@@ -62,6 +65,29 @@ std::vector<std::string> SpacePaths::list_spaces() const {
   ::closedir(dir);
   std::sort(names.begin(), names.end());
   return names;
+}
+
+LockHolders read_lock_holders(int lock) {
+  char text[128] = {};
+  const ssize_t got = ::pread(lock, text, sizeof(text) - 1, 0);
+  LockHolders holders;
+  if (got > 0) std::sscanf(text, "daemon %d\nkeeper %d", &holders.daemon, &holders.keeper);
+  return holders;
+}
+
+bool process_running(pid_t pid) {
+  if (pid <= 0 || ::kill(pid, 0) < 0) return false;
+  char path[64];
+  std::snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+  FILE* stat = std::fopen(path, "r");
+  if (!stat) return false;
+  char state = '?';
+  // "pid (comm) state ...": comm may hold spaces and parentheses, so find the last ')'.
+  char line[512] = {};
+  const bool read = std::fgets(line, sizeof(line), stat) != nullptr;
+  std::fclose(stat);
+  if (const char* close = read ? std::strrchr(line, ')') : nullptr; close && close[1] == ' ') state = close[2];
+  return state != 'Z' && state != 'X' && state != '?';
 }
 
 Result<void> validate_space_name(const std::string& name) {

@@ -1,6 +1,8 @@
 #pragma once
 // Where a space's socket, lock, logs and state live (DESIGN.md: $TPROC_RUNTIME_DIR, $TPROC_HOME).
 
+#include <sys/types.h>
+
 #include <string>
 #include <vector>
 
@@ -35,6 +37,18 @@ class SpacePaths {
   std::string runtime_dir_;
   std::string home_;
 };
+
+/// Who holds a space's lock, as the daemon writes it into the lock file.
+struct LockHolders {
+  pid_t daemon = 0;
+  pid_t keeper = 0;  ///< the daemon's listener keeper (space/listener_keeper.hpp)
+};
+
+/// Reads the holders recorded in the open lock file `lock` (zeros where unknown).
+LockHolders read_lock_holders(int lock);
+
+/// Whether process `pid` exists and has not exited (a zombie has).
+bool process_running(pid_t pid);
 
 /// Checks a space name: 1-64 of [A-Za-z0-9_.-], starting with a letter or digit.
 Result<void> validate_space_name(const std::string& name);

@@ -1,6 +1,8 @@
 // tproc space ls | rm: the spaces themselves.
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -12,6 +14,7 @@
 #include "cli/command.hpp"
 #include "cli/output.hpp"
 #include "cli/space_client.hpp"
+#include "common/unique_fd.hpp"
 
 namespace tproc::cli {
 namespace {
@@ -79,6 +82,27 @@ Result<void> shut_down(const space::SpacePaths& paths, const std::string& name, 
   return ok();
 }
 
+/// A space whose daemon died may still have tprocs, kept alive by the daemon's listener keeper
+/// (space/listener_keeper.hpp), which holds the space's lock. With `force`, asks the keeper to
+/// end them and waits until the lock is free.
+Result<void> end_orphans(const space::SpacePaths& paths, const std::string& name, bool force) {
+  UniqueFd lock(::open(paths.lock(name).c_str(), O_RDWR | O_CLOEXEC));
+  if (!lock || ::flock(lock.get(), LOCK_EX | LOCK_NB) == 0) return ok();  // nobody holds it
+  const space::LockHolders holders = space::read_lock_holders(lock.get());
+  if (holders.keeper <= 0) return Error("the space's lock is held by an unknown process", EBUSY);
+  if (!force)
+    return Error::explained("its daemon died but its tprocs still run (their keeper is pid " +
+                                std::to_string(holders.keeper) + "): use 'space rm -f' to end them",
+                            EBUSY);
+  ::kill(holders.keeper, SIGTERM);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (::flock(lock.get(), LOCK_EX | LOCK_NB) < 0) {
+    if (std::chrono::steady_clock::now() > deadline) return Error("the keeper (pid " + std::to_string(holders.keeper) + ") did not let go", ETIMEDOUT);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return ok();
+}
+
 Result<int> remove(std::span<char* const> args) {
   Arguments arguments = TPROC_TRY(Arguments::parse(args, {{"force", 'f', false}}));
   if (arguments.wants_help()) {
@@ -94,7 +118,9 @@ Result<int> remove(std::span<char* const> args) {
   if (connection) {
     TPROC_TRY_CTX("space rm " + name, shut_down(paths, name, arguments.has("force")));
   } else if (::access(paths.socket(name).c_str(), F_OK) == 0) {
+    TPROC_TRY_CTX("space rm " + name, end_orphans(paths, name, arguments.has("force")));
     ::unlink(paths.socket(name).c_str());  // a dead daemon's socket
+    ::unlink(paths.lock(name).c_str());
   } else if (!std::filesystem::exists(paths.state_dir(name))) {
     return std::move(connection).error();
   }

@@ -76,9 +76,13 @@ void Daemon::handle(std::unique_ptr<Client> client, protocol::RunRequest request
 
   const int pidfd = record.child->pidfd();
   const protocol::Started started_reply{record.id, record.pid, monotonic_ns() - received_ns};
-  if (!client->connection.send(started_reply, std::span<const int>(&pidfd, 1)) ||
-      request.detach)
-    return;  // detached: the client only wanted the id; attached and gone: the hang-up watch acts
+  const bool told = client->connection.send(started_reply, std::span<const int>(&pidfd, 1)).has_value();
+  if (request.detach) return;  // the client only wanted the id
+  if (!told) {
+    // The `tproc run` that asked is already gone: nobody would ever stop this program.
+    (void)record.child->send_signal(SIGKILL);
+    return;
+  }
 
   record.client = std::move(client->connection);
   const uint64_t id = record.id;
@@ -161,6 +165,7 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
     ::getrlimit(RLIMIT_CORE, &core);
     script.set_limit(RLIMIT_CORE, 0, core.rlim_max);  // a tproc's core would hold the whole space
   }
+  if (tproc_open_files_.rlim_max != 0) script.set_limit(RLIMIT_NOFILE, tproc_open_files_.rlim_cur, tproc_open_files_.rlim_max);
   for (const protocol::RunLimit& limit : request.limits)
     if (limit.resource != RLIMIT_AS) script.set_limit(limit.resource, limit.value, limit.value);
   script.new_process_group();
@@ -188,6 +193,8 @@ void Daemon::on_listener_ready(uint64_t id) {
   if (!record || !record->listener_channel) return;
   // A child that failed a launch step sent nothing; its exit status reports why.
   if (auto listener = runtime::receive_listener(record->listener_channel.get())) {
+    if (auto kept = keeper_->keep(listener->get(), record->child->pidfd()); !kept)
+      std::fprintf(stderr, "tproc %llu: %s\n", static_cast<unsigned long long>(id), kept.error().describe().c_str());
     if (auto adopted = mappings_->adopt(std::move(*listener), id, record->pid, record->address_space_limit); !adopted)
       std::fprintf(stderr, "tproc %llu: %s\n", static_cast<unsigned long long>(id), adopted.error().describe().c_str());
   }

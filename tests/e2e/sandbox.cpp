@@ -236,8 +236,12 @@ std::vector<SpaceInfo> Sandbox::spaces() {
   for (const Json& row : document.items()) {
     SpaceInfo space;
     space.name = row.at("name").str();
-    space.pid = json_pid(row.at("pid"));
-    space.tprocs = std::stol(json_text(row.at("tprocs")));
+    // A socket whose daemon died is listed with null pid and tprocs.
+    const Json& pid = row.at("pid");
+    space.pid = pid.kind() == Json::Kind::Null ? 0 : json_pid(pid);
+    const Json& tprocs = row.at("tprocs");
+    space.tprocs = tprocs.kind() == Json::Kind::Null ? 0 : std::stol(json_text(tprocs));
+    space.state = member_text(row, "state");
     out.push_back(space);
   }
   return out;
@@ -323,6 +327,19 @@ size_t open_fd_count(pid_t pid) {
   if (::access(dir.c_str(), R_OK) != 0)
     throw std::runtime_error("cannot read " + dir + ": " + std::strerror(errno));
   return numeric_entries(dir).size();
+}
+
+size_t mapping_count(pid_t pid) {
+  const std::string maps = read_proc(pid, "maps");
+  if (maps.empty()) throw std::runtime_error("cannot read /proc/" + std::to_string(pid) + "/maps");
+  return lines(maps).size();
+}
+
+long rss_kib(pid_t pid) {
+  std::istringstream status(read_proc(pid, "status"));
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  throw std::runtime_error("no VmRSS in /proc/" + std::to_string(pid) + "/status");
 }
 
 std::string read_file(const std::filesystem::path& path) {

@@ -29,8 +29,9 @@ std::string sample(std::string_view sample, std::string_view name);
 /// One row of `tproc space ls --format json`.
 struct SpaceInfo {
   std::string name;
-  pid_t pid = 0;     ///< the space daemon's pid
+  pid_t pid = 0;     ///< the space daemon's pid (0 when its daemon is dead)
   long tprocs = 0;   ///< how many programs it runs
+  std::string state; ///< "up", or "dead" when a socket has no daemon behind it
 };
 
 /// One row of `tproc ps --format json`.
@@ -114,6 +115,12 @@ bool process_alive(pid_t pid);
 
 /// How many descriptors `pid` has open (the entries of /proc/PID/fd).
 size_t open_fd_count(pid_t pid);
+
+/// How many mappings (VMAs) the address space of `pid` holds (the lines of /proc/PID/maps).
+size_t mapping_count(pid_t pid);
+
+/// The resident set size of the address space of `pid`, in KiB (VmRSS in /proc/PID/status).
+long rss_kib(pid_t pid);
 
 /// The whole contents of a file (throws if it cannot be read).
 std::string read_file(const std::filesystem::path& path);

@@ -1,0 +1,130 @@
+// Reclaim (issue 6): whatever a tproc maps -- heap blocks, thread stacks and arenas, libraries it
+// dlopens, files, mremap'd regions -- is given back when it ends, however it ends. The daemon's
+// address space (which is the space) returns to its size before the runs: within 2 mappings and a
+// small RSS tolerance, with no descriptor more.
+
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+
+#include <filesystem>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "expectations.hpp"
+#include "sandbox.hpp"
+
+using namespace tproc::e2e;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+/// How many sequential runs each test makes (the 10,000-run figure is bench/reclaim_bench's).
+constexpr int kRuns = 20;
+/// How far the space may be from its baseline after the runs.
+constexpr size_t kMappingTolerance = 2;
+constexpr long kRssToleranceKib = 1024;
+
+/// The size of the daemon's address space and its descriptors at one moment.
+struct Footprint {
+  size_t mappings = 0;
+  long rss_kib = 0;
+  size_t fds = 0;
+
+  static Footprint of(pid_t daemon) { return {mapping_count(daemon), tproc::e2e::rss_kib(daemon), open_fd_count(daemon)}; }
+
+  bool within(const Footprint& baseline) const {
+    return mappings <= baseline.mappings + kMappingTolerance && rss_kib <= baseline.rss_kib + kRssToleranceKib &&
+           fds <= baseline.fds;
+  }
+
+  std::string describe() const {
+    std::ostringstream text;
+    text << mappings << " mappings, VmRSS " << rss_kib << " KiB, " << fds << " fds";
+    return text.str();
+  }
+};
+
+/// A space, a file for map_lots to map, and the daemon's footprint after one warm-up run.
+struct ReclaimScene {
+  Sandbox sandbox;
+  const std::string space = "reclaim";
+  const std::string file = sandbox.write_file("mapped-file", std::string(256 * 1024, 'm'), 0644);
+  pid_t daemon = 0;
+  Footprint baseline;
+
+  ReclaimScene() {
+    REQUIRE_THAT(run_map_lots(), ExitsWith(0));  // warm-up: the daemon's own first allocations
+    daemon = sandbox.daemon_pid(space);
+    baseline = settled_footprint();
+  }
+
+  Outcome run_map_lots() { return sandbox.tproc({"run", space, program("map_lots"), file}); }
+
+  /// The footprint once the daemon has had a moment for its last reclaim (it answers the client
+  /// first, then unmaps): polled until it is within the baseline, or the last one seen.
+  Footprint settled_footprint() {
+    Footprint seen = Footprint::of(daemon);
+    if (baseline.mappings == 0) {
+      std::this_thread::sleep_for(200ms);
+      return Footprint::of(daemon);
+    }
+    eventually([&] { return (seen = Footprint::of(daemon)).within(baseline); }, 5s);
+    return seen;
+  }
+
+  void expect_back_to_baseline(const std::string& after) {
+    const Footprint now = settled_footprint();
+    INFO("baseline: " << baseline.describe() << "; after " << after << ": " << now.describe());
+    CHECK(now.mappings <= baseline.mappings + kMappingTolerance);
+    CHECK(now.rss_kib <= baseline.rss_kib + kRssToleranceKib);
+    CHECK(now.fds <= baseline.fds);
+    CHECK(sandbox.daemon_pid(space) == daemon);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("after many runs of a program that maps memory every way, the space is back to its baseline") {
+  ReclaimScene scene;
+  for (int run = 0; run < kRuns; ++run) {
+    Outcome outcome = scene.run_map_lots();
+    if (outcome.status != 0 || outcome.out.rfind("mapped ", 0) != 0) {
+      INFO("run " << run);
+      REQUIRE_THAT(outcome, ExitsWith(0));
+      REQUIRE(outcome.out.rfind("mapped ", 0) == 0);
+    }
+  }
+  scene.expect_back_to_baseline(std::to_string(kRuns) + " runs of map_lots");
+}
+
+TEST_CASE("a program killed -9 while it holds its mappings is reclaimed too") {
+  ReclaimScene scene;
+  for (int run = 0; run < 3; ++run) {
+    INFO("kill " << run);
+    ChildProcess held = scene.sandbox.start_tproc({"run", "--name", "held", scene.space, program("map_lots"), scene.file, "hold"});
+    REQUIRE(held.wait_for_output("\n"));
+    REQUIRE(held.out().rfind("mapped ", 0) == 0);
+    const TprocInfo victim = scene.sandbox.tproc_info(scene.space, "held");
+    // While it runs, its mappings are in the space.
+    CHECK(Footprint::of(scene.daemon).mappings > scene.baseline.mappings + kMappingTolerance);
+    REQUIRE(::kill(victim.pid, SIGKILL) == 0);
+    CHECK_THAT(held.wait(), ExitsWith(128 + SIGKILL));
+  }
+  scene.expect_back_to_baseline("3 runs of map_lots killed -9 while holding their mappings");
+}
+
+TEST_CASE("programs that exec out of the space or fork a child that outlives them are reclaimed") {
+  ReclaimScene scene;
+  for (int run = 0; run < 5; ++run) {
+    INFO("run " << run);
+    REQUIRE_THAT(scene.sandbox.tproc({"run", scene.space, program("exec_into"), "/bin/true"}), ExitsWith(0));
+    const fs::path report = scene.sandbox.root() / ("child-report-" + std::to_string(run));
+    REQUIRE_THAT(scene.sandbox.tproc({"run", scene.space, program("fork_outlive"), report.native()}), ExitsWith(0));
+    REQUIRE(eventually([&] { return fs::exists(report); }));
+    CHECK(read_file(report) == "child ok\n");
+  }
+  scene.expect_back_to_baseline("runs that exec'd and forked");
+}
