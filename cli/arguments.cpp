@@ -38,14 +38,14 @@ Result<Arguments> Arguments::parse(std::span<char* const> args, const std::vecto
     const OptionSpec* spec = nullptr;
     for (const OptionSpec& option : options)
       if ((is_long && option.long_name == name) || (!is_long && option.short_name == name[0])) spec = &option;
-    if (!spec) return Error("unknown option " + (is_long ? "--" + name : "-" + name), EINVAL);
+    if (!spec) return Error::explained("unknown option " + (is_long ? "--" + name : "-" + name), EINVAL);
     if (!spec->takes_value) {
-      if (has_inline) return Error("option --" + spec->long_name + " takes no value", EINVAL);
+      if (has_inline) return Error::explained("option --" + spec->long_name + " takes no value", EINVAL);
       parsed.values_[spec->long_name].push_back("");
       continue;
     }
     if (!has_inline) {
-      if (i + 1 >= args.size()) return Error("option --" + spec->long_name + " needs a value", EINVAL);
+      if (i + 1 >= args.size()) return Error::explained("option --" + spec->long_name + " needs a value", EINVAL);
       inline_value = args[++i];
     }
     parsed.values_[spec->long_name].push_back(inline_value);
@@ -56,6 +56,12 @@ Result<Arguments> Arguments::parse(std::span<char* const> args, const std::vecto
 std::string Arguments::value(const std::string& name, const std::string& fallback) const {
   auto found = values_.find(name);
   return found == values_.end() ? fallback : found->second.back();
+}
+
+Result<bool> Arguments::json_format() const {
+  const std::string format = value("format", "table");
+  if (format != "table" && format != "json") return Error::explained("unknown --format '" + format + "' (table or json)", EINVAL);
+  return format == "json";
 }
 
 std::vector<std::string> Arguments::values(const std::string& name) const {

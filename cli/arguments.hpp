@@ -33,6 +33,8 @@ class Arguments {
   /// Every value given for a repeatable option, in order.
   std::vector<std::string> values(const std::string& name) const;
   const std::vector<std::string>& positional() const { return positional_; }
+  /// The value of --format: true for json, false for table (the default); other values are errors.
+  Result<bool> json_format() const;
   bool wants_help() const { return help_; }
 
  private:

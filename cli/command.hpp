@@ -31,5 +31,6 @@ extern const Command kBuildCommand;
 extern const Command kInspectCommand;
 extern const Command kImagesCommand;
 extern const Command kPruneCommand;
+extern const Command kRegistryCommand;
 
 }  // namespace tproc::cli

@@ -14,7 +14,7 @@ using tproc::cli::Command;
 const Command* const kCommands[] = {
     &tproc::cli::kRunCommand,   &tproc::cli::kPsCommand,      &tproc::cli::kStopCommand,  &tproc::cli::kKillCommand,
     &tproc::cli::kLogsCommand,  &tproc::cli::kBuildCommand,   &tproc::cli::kInspectCommand,
-    &tproc::cli::kImagesCommand, &tproc::cli::kPruneCommand,  &tproc::cli::kSpaceCommand,
+    &tproc::cli::kImagesCommand, &tproc::cli::kPruneCommand,  &tproc::cli::kRegistryCommand, &tproc::cli::kSpaceCommand,
     &tproc::cli::kDaemonCommand,
 };
 

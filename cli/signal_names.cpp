@@ -11,10 +11,10 @@ Result<int> parse_signal(const std::string& text) {
   if (!text.empty() && std::isdigit(static_cast<unsigned char>(text[0]))) {
     int number = 0;
     for (char c : text) {
-      if (!std::isdigit(static_cast<unsigned char>(c)) || number > NSIG) return Error("invalid signal '" + text + "'", EINVAL);
+      if (!std::isdigit(static_cast<unsigned char>(c)) || number > NSIG) return Error::explained("invalid signal '" + text + "'", EINVAL);
       number = number * 10 + (c - '0');
     }
-    if (number < 1 || number >= NSIG) return Error("invalid signal '" + text + "'", EINVAL);
+    if (number < 1 || number >= NSIG) return Error::explained("invalid signal '" + text + "'", EINVAL);
     return number;
   }
   std::string name;
@@ -24,7 +24,7 @@ Result<int> parse_signal(const std::string& text) {
     const char* abbreviation = sigabbrev_np(number);
     if (abbreviation && name == abbreviation) return number;
   }
-  return Error("unknown signal '" + text + "'", EINVAL);
+  return Error::explained("unknown signal '" + text + "'", EINVAL);
 }
 
 }  // namespace tproc::cli

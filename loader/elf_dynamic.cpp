@@ -1,3 +1,4 @@
+#include "common/hex.hpp"
 #include "loader/elf_dynamic.hpp"
 
 #include <elf.h>
@@ -15,13 +16,6 @@
 
 namespace tproc::loader {
 namespace {
-
-std::string hex(uint64_t value) {
-  char digits[2 + 16] = {'0', 'x'};
-  auto [end, ec] = std::to_chars(digits + 2, digits + sizeof digits, value, 16);
-  (void)ec;  // 16 hex digits always fit
-  return std::string(digits, end);
-}
 
 /// Whether [offset, offset + length) lies inside a buffer of `size` bytes.
 bool in_bounds(uint64_t offset, uint64_t length, uint64_t size) {

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <string>
 
+#include "common/hex.hpp"
 #include "arch_traits.hpp"
 
 // Validation runs top to bottom: identification, header, program header table, then each program
@@ -22,15 +23,6 @@ constexpr uint64_t kUserSpaceEnd = 0x0000800000000000;
 constexpr uint16_t kMaxProgramHeaders = 4096;
 // PATH_MAX minus the NUL: the kernel cannot open a longer interpreter path.
 constexpr uint64_t kMaxInterpreterLength = 4095;
-
-std::string hex(uint64_t value) {
-  char digits[2 + 16];
-  digits[0] = '0';
-  digits[1] = 'x';
-  auto [end, ec] = std::to_chars(digits + 2, digits + sizeof digits, value, 16);
-  (void)ec;  // 16 hex digits always fit
-  return std::string(digits, end);
-}
 
 std::string dec(uint64_t value) { return std::to_string(value); }
 

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "arch_traits.hpp"
+#include "common/hex.hpp"
 #include "common/unique_fd.hpp"
 
 // The layouts, all little-endian on the hosts we run on (glibc's sysdeps/generic/dl-cache.h):
@@ -42,13 +43,6 @@ constexpr uint8_t kEndianInvalid = 1;
 constexpr uint8_t kEndianBig = 3;
 // Larger than any real cache; bounds what load() reads into memory.
 constexpr uint64_t kMaxCacheSize = 64 << 20;
-
-std::string hex(uint64_t value) {
-  char digits[2 + 16] = {'0', 'x'};
-  auto [end, ec] = std::to_chars(digits + 2, digits + sizeof digits, value, 16);
-  (void)ec;  // 16 hex digits always fit
-  return std::string(digits, end);
-}
 
 bool in_bounds(uint64_t offset, uint64_t length, uint64_t size) {
   return offset <= size && length <= size - offset;

@@ -8,11 +8,11 @@ namespace tproc::protocol {
 namespace {
 
 constexpr uint32_t kMagic = 0x43525054;  // "TPRC"
-constexpr uint16_t kVersion = 3;  // bump on every change of a message's fields
+constexpr uint16_t kVersion = 4;  // bump on every change of a message's fields
 
 constexpr std::array<const char*, std::variant_size_v<Message>> kTypeNames = {
     "RunRequest", "ListRequest", "SignalRequest", "OpenRequest", "InfoRequest", "ShutdownRequest",
-    "Started",    "Exited",      "Failure",       "TprocList",   "Opened",      "SpaceInfo",  "Done"};
+    "EndpointsRequest", "Started", "Exited", "Failure", "TprocList", "Opened", "SpaceInfo", "EndpointList", "Done"};
 
 /// Builds the alternative with index `type` of Message and reads its fields.
 template <size_t Index = 0>

@@ -72,6 +72,11 @@ struct ShutdownRequest {
   template <class A> void fields(A&) {}
 };
 
+/// List the endpoints in the space's registry: reply EndpointList.
+struct EndpointsRequest {
+  template <class A> void fields(A&) {}
+};
+
 /// The program started. fds: [pidfd].
 struct Started {
   uint64_t id = 0;
@@ -130,6 +135,23 @@ struct SpaceInfo {
   template <class A> void fields(A& a) { a(name, daemon_pid, running); }
 };
 
+/// One registry entry as `tproc registry ls` shows it.
+struct EndpointInfo {
+  std::string name;
+  uint64_t address = 0;
+  uint64_t kind = 0;
+  int32_t owner_pid = 0;
+  std::string owner;  ///< the owning tproc's "ID (name)", if the daemon knows it
+  std::string state;  ///< "declared" or "ready"
+  template <class A> void fields(A& a) { a(name, address, kind, owner_pid, owner, state); }
+};
+
+/// Reply to EndpointsRequest.
+struct EndpointList {
+  std::vector<EndpointInfo> endpoints;
+  template <class A> void fields(A& a) { a(endpoints); }
+};
+
 /// A request that needs no other answer succeeded.
 struct Done {
   template <class A> void fields(A&) {}
@@ -137,7 +159,8 @@ struct Done {
 
 /// Any message; its index in this variant is its type on the wire.
 using Message = std::variant<RunRequest, ListRequest, SignalRequest, OpenRequest, InfoRequest, ShutdownRequest,
-                             Started, Exited, Failure, TprocList, Opened, SpaceInfo, Done>;
+                             EndpointsRequest, Started, Exited, Failure, TprocList, Opened, SpaceInfo,
+                             EndpointList, Done>;
 
 /// The largest encoded message; a SOCK_SEQPACKET datagram must fit the socket buffer.
 inline constexpr size_t kMaxMessageSize = 192 * 1024;

@@ -78,6 +78,8 @@ Result<std::unique_ptr<Daemon>> Daemon::create(std::string space, SpacePaths pat
     ::setrlimit(RLIMIT_NOFILE, &files);
   }
   daemon->registry_ = TPROC_TRY(registry::RegistryRegion::create());
+  daemon->heap_ = TPROC_TRY(registry::HeapRegion::reserve());
+  daemon->endpoints_ = TPROC_TRY(registry::Registry::format(*daemon->registry_, daemon->space_, &*daemon->heap_));
   daemon->loop_ = TPROC_TRY(EventLoop::create());
   daemon->mappings_ = TPROC_TRY(MappingServer::start());
 
@@ -181,7 +183,8 @@ void Daemon::on_client_readable(int fd) {
           handle(std::move(client), std::move(message), std::move(request.fds));
         } else if constexpr (std::is_same_v<Type, protocol::ListRequest> || std::is_same_v<Type, protocol::SignalRequest> ||
                              std::is_same_v<Type, protocol::OpenRequest> || std::is_same_v<Type, protocol::InfoRequest> ||
-                             std::is_same_v<Type, protocol::ShutdownRequest>) {
+                             std::is_same_v<Type, protocol::ShutdownRequest> ||
+                             std::is_same_v<Type, protocol::EndpointsRequest>) {
           if (!request.fds.empty())
             return reply_error(std::move(client), Error("malformed request: unexpected descriptors", EPROTO));
           handle(std::move(client), std::move(message));

@@ -17,6 +17,8 @@
 #include "common/unique_fd.hpp"
 #include "loader/host_auxv.hpp"
 #include "protocol/connection.hpp"
+#include "registry/heap_region.hpp"
+#include "registry/registry.hpp"
 #include "registry/registry_region.hpp"
 #include "runtime/brk_guard.hpp"
 #include "space/event_loop.hpp"
@@ -64,6 +66,7 @@ class Daemon {
   void handle(std::unique_ptr<Client> client, protocol::OpenRequest request);
   void handle(std::unique_ptr<Client> client, protocol::InfoRequest request);
   void handle(std::unique_ptr<Client> client, protocol::ShutdownRequest request);
+  void handle(std::unique_ptr<Client> client, protocol::EndpointsRequest request);
 
   /// Loads, spawns and records a tproc; the caller answers the client.
   Result<TprocRecord*> start_tproc(const protocol::RunRequest& request, std::vector<UniqueFd>& fds);
@@ -78,6 +81,8 @@ class Daemon {
   std::optional<runtime::BrkGuard> brk_guard_;
   std::optional<loader::HostAuxv> host_auxv_;
   std::optional<registry::RegistryRegion> registry_;
+  std::optional<registry::HeapRegion> heap_;      ///< the space-wide heap: outlives every tproc
+  std::optional<registry::Registry> endpoints_;   ///< the endpoint table in registry_
   std::optional<EventLoop> loop_;
   std::optional<ListenerKeeper> keeper_;
   std::unique_ptr<MappingServer> mappings_;

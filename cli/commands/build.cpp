@@ -27,7 +27,7 @@ Result<int> build(std::span<char* const> args) {
     std::fputs(kUsage, stdout);
     return 0;
   }
-  if (arguments.positional().size() > 1) return Error("build takes at most one DIR (see 'tproc build --help')", EINVAL);
+  if (arguments.positional().size() > 1) return Error::explained("build takes at most one DIR (see 'tproc build --help')", EINVAL);
   const std::string dir = arguments.positional().empty() ? "." : arguments.positional()[0];
   const std::string manifest_path = arguments.value("file", dir + "/tproc.yaml");
 

@@ -30,7 +30,7 @@ Result<int> daemon(std::span<char* const> args) {
     std::fputs(kUsage, stdout);
     return 0;
   }
-  if (arguments.positional().size() != 1) return Error("daemon needs SPACE", EINVAL);
+  if (arguments.positional().size() != 1) return Error::explained("daemon needs SPACE", EINVAL);
   const int ready_fd = arguments.has("ready-fd") ? std::atoi(arguments.value("ready-fd").c_str()) : -1;
   if (ready_fd >= 0) ::fcntl(ready_fd, F_SETFD, FD_CLOEXEC);
 

@@ -21,11 +21,10 @@ Result<int> images(std::span<char* const> args) {
     std::fputs(kUsage, stdout);
     return 0;
   }
-  const std::string format = arguments.value("format", "table");
-  if (format != "table" && format != "json") return Error("unknown --format '" + format + "' (table or json)", EINVAL);
+  const bool json = TPROC_TRY(arguments.json_format());
   space::SpacePaths paths = TPROC_TRY(space::SpacePaths::from_environment());
   std::vector<bundle::CacheEntry> entries = TPROC_TRY(bundle::BundleCache(paths.home() + "/bundles").list());
-  if (format == "json") {
+  if (json) {
     std::printf("[");
     for (size_t i = 0; i < entries.size(); ++i)
       std::printf("%s\n  {\"name\": %s, \"version\": %s, \"digest\": %s, \"disk_bytes\": %llu, \"last_used\": %s}", i ? "," : "",

@@ -33,14 +33,13 @@ Result<int> inspect(std::span<char* const> args) {
     std::fputs(kUsage, stdout);
     return 0;
   }
-  const std::string format = arguments.value("format", "table");
-  if (format != "table" && format != "json") return Error("unknown --format '" + format + "' (table or json)", EINVAL);
-  if (arguments.positional().size() != 1) return Error("inspect needs BUNDLE (see 'tproc inspect --help')", EINVAL);
+  const bool json = TPROC_TRY(arguments.json_format());
+  if (arguments.positional().size() != 1) return Error::explained("inspect needs BUNDLE (see 'tproc inspect --help')", EINVAL);
   const std::string& path = arguments.positional()[0];
 
   bundle::BundleArchive archive = TPROC_TRY(bundle::BundleArchive::open(path));
   std::vector<bundle::LayerEntry> files = TPROC_TRY(archive.files(true));
-  if (format == "json") {
+  if (json) {
     std::printf("{\"bundle\": %s, \"digest\": %s, \"name\": %s, \"version\": %s, \"layer\": {\"digest\": %s, \"size\": %llu},\n",
                 json_string(path).c_str(), json_string(archive.manifest_digest()).c_str(), json_string(archive.name()).c_str(),
                 json_string(archive.version()).c_str(), json_string(archive.layer_digest()).c_str(),

@@ -45,7 +45,7 @@ Result<int> logs(std::span<char* const> args) {
     std::fputs(kUsage, stdout);
     return 0;
   }
-  if (arguments.positional().size() != 2) return Error("logs needs SPACE and ID|NAME (see 'tproc logs --help')", EINVAL);
+  if (arguments.positional().size() != 2) return Error::explained("logs needs SPACE and ID|NAME (see 'tproc logs --help')", EINVAL);
   space::SpacePaths paths = TPROC_TRY(space::SpacePaths::from_environment());
   const std::string& target = arguments.positional()[1];
   protocol::Received reply = TPROC_TRY(ask_space(paths, arguments.positional()[0], protocol::OpenRequest{target}));

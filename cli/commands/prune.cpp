@@ -21,7 +21,7 @@ Result<int> prune(std::span<char* const> args) {
     std::fputs(kUsage, stdout);
     return 0;
   }
-  if (!arguments.positional().empty()) return Error("prune takes no arguments", EINVAL);
+  if (!arguments.positional().empty()) return Error::explained("prune takes no arguments", EINVAL);
   space::SpacePaths paths = TPROC_TRY(space::SpacePaths::from_environment());
   bundle::BundleCache cache(paths.home() + "/bundles");
   size_t kept = 0;

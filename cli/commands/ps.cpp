@@ -27,9 +27,8 @@ Result<int> ps(std::span<char* const> args) {
     std::fputs(kUsage, stdout);
     return 0;
   }
-  const std::string format = arguments.value("format", "table");
-  if (format != "table" && format != "json") return Error("unknown --format '" + format + "' (table or json)", EINVAL);
-  if (arguments.positional().size() > 1) return Error("ps takes at most one SPACE", EINVAL);
+  const bool json = TPROC_TRY(arguments.json_format());
+  if (arguments.positional().size() > 1) return Error::explained("ps takes at most one SPACE", EINVAL);
   space::SpacePaths paths = TPROC_TRY(space::SpacePaths::from_environment());
 
   // One named space must answer; when listing all, a dead one is simply skipped.
@@ -46,7 +45,7 @@ Result<int> ps(std::span<char* const> args) {
     for (protocol::TprocInfo& tproc : list.tprocs) rows.emplace_back(space_name, std::move(tproc));
   }
 
-  if (format == "json") {
+  if (json) {
     std::printf("[");
     for (size_t i = 0; i < rows.size(); ++i) {
       const auto& [space_name, tproc] = rows[i];

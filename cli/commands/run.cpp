@@ -122,12 +122,12 @@ Result<int> run(std::span<char* const> args) {
     std::fputs(kUsage, stdout);
     return 0;
   }
-  if (arguments.positional().size() < 2) return Error("run needs SPACE and TARGET (see 'tproc run --help')", EINVAL);
+  if (arguments.positional().size() < 2) return Error::explained("run needs SPACE and TARGET (see 'tproc run --help')", EINVAL);
   const std::string& space_name = arguments.positional()[0];
   const std::string& target = arguments.positional()[1];
   for (const std::string& assignment : arguments.values("env"))
     if (assignment.find('=') == std::string::npos || assignment[0] == '=')
-      return Error("-e " + assignment + ": expected KEY=VALUE", EINVAL);
+      return Error::explained("-e " + assignment + ": expected KEY=VALUE", EINVAL);
 
   space::SpacePaths paths = TPROC_TRY(space::SpacePaths::from_environment());
   protocol::RunRequest request;

@@ -32,8 +32,7 @@ Result<int> list(std::span<char* const> args) {
     std::fputs(kUsage, stdout);
     return 0;
   }
-  const std::string format = arguments.value("format", "table");
-  if (format != "table" && format != "json") return Error("unknown --format '" + format + "' (table or json)", EINVAL);
+  const bool as_json = TPROC_TRY(arguments.json_format());
   space::SpacePaths paths = TPROC_TRY(space::SpacePaths::from_environment());
 
   std::vector<std::vector<std::string>> table;
@@ -50,7 +49,7 @@ Result<int> list(std::span<char* const> args) {
             (alive ? pid : "null") + ", \"tprocs\": " + (alive ? running : "null") + ", \"state\": \"" +
             (alive ? "up" : "dead") + "\"}";
   }
-  if (format == "json") {
+  if (as_json) {
     std::printf("%s%s]\n", json.c_str(), json.size() > 1 ? "\n" : "");
   } else {
     print_table({"NAME", "PID", "TPROCS", "STATE"}, table);
@@ -109,7 +108,7 @@ Result<int> remove(std::span<char* const> args) {
     std::fputs(kUsage, stdout);
     return 0;
   }
-  if (arguments.positional().size() != 1) return Error("space rm needs NAME (see 'tproc space --help')", EINVAL);
+  if (arguments.positional().size() != 1) return Error::explained("space rm needs NAME (see 'tproc space --help')", EINVAL);
   const std::string& name = arguments.positional()[0];
   TPROC_TRY(space::validate_space_name(name));
   space::SpacePaths paths = TPROC_TRY(space::SpacePaths::from_environment());
@@ -138,7 +137,7 @@ Result<int> space_command(std::span<char* const> args) {
   const std::string verb = args[0];
   if (verb == "ls") return list(args.subspan(1));
   if (verb == "rm") return remove(args.subspan(1));
-  return Error("unknown space command '" + verb + "' (ls or rm)", EINVAL);
+  return Error::explained("unknown space command '" + verb + "' (ls or rm)", EINVAL);
 }
 
 }  // namespace

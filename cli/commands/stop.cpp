@@ -40,11 +40,11 @@ Result<int> stop(std::span<char* const> args) {
     std::fputs(kUsage, stdout);
     return 0;
   }
-  if (arguments.positional().size() != 2) return Error("stop needs SPACE and ID|NAME (see 'tproc stop --help')", EINVAL);
+  if (arguments.positional().size() != 2) return Error::explained("stop needs SPACE and ID|NAME (see 'tproc stop --help')", EINVAL);
   const std::string grace_text = arguments.value("time", "10");
   char* end = nullptr;
   const double grace = std::strtod(grace_text.c_str(), &end);
-  if (grace_text.empty() || *end != '\0' || grace < 0) return Error("invalid --time '" + grace_text + "'", EINVAL);
+  if (grace_text.empty() || *end != '\0' || grace < 0) return Error::explained("invalid --time '" + grace_text + "'", EINVAL);
 
   space::SpacePaths paths = TPROC_TRY(space::SpacePaths::from_environment());
   const std::string& target = arguments.positional()[1];

@@ -220,7 +220,11 @@ void Daemon::on_tproc_exit(uint64_t id) {
       (void)record->client->send(protocol::Exited{record->status->killed, record->status->value, record->status->core_dumped});
     }
   }
-  // The process is gone: give back what it held — what it mapped, and what the loader mapped for it.
+  // The process is gone: its endpoints go (waiters wake and see it), then what it mapped and what
+  // the loader mapped for it. Memory owned by the space (registry, heap) stays.
+  if (auto withdrawn = endpoints_->withdraw_owner(record->pid); !withdrawn)
+    std::fprintf(stderr, "tproc %llu: withdraw endpoints: %s\n", static_cast<unsigned long long>(id),
+                 withdrawn.error().describe().c_str());
   record->client.reset();
   mappings_->reclaim(id, [record] {
     record->program.reset();

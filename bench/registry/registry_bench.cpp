@@ -1,0 +1,138 @@
+// registry_bench: the costs of the registry and the space heap, each against a baseline measured in
+// the same run. Asserts no timing; fails only when an operation returns a wrong result.
+//
+// - lookup: tproc_lookup of a present and of an absent name, in registries of 1, 100 and 3000
+//   endpoints, vs std::unordered_map<std::string, void*>::find of a std::string. Goal: <= 100 ns.
+// - heap: tproc_heap_alloc + tproc_heap_free vs glibc malloc + free, for 16..4096-byte blocks, in
+//   two patterns: a pair at a time (malloc's tcache fast path) and 1000 blocks then free them all.
+//   Goal: <= 2x glibc.
+#include <tproc/tproc.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "bench_space.hpp"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+/// Nanoseconds per operation of `body(iterations)`, the best of `rounds` rounds.
+template <class Body>
+double best_ns(int rounds, long iterations, Body body) {
+  double best = 1e30;
+  for (int round = 0; round < rounds; ++round) {
+    const auto start = Clock::now();
+    body(iterations);
+    const double ns = std::chrono::duration<double, std::nano>(Clock::now() - start).count() / iterations;
+    if (ns < best) best = ns;
+  }
+  return best;
+}
+
+/// Keeps a value alive for the optimiser.
+template <class T>
+void keep(T&& value) {
+  asm volatile("" : : "g"(value) : "memory");
+}
+
+[[noreturn]] void wrong(const char* what) {
+  std::fprintf(stderr, "registry_bench: wrong result: %s\n", what);
+  std::exit(1);
+}
+
+void bench_lookup(tproc::bench::InProcessSpace& space) {
+  std::printf("registry lookup (ns per lookup; goal <= 100 ns)\n");
+  std::printf("  %-10s %12s %12s %18s %10s\n", "endpoints", "hit", "miss", "unordered_map hit", "ratio");
+  int published = 0;
+  std::unordered_map<std::string, void*> baseline;
+  for (int size : {1, 100, 3000}) {
+    for (; published < size; ++published) {
+      const std::string name = "service/endpoint-" + std::to_string(published);
+      if (tproc_publish(name.c_str(), &baseline, 1) != 0) wrong("publish");
+      baseline.emplace(name, &baseline);
+    }
+    const std::string probe = "service/endpoint-" + std::to_string(size / 2);
+    const std::string missing = "service/missing";
+    const double hit = best_ns(5, 1'000'000, [&](long n) {
+      for (long i = 0; i < n; ++i) {
+        void* address = nullptr;
+        if (tproc_lookup(probe.c_str(), &address, nullptr) != 0) wrong("lookup");
+        keep(address);
+      }
+    });
+    const double miss = best_ns(5, 1'000'000, [&](long n) {
+      for (long i = 0; i < n; ++i)
+        if (tproc_lookup(missing.c_str(), nullptr, nullptr) != -ENOENT) wrong("lookup of a missing name");
+    });
+    const double map_hit = best_ns(5, 1'000'000, [&](long n) {
+      for (long i = 0; i < n; ++i) {
+        // A std::string key per lookup, as a caller with a C string would have to build.
+        auto found = baseline.find(std::string(probe.c_str()));
+        keep(found->second);
+      }
+    });
+    std::printf("  %-10d %12.1f %12.1f %18.1f %9.2fx\n", size, hit, miss, map_hit, hit / map_hit);
+  }
+  if (!space.registry().withdraw_owner(getpid())) wrong("withdraw_owner");
+}
+
+void bench_heap() {
+  std::printf("\nspace heap vs glibc malloc (ns per alloc+free; goal <= 2x)\n");
+  std::printf("  %-6s %10s %10s %7s   %10s %10s %7s\n", "bytes", "pair", "malloc", "ratio", "batch", "malloc", "ratio");
+  constexpr int kBatch = 1000;
+  std::vector<void*> blocks(kBatch);
+  double worst = 0;
+  for (size_t size : {16, 32, 64, 128, 256, 512, 1024, 2048, 4096}) {
+    const double pair = best_ns(7, 2'000'000, [&](long n) {
+      for (long i = 0; i < n; ++i) {
+        void* block = tproc_heap_alloc(size);
+        keep(block);
+        tproc_heap_free(block);
+      }
+    });
+    const double malloc_pair = best_ns(7, 2'000'000, [&](long n) {
+      for (long i = 0; i < n; ++i) {
+        void* block = std::malloc(size);
+        keep(block);
+        std::free(block);
+      }
+    });
+    const double batch = best_ns(7, 200, [&](long n) {
+      for (long i = 0; i < n; ++i) {
+        for (auto& block : blocks) block = tproc_heap_alloc(size);
+        for (auto* block : blocks) tproc_heap_free(block);
+      }
+    }) / kBatch;
+    const double malloc_batch = best_ns(7, 200, [&](long n) {
+      for (long i = 0; i < n; ++i) {
+        for (auto& block : blocks) keep(block = std::malloc(size));
+        for (auto* block : blocks) std::free(block);
+      }
+    }) / kBatch;
+    std::printf("  %-6zu %10.1f %10.1f %6.2fx   %10.1f %10.1f %6.2fx\n", size, pair, malloc_pair, pair / malloc_pair, batch,
+                malloc_batch, batch / malloc_batch);
+    worst = std::max(worst, std::max(pair / malloc_pair, batch / malloc_batch));
+  }
+  tproc_heap_stats usage{};
+  tproc_heap_usage(&usage);
+  if (usage.blocks_in_use != 0) wrong("heap usage after freeing everything");
+  std::printf("  worst ratio: %.2fx\n", worst);
+}
+
+}  // namespace
+
+int main() {
+  tproc::bench::InProcessSpace space;
+  bench_lookup(space);
+  bench_heap();
+  return 0;
+}

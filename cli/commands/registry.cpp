@@ -1,0 +1,57 @@
+// tproc registry ls: the endpoints a space's programs have published for each other.
+
+#include <cstdio>
+
+#include "cli/arguments.hpp"
+#include "cli/command.hpp"
+#include "cli/output.hpp"
+#include "cli/space_client.hpp"
+#include "common/hex.hpp"
+
+namespace tproc::cli {
+namespace {
+
+constexpr const char* kUsage =
+    "Usage: tproc registry ls [--format table|json] SPACE\n\n"
+    "List the endpoints in SPACE's registry: name, owner (tproc and pid), address, kind, state.\n";
+
+Result<int> registry_command(std::span<char* const> args) {
+  if (args.empty() || std::string(args[0]) == "--help" || std::string(args[0]) == "-h") {
+    std::fputs(kUsage, stdout);
+    return args.empty() ? 2 : 0;
+  }
+  if (std::string(args[0]) != "ls") return Error::explained("unknown registry command '" + std::string(args[0]) + "' (ls)", EINVAL);
+  Arguments arguments = TPROC_TRY(Arguments::parse(args.subspan(1), {{"format", 0, true}}));
+  if (arguments.wants_help()) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  const bool json = TPROC_TRY(arguments.json_format());
+  if (arguments.positional().size() != 1) return Error::explained("registry ls needs SPACE (see 'tproc registry --help')", EINVAL);
+  space::SpacePaths paths = TPROC_TRY(space::SpacePaths::from_environment());
+  protocol::Received reply = TPROC_TRY(ask_space(paths, arguments.positional()[0], protocol::EndpointsRequest{}));
+  protocol::EndpointList list = TPROC_TRY(expect<protocol::EndpointList>(reply));
+  if (json) {
+    std::printf("[");
+    for (size_t i = 0; i < list.endpoints.size(); ++i) {
+      const protocol::EndpointInfo& entry = list.endpoints[i];
+      std::printf("%s\n  {\"name\": %s, \"owner\": %s, \"owner_pid\": %d, \"address\": \"%s\", \"kind\": \"%s\", \"state\": %s}",
+                  i ? "," : "", json_string(entry.name).c_str(), json_string(entry.owner).c_str(), entry.owner_pid,
+                  hex(entry.address).c_str(), hex(entry.kind).c_str(), json_string(entry.state).c_str());
+    }
+    std::printf("%s]\n", list.endpoints.empty() ? "" : "\n");
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const protocol::EndpointInfo& entry : list.endpoints)
+    rows.push_back({entry.name, (entry.owner.empty() ? "?" : entry.owner) + " pid " + std::to_string(entry.owner_pid),
+                    hex(entry.address), hex(entry.kind), entry.state});
+  print_table({"NAME", "OWNER", "ADDRESS", "KIND", "STATE"}, rows);
+  return 0;
+}
+
+}  // namespace
+
+const Command kRegistryCommand{"registry", "List the endpoints published in a space", kUsage, registry_command};
+
+}  // namespace tproc::cli

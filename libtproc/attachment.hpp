@@ -1,0 +1,21 @@
+#pragma once
+// The space this process runs in, as every libtproc function needs it.
+
+#include "registry/registry_layout.hpp"
+#include "registry/space_heap.hpp"
+
+namespace tproc::lib {
+
+/// This process's registry, or null with `*error` set: -ENOTCONN (not in a space) or -EPROTO (a
+/// registry of another layout version). Found on first use, then one atomic load.
+registry::RegistryHeader* attached_registry(int* error);
+
+/// The space heap's base, or null with `*error` set (-ENOMEM: the space has no heap).
+void* attached_heap(int* error);
+
+}  // namespace tproc::lib
+
+/// For tests: makes `region` (a formatted registry) this process's space, as if it had arrived in
+/// the auxiliary vector; null forgets it (the next call looks at the auxiliary vector again).
+/// 0, -ENXIO or -EPROTO (not a registry this library understands).
+extern "C" int tproc_attach_region(void* region);
