@@ -47,11 +47,7 @@ Result<LaunchPlan> plan_launch(const BundleCache& cache, const std::string& bund
   LaunchPlan plan{std::move(bundle), std::move(manifest), {}, {}, {}, {}, {}, false, {}};
   const Manifest& app = plan.manifest;
   const std::string executable_on_host = root + executable;
-  if (read_at(executable_on_host, sizeof(Elf64_Ehdr), 0).size() == sizeof(Elf64_Ehdr)) {
-    Elf64_Ehdr header;
-    std::memcpy(&header, read_at(executable_on_host, sizeof(header), 0).data(), sizeof(header));
-    if (header.e_type == ET_EXEC) plan.fixed_image = executable_on_host;
-  }
+  plan.executable = executable_on_host;
 
   if (closure.interpreter) {
     plan.program = closure.interpreter->host_path;

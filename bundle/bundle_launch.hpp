@@ -29,7 +29,7 @@ struct LaunchPlan {
   std::string workdir;                ///< empty: the caller's
   std::vector<std::pair<int, uint64_t>> limits;  ///< (RLIMIT_*, value) from the manifest
   bool core_dumps = false;
-  std::string fixed_image;            ///< a non-PIE executable whose range the daemon must reserve
+  std::string executable;             ///< the executable ld.so will map (ROOT/bin/app)
 };
 
 /// True when `path` is a bundle file rather than an executable (judged by content, not name).

@@ -23,8 +23,17 @@ struct RunLimit {
   template <class A> void fields(A& a) { a(resource, value); }
 };
 
-/// Start a program. fds: [executable], then [stdin, stdout, stderr] unless detached, then
-/// [in-use lock] if `holds_lock`, then [fixed image] if `reserves_fixed_image`.
+/// An endpoint a bundle's manifest declares, published by the runtime for the tproc.
+struct DeclaredEndpoint {
+  std::string name;
+  std::string symbol;  ///< an exported symbol of the executable whose address is published; empty: none
+  std::string kind;    ///< the type name its kind tag is made from; empty: none
+  bool ready_at_start = false;  ///< ready at once, instead of when the app calls tproc_ready()
+  template <class A> void fields(A& a) { a(name, symbol, kind, ready_at_start); }
+};
+
+/// Start a program. fds: [program], then [stdin, stdout, stderr] unless detached, then
+/// [in-use lock] if `holds_lock`, then [executable] if `passes_executable`.
 struct RunRequest {
   std::vector<std::string> argv;
   std::vector<std::string> env;
@@ -37,9 +46,13 @@ struct RunRequest {
   bool core_dumps = false;       ///< keep the daemon's core limit instead of turning cores off
   std::string bundle;            ///< the bundle's digest, when the program comes from one
   bool holds_lock = false;       ///< an fd whose lock marks the bundle in use for the tproc's life
-  bool reserves_fixed_image = false;  ///< an fd of a non-PIE executable ld.so will map at its fixed range
+  /// An fd of the executable that the program (its ld.so) will map: the daemon reserves its range
+  /// if it is not PIE, and finds where it lands to publish `endpoints` by symbol.
+  bool passes_executable = false;
+  std::vector<DeclaredEndpoint> endpoints;
   template <class A> void fields(A& a) {
-    a(argv, env, execfn, cwd, name, detach, ignored_signals, limits, core_dumps, bundle, holds_lock, reserves_fixed_image);
+    a(argv, env, execfn, cwd, name, detach, ignored_signals, limits, core_dumps, bundle, holds_lock, passes_executable,
+      endpoints);
   }
 };
 

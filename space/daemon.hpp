@@ -29,6 +29,8 @@
 
 namespace tproc::space {
 
+class EndpointPlan;
+
 /// The process that hosts one space.
 class Daemon {
  public:
@@ -57,6 +59,8 @@ class Daemon {
   void on_tproc_exit(uint64_t id);
   void on_attached_client_event(uint64_t id);
   void on_listener_ready(uint64_t id);
+  /// Publishes what a tproc's manifest declares, now or once ld.so has mapped its executable.
+  Result<void> publish_endpoints(const TprocRecord& record, const EndpointPlan& plan);
   void watch_client(int fd);
 
   // The operations (space/operations/*.cpp). Each answers on `client` and may keep it.

@@ -7,6 +7,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -73,6 +74,20 @@ Result<void> MappingServer::adopt(UniqueFd listener, uint64_t owner, pid_t pid, 
   return ok();
 }
 
+void MappingServer::notice_image(uint64_t owner, int fd, uint64_t address) {
+  auto [first, last] = image_watches_.equal_range(owner);
+  if (first == last) return;
+  struct stat st {};
+  if (::fstat(fd, &st) < 0) return;
+  for (auto it = first; it != last; ++it) {
+    if (it->second.device != st.st_dev || it->second.inode != st.st_ino) continue;
+    auto on_mapped = std::move(it->second.on_mapped);
+    image_watches_.erase(it);
+    on_mapped(address);
+    return;
+  }
+}
+
 bool MappingServer::within_limit(const Listener& listener, uint64_t more) const {
   return listener.address_space_limit == 0 || ledger_.bytes_of(listener.owner) + more <= listener.address_space_limit;
 }
@@ -84,9 +99,15 @@ void MappingServer::unmap_owned(uint64_t owner) {
 void MappingServer::reclaim(uint64_t owner, const std::function<void()>& also) {
   std::lock_guard lock(mutex_);
   unmap_owned(owner);
+  image_watches_.erase(owner);
   if (also) also();
   for (auto& [_, listener] : listeners_)
     if (listener.owner == owner) listener.owner_gone = true;
+}
+
+void MappingServer::watch_image(uint64_t owner, dev_t device, ino_t inode, std::function<void(uint64_t)> on_mapped) {
+  std::lock_guard lock(mutex_);
+  image_watches_.emplace(owner, ImageWatch{device, inode, std::move(on_mapped)});
 }
 
 size_t MappingServer::ledger_size() {
@@ -167,6 +188,7 @@ void MappingServer::answer(Listener& listener) {
       } else {
         result = reinterpret_cast<long>(mapped);
         ledger_.assign(reinterpret_cast<uint64_t>(mapped), reinterpret_cast<uint64_t>(mapped) + page_up(arg[1]), listener.owner);
+        if (borrowed && arg[5] == 0) notice_image(listener.owner, borrowed.get(), reinterpret_cast<uint64_t>(mapped));
       }
     }
   } else if (number == SYS_munmap) {

@@ -7,6 +7,7 @@
 // too, so no tproc can map into a range between the moment it is freed and the moment the ledger
 // forgets it.
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <functional>
@@ -37,6 +38,10 @@ class MappingServer {
   /// any more (a forked child may outlive the tproc), answering "continue" meanwhile.
   void reclaim(uint64_t owner, const std::function<void()>& also = {});
 
+  /// Calls `on_mapped` (on the mapping thread, once) with the address where tproc `owner` first
+  /// maps offset 0 of the file (`device`, `inode`): where ld.so loaded that executable.
+  void watch_image(uint64_t owner, dev_t device, ino_t inode, std::function<void(uint64_t)> on_mapped);
+
   /// How many ranges the ledger holds (for tests and leak checks).
   size_t ledger_size();
 
@@ -55,10 +60,18 @@ class MappingServer {
   /// Whether `owner` may hold `more` bytes on top of what it holds.
   bool within_limit(const Listener& listener, uint64_t more) const;
   void unmap_owned(uint64_t owner);
+  /// Runs and drops `owner`'s image watch on the file open at `fd`, now mapped at `address`.
+  void notice_image(uint64_t owner, int fd, uint64_t address);
 
   std::mutex mutex_;
   AddressLedger ledger_;
   std::map<int, Listener> listeners_;  // by fd
+  struct ImageWatch {
+    dev_t device;
+    ino_t inode;
+    std::function<void(uint64_t)> on_mapped;
+  };
+  std::multimap<uint64_t, ImageWatch> image_watches_;  // by owner
   UniqueFd epoll_;
   UniqueFd wake_;  // eventfd: stop the thread
   size_t notification_size_ = 0;

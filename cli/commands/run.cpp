@@ -17,6 +17,7 @@
 #include "cli/arguments.hpp"
 #include "cli/command.hpp"
 #include "bundle/bundle_launch.hpp"
+#include "bundle/manifest.hpp"
 #include "cli/space_client.hpp"
 #include "loader/dependency_resolver.hpp"
 #include "loader/origin_paths.hpp"
@@ -143,25 +144,27 @@ Result<int> run(std::span<char* const> args) {
       request.limits.push_back(protocol::RunLimit{resource, value});
     request.core_dumps = launch->core_dumps;
     request.bundle = launch->bundle.digest();
+    for (const bundle::Endpoint& endpoint : launch->manifest.endpoints())
+      request.endpoints.push_back({endpoint.name, endpoint.symbol, endpoint.kind, endpoint.ready == bundle::Readiness::at_start});
   } else {
     request.argv.assign(arguments.positional().begin() + 1, arguments.positional().end());
     request.execfn = target;
   }
   UniqueFd executable = TPROC_TRY_CTX("run " + target, open_executable(request.execfn));
-  UniqueFd fixed_image;
+  UniqueFd executable_image;  // what ld.so will map (sent when `passes_executable`)
   if (!launch && TPROC_TRY_CTX("run " + target, loader::searches_relative_to_origin(target))) {
     // Its ld.so would take $ORIGIN from /proc/self/exe, the daemon: start it through its
     // interpreter, which takes $ORIGIN from the path it is given (loader/origin_paths.hpp).
     auto interpreter = TPROC_TRY_CTX("run " + target, loader::resolve_dependencies(target));
     if (interpreter.interpreter) {
-      fixed_image = std::move(executable);
+      executable_image = std::move(executable);
       executable = TPROC_TRY_CTX("run " + target, open_executable(interpreter.interpreter->host_path));
       request.execfn = interpreter.interpreter->host_path;
       std::vector<std::string> argv{interpreter.interpreter->path, "--argv0", request.argv[0], target};
       argv.insert(argv.end(), request.argv.begin() + 1, request.argv.end());
       request.argv = std::move(argv);
       request.name = base_name(target);
-      request.reserves_fixed_image = true;
+      request.passes_executable = true;
     }
   }
 
@@ -183,13 +186,11 @@ Result<int> run(std::span<char* const> args) {
   if (launch) {
     request.holds_lock = true;
     extra_fds.push_back(launch->bundle.lock_fd());
-    if (!launch->fixed_image.empty()) {
-      fixed_image.reset(::open(launch->fixed_image.c_str(), O_RDONLY | O_CLOEXEC));
-      if (!fixed_image) return Error::from_errno("run " + target + ": " + launch->fixed_image);
-      request.reserves_fixed_image = true;
-    }
+    executable_image.reset(::open(launch->executable.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!executable_image) return Error::from_errno("run " + target + ": " + launch->executable);
+    request.passes_executable = true;
   }
-  if (fixed_image) extra_fds.push_back(fixed_image.get());
+  if (executable_image) extra_fds.push_back(executable_image.get());
 
   protocol::Connection connection = TPROC_TRY(connect_or_start_space(paths, space_name));
 

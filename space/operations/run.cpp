@@ -13,6 +13,7 @@
 
 #include "runtime/mapping_filter.hpp"
 #include "runtime/spawn.hpp"
+#include "space/endpoint_plan.hpp"
 #include "space/daemon.hpp"
 
 namespace tproc::space {
@@ -64,7 +65,7 @@ uint64_t monotonic_ns() {
 
 void Daemon::handle(std::unique_ptr<Client> client, protocol::RunRequest request, std::vector<UniqueFd> fds) {
   const uint64_t received_ns = monotonic_ns();
-  const size_t expected = (request.detach ? 1 : 4) + request.holds_lock + request.reserves_fixed_image;
+  const size_t expected = (request.detach ? 1 : 4) + request.holds_lock + request.passes_executable;
   if (fds.size() != expected)
     return reply_error(std::move(client), Error("malformed request: RunRequest needs " + std::to_string(expected) +
                                                     " descriptors, got " + std::to_string(fds.size()), EPROTO));
@@ -114,7 +115,10 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
   size_t next_fd = request.detach ? 1 : 4;
   if (request.holds_lock) record.in_use_lock = std::move(fds[next_fd++]);
   auto holder = [this](uint64_t begin, uint64_t end) { return tprocs_.holder_of(begin, end); };
-  if (request.reserves_fixed_image) record.fixed_image = TPROC_TRY(loader::reserve_fixed_image(fds[next_fd++], holder));
+  const UniqueFd no_executable;
+  const UniqueFd& executable = request.passes_executable ? fds[next_fd++] : no_executable;
+  if (executable) record.fixed_image = TPROC_TRY(loader::reserve_fixed_image(executable, holder));
+  const EndpointPlan endpoints = TPROC_TRY(EndpointPlan::resolve(executable, request.endpoints));
 
   size_t stack = stack_size();
   uint64_t address_space_limit = 0;
@@ -177,6 +181,7 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
   const loader::LoadedProgram& loaded = *record.program;
   record.child = TPROC_TRY(runtime::spawn_in_space(script, {loaded.entry, loaded.stack_pointer, loaded.stack.base()}));
   record.pid = record.child->pid();
+  TPROC_TRY(publish_endpoints(record, endpoints));
 
   // The listener arrives once the child has run its first steps. Until the daemon holds it, the
   // child's first mapping call simply waits in the filter's queue, so nobody waits here for it.
@@ -185,6 +190,19 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
   record.address_space_limit = address_space_limit;
   const uint64_t id = record.id;
   loop_->watch(record.listener_channel.get(), POLLIN, [this, id](int) { on_listener_ready(id); });
+  return ok();
+}
+
+Result<void> Daemon::publish_endpoints(const TprocRecord& record, const EndpointPlan& plan) {
+  if (plan.empty()) return ok();
+  if (!plan.needs_load_address()) return plan.publish(*endpoints_, record.pid, 0);
+  // ld.so maps the executable in a moment; its first mapping says where (space/endpoint_plan.hpp).
+  registry::Registry* registry = &*endpoints_;
+  const pid_t pid = record.pid;
+  mappings_->watch_image(record.id, plan.device(), plan.inode(), [plan, registry, pid](uint64_t address) {
+    if (auto published = plan.publish(*registry, pid, address - plan.link_base()); !published)
+      std::fprintf(stderr, "pid %d: %s\n", pid, published.error().describe().c_str());
+  });
   return ok();
 }
 
