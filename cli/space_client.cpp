@@ -109,7 +109,11 @@ Result<protocol::Received> ask(protocol::Connection& connection, const protocol:
 
 Result<protocol::Received> ask_space(const space::SpacePaths& paths, const std::string& space, const protocol::Message& request) {
   protocol::Connection connection = TPROC_TRY(connect_space(paths, space));
-  return ask(connection, request);
+  auto received = ask(connection, request);
+  if (!received && (received.error().code() == ECONNRESET || received.error().code() == EPIPE))
+    return Error::explained("space '" + space + "': its daemon went away without answering (killed? see 'tproc space ls')",
+                            received.error().code());
+  return received;
 }
 
 }  // namespace tproc::cli
