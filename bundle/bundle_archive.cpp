@@ -19,6 +19,7 @@
 #include "bundle/sha256.hpp"
 #include "bundle/unique_archive.hpp"
 #include "common/unique_fd.hpp"
+#include "common/printable.hpp"
 
 namespace tproc::bundle {
 
@@ -268,7 +269,7 @@ Result<void> write_all(int fd, std::span<const char> bytes, const LayerEntry& en
   while (!bytes.empty()) {
     ssize_t written = ::write(fd, bytes.data(), bytes.size());
     if (written < 0 && errno == EINTR) continue;
-    if (written <= 0) return Error::from_errno("layer entry \"" + entry.path + "\": write");
+    if (written <= 0) return Error::from_errno("layer entry \"" + printable(entry.path) + "\": write");
     bytes = bytes.subspan(static_cast<size_t>(written));
   }
   return ok();

@@ -1,4 +1,5 @@
 #include "bundle/bundle_path.hpp"
+#include "common/printable.hpp"
 
 #include <cerrno>
 
@@ -47,7 +48,7 @@ std::string join_path(const std::vector<std::string>& components) {
 }
 
 Result<void> check_symlink_target(const std::vector<std::string>& link, std::string_view target) {
-  std::string quoted = "symlink target \"" + std::string(target) + "\"";
+  std::string quoted = "symlink target \"" + printable(target) + "\"";
   if (target.empty()) return refuse("empty symlink target");
   if (target.front() == '/') return refuse(quoted + " is absolute");
   // The link's directory is `link` minus its own name.

@@ -6,13 +6,14 @@
 #include <cerrno>
 
 #include "bundle/bundle_path.hpp"
+#include "common/printable.hpp"
 
 namespace tproc::bundle {
 
 namespace {
 
 Error refuse(std::string_view name, std::string_view reason) {
-  return Error::explained("layer entry \"" + std::string(name) + "\": " + std::string(reason), EINVAL);
+  return Error::explained("layer entry \"" + printable(name) + "\": " + std::string(reason), EINVAL);
 }
 
 std::string limit_text(uint64_t bytes) {

@@ -8,6 +8,7 @@
 #include <cerrno>
 
 #include "bundle/bundle_path.hpp"
+#include "common/printable.hpp"
 
 namespace tproc::bundle {
 
@@ -16,7 +17,7 @@ namespace {
 constexpr int kDirectoryFlags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
 
 Error failed(const LayerEntry& entry, std::string_view what) {
-  return Error::from_errno("layer entry \"" + entry.path + "\": " + std::string(what));
+  return Error::from_errno("layer entry \"" + printable(entry.path) + "\": " + std::string(what));
 }
 
 }  // namespace

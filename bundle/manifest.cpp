@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -15,11 +16,29 @@
 #include <unordered_map>
 
 #include "common/unique_fd.hpp"
+#include "common/printable.hpp"
 
 namespace tproc::bundle {
 
 namespace {
 
+/// A YAML event handler that ignores everything: for counting documents without building them.
+class IgnoreEvents : public YAML::EventHandler {
+ public:
+  YAML::Mark last_document;  ///< where the latest document started
+  void OnDocumentStart(const YAML::Mark& mark) override { last_document = mark; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+// How many YAML documents an error counts before it says "more than".
+constexpr size_t kMaxDocumentsCounted = 16;
 // A manifest is a few hundred bytes; the cap keeps a hostile config blob from costing much.
 constexpr size_t kMaxManifestBytes = size_t{1} << 20;
 constexpr size_t kMaxAppNameLength = 64;
@@ -85,35 +104,7 @@ std::optional<std::string_view> nearest(std::string_view word,
   return best;
 }
 
-// Escapes control bytes and cuts long text, so user data never breaks the one-line error.
-std::string printable(std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (out.size() >= kMaxQuotedLength) {
-      out += "...";
-      break;
-    }
-    auto byte = static_cast<unsigned char>(text[i]);
-    if (byte == '\n') {
-      out += "\\n";
-    } else if (byte == '\t') {
-      out += "\\t";
-    } else if (byte == '"' || byte == '\\') {
-      out += '\\';
-      out += static_cast<char>(byte);
-    } else if (byte < 0x20 || byte == 0x7f) {
-      out += "\\x";
-      out += kHex[byte >> 4];
-      out += kHex[byte & 0xf];
-    } else {
-      out += static_cast<char>(byte);
-    }
-  }
-  return out;
-}
-
-std::string quoted(std::string_view text) { return "\"" + printable(text) + "\""; }
+std::string quoted(std::string_view text) { return "\"" + printable(text, kMaxQuotedLength) + "\""; }
 
 // "'a', 'b' or 'c'"
 std::string one_of(std::span<const std::string_view> words) {
@@ -306,23 +297,37 @@ class ManifestDecoder {
       mark.column = invalid->second;
       return fail(mark, "", "invalid UTF-8 (a manifest is UTF-8 text)");
     }
+    // Not YAML::LoadAll: on some inputs (`"",`) yaml-cpp 0.7 finds empty documents forever and
+    // eats all memory (jbeder/yaml-cpp#1040). One document is loaded; a second is only detected.
     std::vector<YAML::Node> documents;
+    YAML::Mark second_document;
     try {
-      documents = YAML::LoadAll(std::string(text));
+      const std::string source(text);
+      documents.push_back(YAML::Load(source));
+      std::istringstream stream(source);
+      YAML::Parser parser(stream);
+      IgnoreEvents ignore;
+      parser.HandleNextDocument(ignore);
+      // Counted to a bound: the inputs that trip yaml-cpp produce empty documents without end.
+      while (documents.size() <= kMaxDocumentsCounted && parser.HandleNextDocument(ignore)) {
+        if (documents.size() == 1) second_document = ignore.last_document;
+        documents.push_back(YAML::Node());
+      }
     } catch (const YAML::DeepRecursion& error) {
       return fail(error.mark, "", "bad YAML: nested too deeply");
     } catch (const YAML::Exception& error) {
-      return fail(error.mark, "", "bad YAML: " + error.msg);
+      return fail(error.mark, "", "bad YAML: " + printable(error.msg));
     } catch (const std::exception& error) {
-      return fail(YAML::Mark(), "", std::string("bad YAML: ") + error.what());
+      return fail(YAML::Mark(), "", "bad YAML: " + printable(error.what()));
     }
     if (documents.empty() || (documents.size() == 1 && documents[0].IsNull())) {
       return fail(YAML::Mark(), "",
                   "empty manifest (expected a map with at least name and entrypoint)");
     }
     if (documents.size() > 1) {
-      return fail(documents[1].Mark(), "",
-                  "expected one YAML document, found " + std::to_string(documents.size()));
+      const std::string count = documents.size() > kMaxDocumentsCounted ? "more than " + std::to_string(kMaxDocumentsCounted)
+                                                                        : std::to_string(documents.size());
+      return fail(second_document, "", "expected one YAML document, found " + count);
     }
     // Decoding only reads nodes it has type-checked, so yaml-cpp should not throw here; if it
     // does anyway, the exception must still not leave this module.
@@ -412,6 +417,8 @@ class ManifestDecoder {
     if (!field.node.IsScalar()) return type_error(field, "a string");
     const std::string& text = field.node.Scalar();
     if (text.find('\0') != std::string::npos) return fail(field, "contains a NUL byte");
+    // The file was UTF-8, but escapes such as \N and \_ decode to bytes that are not.
+    if (first_invalid_utf8(text)) return fail(field, "its escapes decode to invalid UTF-8");
     return text;
   }
 

@@ -395,8 +395,9 @@ TEST_CASE("An empty file, a top level that is not a map, or several documents ar
         "tproc.yaml:1:1: expected a map of manifest fields at the top level, got a list");
   CHECK(error_of("just text\n") ==
         "tproc.yaml:1:1: expected a map of manifest fields at the top level, got \"just text\"");
+  // The position is the second document's "---".
   CHECK(error_of("name: a\nentrypoint: b\n---\nname: c\nentrypoint: d\n") ==
-        "tproc.yaml:4:1: expected one YAML document, found 2");
+        "tproc.yaml:3:1: expected one YAML document, found 2");
 }
 
 TEST_CASE("A manifest larger than 1 MiB is refused before it is parsed") {
@@ -535,4 +536,25 @@ TEST_CASE(
   // Both branches of `check` must have run, or the test proves less than it claims.
   CHECK(accepted > 0);
   CHECK(refused > 0);
+}
+
+TEST_CASE("Inputs that send yaml-cpp looking for documents without end are refused at once") {
+  // yaml-cpp 0.7's LoadAll never returns on these (found by tests/fuzz/manifest_fuzz).
+  for (const char* text : {"\"\",", ","}) {
+    auto parsed = tproc::bundle::Manifest::parse(text, "tproc.yaml");
+    REQUIRE_FALSE(parsed.has_value());
+    CHECK_THAT(parsed.error().describe(), Catch::Contains("expected one YAML document"));
+  }
+}
+
+TEST_CASE("Escapes that decode to bytes which are not UTF-8 are refused, so the JSON form stays valid") {
+  auto parsed = tproc::bundle::Manifest::parse("name: a\nentrypoint: b\nargs: [\"\\N\"]\n", "tproc.yaml");
+  REQUIRE_FALSE(parsed.has_value());
+  CHECK(parsed.error().describe() == "tproc.yaml:3:8: args[0]: its escapes decode to invalid UTF-8");
+}
+
+TEST_CASE("A yaml-cpp message with a control character still makes a one-line error") {
+  auto parsed = tproc::bundle::Manifest::parse(std::string("eb\0\n", 4), "tproc.yaml");
+  REQUIRE_FALSE(parsed.has_value());
+  CHECK(parsed.error().describe().find('\n') == std::string::npos);
 }
