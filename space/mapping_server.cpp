@@ -129,8 +129,9 @@ void MappingServer::serve() {
       auto found = listeners_.find(events[i].data.fd);
       if (found == listeners_.end()) continue;
       if (events[i].events & EPOLLIN) answer(found->second);
-      // EPOLLHUP: no process uses this filter any more; once its tproc is reclaimed, forget it.
-      if ((events[i].events & EPOLLHUP) && found->second.owner_gone) {
+      // EPOLLHUP: no process uses this filter any more, so no notification can come: forget it
+      // (level-triggered, it would otherwise wake us again and again until the reclaim).
+      if (events[i].events & EPOLLHUP) {
         ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, found->first, nullptr);
         listeners_.erase(found);
       }
