@@ -158,6 +158,8 @@ class BenchSpace {
 
   /// The space's name.
   [[nodiscard]] const std::string& name() const { return name_; }
+  /// The space's TPROC_HOME (its bundle cache lives in bundles/).
+  [[nodiscard]] const std::string& home() const { return home_dir_; }
   /// Arguments of `tproc run SPACE program args...`.
   [[nodiscard]] std::vector<std::string> run_args(std::vector<std::string> program_and_args) const {
     std::vector<std::string> args{tproc_, "run", name_};
