@@ -372,7 +372,7 @@ Result<BundleArchive> BundleArchive::open(const std::string& path, BundleLimits 
   if (schema == nullptr || schema->integer() != 2)
     return invalid(context + ": image manifest: schemaVersion is not 2");
   if (const JsonValue* type = manifest.find("mediaType"); type != nullptr && type->text() != kMediaTypeImageManifest)
-    return invalid(context + ": image manifest: mediaType is \"" + type->text() + "\"");
+    return invalid(context + ": image manifest: mediaType is \"" + printable(type->text()) + "\"");
 
   const JsonValue* config_value = manifest.find("config");
   if (config_value == nullptr) return invalid(context + ": image manifest: no \"config\"");
@@ -384,7 +384,7 @@ Result<BundleArchive> BundleArchive::open(const std::string& path, BundleLimits 
                    " layers; a bundle has exactly one");
   Descriptor layer_ref = TPROC_TRY_CTX(context, parse_descriptor(layers->items()[0], "image manifest: layers[0]"));
   if (layer_ref.media_type != kMediaTypeLayerTarGzip && layer_ref.media_type != kMediaTypeLayerTar)
-    return invalid(context + ": image manifest: layer media type \"" + layer_ref.media_type + "\" is not a tar layer");
+    return invalid(context + ": image manifest: layer media type \"" + printable(layer_ref.media_type) + "\" is not a tar layer");
 
   const Blob* config_blob = TPROC_TRY_CTX(context, fetch(config_ref, "the image manifest", true));
   TPROC_TRY_CTX(context, fetch(layer_ref, "the image manifest", false));
@@ -400,7 +400,7 @@ Result<BundleArchive> BundleArchive::open(const std::string& path, BundleLimits 
     TPROC_TRY_CTX(context, parse_document(*config_blob->bytes, "tproc config"));
     bundle.config_json_ = *config_blob->bytes;
   } else {
-    return invalid(context + ": image manifest: config media type \"" + config_ref.media_type + "\" is not one tproc reads");
+    return invalid(context + ": image manifest: config media type \"" + printable(config_ref.media_type) + "\" is not one tproc reads");
   }
 
   const JsonValue* manifest_annotations = manifest.find("annotations");

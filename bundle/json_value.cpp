@@ -1,4 +1,5 @@
 #include "bundle/json_value.hpp"
+#include "common/printable.hpp"
 
 #include <cerrno>
 #include <charconv>
@@ -79,7 +80,7 @@ class JsonParser {
       skip_space();
       if (position_ >= text_.size() || text_[position_] != '"') return fail("expected a member name");
       std::string key = TPROC_TRY(parse_string());
-      if (object.find(key) != nullptr) return fail("duplicate member \"" + key + "\"");
+      if (object.find(key) != nullptr) return fail("duplicate member \"" + printable(key) + "\"");
       skip_space();
       if (!consume(":")) return fail("expected ':'");
       skip_space();

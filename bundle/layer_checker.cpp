@@ -70,9 +70,9 @@ Result<LayerEntry> LayerChecker::check(struct archive_entry* header) {
     if (found == seen_.end()) {
       seen_.emplace(parent, LayerEntry::Type::directory);  // implied: unpacking creates it
     } else if (found->second == LayerEntry::Type::symlink) {
-      return refuse(name, "written through the symlink \"" + parent + "\"");
+      return refuse(name, "written through the symlink \"" + printable(parent) + "\"");
     } else if (found->second != LayerEntry::Type::directory) {
-      return refuse(name, "its parent \"" + parent + "\" is not a directory");
+      return refuse(name, "its parent \"" + printable(parent) + "\" is not a directory");
     }
   }
 
@@ -88,12 +88,12 @@ Result<LayerEntry> LayerChecker::check(struct archive_entry* header) {
     if (!checked) return refuse(name, checked.error().message());
   } else if (entry.type == LayerEntry::Type::hardlink) {
     auto target = split_entry_path(hardlink);
-    if (!target) return refuse(name, "hardlink target \"" + std::string(hardlink) + "\": " + target.error().message());
+    if (!target) return refuse(name, "hardlink target \"" + printable(hardlink) + "\": " + target.error().message());
     entry.link_target = join_path(*target);
     auto found = seen_.find(entry.link_target);
     if (found == seen_.end() ||
         (found->second != LayerEntry::Type::file && found->second != LayerEntry::Type::hardlink))
-      return refuse(name, "hardlink target \"" + std::string(hardlink) + "\" is not an earlier file of the bundle");
+      return refuse(name, "hardlink target \"" + printable(hardlink) + "\" is not an earlier file of the bundle");
   } else if (entry.type == LayerEntry::Type::file) {
     la_int64_t size = archive_entry_size_is_set(header) ? archive_entry_size(header) : 0;
     if (size < 0) return refuse(name, "negative size");

@@ -39,13 +39,13 @@ Result<UniqueFd> LayerExtractor::open_directory(const std::vector<std::string>& 
     UniqueFd next(::openat(current.get(), name.c_str(), kDirectoryFlags));
     if (!next && errno == ENOENT && create) {
       if (::mkdirat(current.get(), name.c_str(), 0700) != 0 && errno != EEXIST)
-        return Error::from_errno("create directory \"" + join_path(path) + "\"");
+        return Error::from_errno("create directory \"" + printable(join_path(path)) + "\"");
       directory_modes_.emplace_back(path, 0755);
       next.reset(::openat(current.get(), name.c_str(), kDirectoryFlags));
     }
     // ELOOP or ENOTDIR here means a symlink or a file where a directory should be: the checker
     // refuses that first, so this is the kernel backing it up.
-    if (!next) return Error::from_errno("open directory \"" + join_path(path) + "\"");
+    if (!next) return Error::from_errno("open directory \"" + printable(join_path(path)) + "\"");
     current = std::move(next);
   }
   return current;
@@ -59,7 +59,7 @@ Result<void> LayerExtractor::make_directory(const LayerEntry& entry) {
     if (errno != EEXIST) return failed(entry, "mkdir");
     struct stat status;
     if (::fstatat(parent.get(), name.c_str(), &status, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(status.st_mode))
-      return Error::explained("layer entry \"" + entry.path + "\": exists and is not a directory", EEXIST);
+      return Error::explained("layer entry \"" + printable(entry.path) + "\": exists and is not a directory", EEXIST);
   }
   directory_modes_.emplace_back(entry.components, entry.mode);
   return ok();
@@ -87,12 +87,12 @@ Result<void> LayerExtractor::make_symlink(const LayerEntry& entry) {
 
 Result<void> LayerExtractor::make_hardlink(const LayerEntry& entry) {
   std::vector<std::string> target = TPROC_TRY(split_entry_path(entry.link_target));
-  if (target.empty()) return Error::explained("layer entry \"" + entry.path + "\": hardlink to the root", EINVAL);
+  if (target.empty()) return Error::explained("layer entry \"" + printable(entry.path) + "\": hardlink to the root", EINVAL);
   UniqueFd target_parent = TPROC_TRY(open_parent(target));
   UniqueFd parent = TPROC_TRY(open_parent(entry.components));
   // Flags 0: link the entry itself, never what a symlink of that name would point to.
   if (::linkat(target_parent.get(), target.back().c_str(), parent.get(), entry.components.back().c_str(), 0) != 0)
-    return failed(entry, "link to \"" + entry.link_target + "\"");
+    return failed(entry, "link to \"" + printable(entry.link_target) + "\"");
   return ok();
 }
 
@@ -103,7 +103,7 @@ Result<void> LayerExtractor::finish(mode_t root_mode) {
   for (const auto& [components, mode] : directory_modes_) {
     UniqueFd directory = TPROC_TRY(open_directory(components, components.size(), false));
     if (::fchmod(directory.get(), mode) != 0)
-      return Error::from_errno("chmod directory \"" + join_path(components) + "\"");
+      return Error::from_errno("chmod directory \"" + printable(join_path(components)) + "\"");
   }
   if (::fchmod(root_.get(), root_mode) != 0) return Error::from_errno("chmod the bundle root");
   return ok();

@@ -391,6 +391,7 @@ class ManifestDecoder {
         return fail(key_mark, map.path, "expected a string key, got " + describe(pair.first));
       }
       std::string key = pair.first.Scalar();
+      if (first_invalid_utf8(key)) return fail(key_mark, map.path, "a key whose escapes decode to invalid UTF-8");
       std::string path = join(map.path, key);
       if (!known.empty() && !contains(known, key)) {
         std::optional<std::string_view> suggestion = nearest(key, known);

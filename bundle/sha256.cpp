@@ -1,4 +1,5 @@
 #include "bundle/sha256.hpp"
+#include "common/printable.hpp"
 
 #include <cerrno>
 
@@ -62,14 +63,14 @@ bool is_sha256_hex(std::string_view text) {
 Result<std::string> digest_hex(std::string_view digest) {
   auto colon = digest.find(':');
   if (colon == std::string_view::npos)
-    return Error::explained("digest \"" + std::string(digest) + "\" has no algorithm prefix", EINVAL);
+    return Error::explained("digest \"" + printable(digest) + "\" has no algorithm prefix", EINVAL);
   if (digest.substr(0, colon) != "sha256")
-    return Error::explained("digest \"" + std::string(digest) + "\": algorithm \"" +
+    return Error::explained("digest \"" + printable(digest) + "\": algorithm \"" +
                                 std::string(digest.substr(0, colon)) + "\" is not supported (only sha256)",
                             EINVAL);
   auto hex = digest.substr(colon + 1);
   if (!is_sha256_hex(hex))
-    return Error::explained("digest \"" + std::string(digest) + "\" is not 64 lowercase hex digits", EINVAL);
+    return Error::explained("digest \"" + printable(digest) + "\" is not 64 lowercase hex digits", EINVAL);
   return std::string(hex);
 }
 
