@@ -6,6 +6,7 @@
 #include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -82,6 +83,11 @@ Result<std::unique_ptr<Daemon>> Daemon::create(std::string space, SpacePaths pat
   daemon->endpoints_ = TPROC_TRY(registry::Registry::format(*daemon->registry_, daemon->space_, &*daemon->heap_));
   daemon->loop_ = TPROC_TRY(EventLoop::create());
   daemon->mappings_ = TPROC_TRY(MappingServer::start());
+  // A tproc that execs out of the space leaves it as surely as one that exits.
+  Daemon* self = daemon.get();
+  daemon->mappings_->on_left_space([self](pid_t pid) { self->withdraw_endpoints(pid); });
+  daemon->withdraw_timer_.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
+  if (!daemon->withdraw_timer_) return Error::from_errno("timerfd_create");
 
   // A tproc keeps every SIG_IGN of the daemon (CLONE_CLEAR_SIGHAND resets only handlers), so the
   // daemon drops whatever its starter ignored (posix_spawn, nohup); each run says what its caller
@@ -116,7 +122,28 @@ Daemon::~Daemon() {
   if (lock_) ::unlink(paths_.lock(space_).c_str());
 }
 
+void Daemon::withdraw_endpoints(pid_t pid) {
+  if (endpoints_->withdraw_owner(pid)) return;
+  std::lock_guard lock(withdrawals_mutex_);
+  pending_withdrawals_.push_back(pid);
+  const itimerspec soon{{0, 0}, {0, 100'000'000}};  // another tproc holds the lock: try in 100 ms
+  ::timerfd_settime(withdraw_timer_.get(), 0, &soon, nullptr);
+}
+
+void Daemon::retry_withdrawals() {
+  uint64_t expirations;
+  (void)!::read(withdraw_timer_.get(), &expirations, sizeof(expirations));
+  std::vector<pid_t> pending;
+  {
+    std::lock_guard lock(withdrawals_mutex_);
+    pending.swap(pending_withdrawals_);
+  }
+  for (pid_t pid : pending) withdraw_endpoints(pid);
+  loop_->watch(withdraw_timer_.get(), POLLIN, [this](int) { retry_withdrawals(); });
+}
+
 Result<void> Daemon::serve() {
+  loop_->watch(withdraw_timer_.get(), POLLIN, [this](int) { retry_withdrawals(); });
   loop_->watch(listener_.get(), POLLIN, [this](int) { accept_clients(); });
   loop_->watch(signals_.get(), POLLIN, [this](int) { on_signal(); });
   return loop_->run();

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include <map>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <vector>
@@ -59,6 +60,10 @@ class Daemon {
   void on_tproc_exit(uint64_t id);
   void on_attached_client_event(uint64_t id);
   void on_listener_ready(uint64_t id);
+  /// Withdraws the endpoints of `pid` (which ended or left the space); if a live tproc holds the
+  /// registry's writer lock, retries from the event loop until it can. Safe from any thread.
+  void withdraw_endpoints(pid_t pid);
+  void retry_withdrawals();
   /// Publishes what a tproc's manifest declares, now or once ld.so has mapped its executable.
   Result<void> publish_endpoints(const TprocRecord& record, const EndpointPlan& plan);
   void watch_client(int fd);
@@ -94,7 +99,10 @@ class Daemon {
   UniqueFd listener_;
   UniqueFd signals_;
   std::string socket_path_;
-  rlimit tproc_open_files_{};  ///< RLIMIT_NOFILE as the daemon started: what each tproc gets
+  rlimit tproc_open_files_{};
+  std::mutex withdrawals_mutex_;
+  std::vector<pid_t> pending_withdrawals_;  ///< owners whose endpoints still wait to be withdrawn
+  UniqueFd withdraw_timer_;                 ///< timerfd: when to retry them  ///< RLIMIT_NOFILE as the daemon started: what each tproc gets
   std::map<int, std::unique_ptr<Client>> clients_;  ///< connections waiting for a request, by fd
   TprocTable tprocs_;
 };

@@ -110,6 +110,11 @@ void MappingServer::watch_image(uint64_t owner, dev_t device, ino_t inode, std::
   image_watches_.emplace(owner, ImageWatch{device, inode, std::move(on_mapped)});
 }
 
+void MappingServer::on_left_space(std::function<void(pid_t)> callback) {
+  std::lock_guard lock(mutex_);
+  on_left_space_ = std::move(callback);
+}
+
 size_t MappingServer::ledger_size() {
   std::lock_guard lock(mutex_);
   return ledger_.size();
@@ -152,6 +157,7 @@ void MappingServer::answer(Listener& listener) {
     if (!listener.owner_gone && static_cast<pid_t>(request->pid) == listener.pid) {
       unmap_owned(listener.owner);
       listener.owner_gone = true;
+      if (on_left_space_) on_left_space_(listener.pid);
     }
     response->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
     ::ioctl(listener.fd.get(), SECCOMP_IOCTL_NOTIF_SEND, response);

@@ -42,6 +42,9 @@ class MappingServer {
   /// maps offset 0 of the file (`device`, `inode`): where ld.so loaded that executable.
   void watch_image(uint64_t owner, dev_t device, ino_t inode, std::function<void(uint64_t)> on_mapped);
 
+  /// Sets what to call (on the mapping thread) when a tproc is seen to have exec'd out of the space.
+  void on_left_space(std::function<void(pid_t)> callback);
+
   /// How many ranges the ledger holds (for tests and leak checks).
   size_t ledger_size();
 
@@ -72,6 +75,7 @@ class MappingServer {
     std::function<void(uint64_t)> on_mapped;
   };
   std::multimap<uint64_t, ImageWatch> image_watches_;  // by owner
+  std::function<void(pid_t)> on_left_space_;
   UniqueFd epoll_;
   UniqueFd wake_;  // eventfd: stop the thread
   size_t notification_size_ = 0;

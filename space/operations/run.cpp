@@ -240,9 +240,7 @@ void Daemon::on_tproc_exit(uint64_t id) {
   }
   // The process is gone: its endpoints go (waiters wake and see it), then what it mapped and what
   // the loader mapped for it. Memory owned by the space (registry, heap) stays.
-  if (auto withdrawn = endpoints_->withdraw_owner(record->pid); !withdrawn)
-    std::fprintf(stderr, "tproc %llu: withdraw endpoints: %s\n", static_cast<unsigned long long>(id),
-                 withdrawn.error().describe().c_str());
+  withdraw_endpoints(record->pid);
   record->client.reset();
   mappings_->reclaim(id, [record] {
     record->program.reset();
