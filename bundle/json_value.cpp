@@ -66,7 +66,7 @@ class JsonParser {
       value.kind_ = JsonValue::Kind::null;
       value.text_ = "null";
     } else {
-      return fail(std::string("unexpected character '") + c + "'");
+      return fail("unexpected character '" + printable(std::string_view(&c, 1)) + "'");
     }
     value.end_ = position_;
     return value;
@@ -197,7 +197,7 @@ class JsonParser {
           append_utf8(out, code);
           break;
         }
-        default: return fail(std::string("unknown escape '\\") + escape + "'");
+        default: return fail("unknown escape '\\" + printable(std::string_view(&escape, 1)) + "'");
       }
     }
   }

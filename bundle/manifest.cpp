@@ -171,14 +171,18 @@ bool has_control_bytes(std::string_view text) {
                      [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
 }
 
+// Names of environment variables and tunables are keys in the canonical JSON, which is read back
+// as YAML, where an implicit key may not exceed 1024 characters.
+constexpr size_t kMaxVariableNameLength = 255;
+
 bool valid_env_name(std::string_view name) {
-  return !name.empty() && name.find('=') == std::string_view::npos &&
-         name.find('\0') == std::string_view::npos;
+  return !name.empty() && name.size() <= kMaxVariableNameLength && name.find('=') == std::string_view::npos &&
+         std::none_of(name.begin(), name.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
 }
 
 bool valid_tunable_name(std::string_view name) {
   constexpr std::string_view kPrefix = "MALLOC_";
-  return name.size() > kPrefix.size() && name.starts_with(kPrefix) &&
+  return name.size() > kPrefix.size() && name.size() <= kMaxVariableNameLength && name.starts_with(kPrefix) &&
          std::all_of(name.begin(), name.end(), [](char c) {
            return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
          });
@@ -662,7 +666,7 @@ class ManifestDecoder {
         manifest.args_ = TPROC_TRY(strings_of(field, true));
       } else if (entry.key == "env") {
         manifest.env_ = TPROC_TRY(
-            named_values_of(field, valid_env_name, "expected a non-empty name without '='"));
+            named_values_of(field, valid_env_name, "expected a name of 1-255 bytes without '=' or control characters"));
       } else if (entry.key == "workdir") {
         manifest.workdir_ = TPROC_TRY(workdir_of(field));
       } else if (entry.key == "libraries") {

@@ -558,3 +558,14 @@ TEST_CASE("A yaml-cpp message with a control character still makes a one-line er
   REQUIRE_FALSE(parsed.has_value());
   CHECK(parsed.error().describe().find('\n') == std::string::npos);
 }
+
+TEST_CASE("Environment names are 1-255 bytes without '=' or control characters, so the JSON form reads back") {
+  // A key longer than 1024 characters is not valid YAML, and the canonical JSON is read as YAML.
+  const std::string long_name(300, 'A');
+  auto parsed = tproc::bundle::Manifest::parse("name: a\nentrypoint: b\nenv:\n  " + long_name + ": x\n", "tproc.yaml");
+  REQUIRE_FALSE(parsed.has_value());
+  CHECK_THAT(parsed.error().describe(), Catch::Contains("1-255 bytes"));
+  auto fine = tproc::bundle::Manifest::parse("name: a\nentrypoint: b\nenv:\n  " + std::string(255, 'A') + ": x\n", "tproc.yaml");
+  REQUIRE(fine.has_value());
+  CHECK(tproc::bundle::Manifest::from_json(fine->to_json()).has_value());
+}
