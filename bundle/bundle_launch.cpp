@@ -1,34 +1,14 @@
 #include "bundle/bundle_launch.hpp"
 
 #include <elf.h>
-#include <fcntl.h>
 #include <sys/resource.h>
-#include <unistd.h>
 
 #include <cstring>
 
 #include "bundle/bundle_builder.hpp"
-#include "common/unique_fd.hpp"
 #include "loader/dependency_resolver.hpp"
 
 namespace tproc::bundle {
-namespace {
-
-/// Reads `size` bytes at `offset`, or fewer if the file is shorter.
-std::string read_at(const std::string& path, size_t size, off_t offset) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  std::string bytes(size, '\0');
-  ssize_t got = fd ? ::pread(fd.get(), bytes.data(), size, offset) : -1;
-  bytes.resize(got > 0 ? static_cast<size_t>(got) : 0);
-  return bytes;
-}
-
-}  // namespace
-
-bool looks_like_bundle(const std::string& path) {
-  // A bundle is a tar archive: "ustar" at offset 257 of its first header. An ELF starts with 0x7f.
-  return read_at(path, 5, 257) == "ustar";
-}
 
 Result<LaunchPlan> plan_launch(const BundleCache& cache, const std::string& bundle_path,
                                const std::vector<std::string>& user_args) {

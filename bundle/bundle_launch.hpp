@@ -32,9 +32,6 @@ struct LaunchPlan {
   std::string executable;             ///< the executable ld.so will map (ROOT/bin/app)
 };
 
-/// True when `path` is a bundle file rather than an executable (judged by content, not name).
-bool looks_like_bundle(const std::string& path);
-
 /// Unpacks (once) and checks the bundle at `bundle_path` and plans its launch; `user_args`, when
 /// given, replace the manifest's default args.
 Result<LaunchPlan> plan_launch(const BundleCache& cache, const std::string& bundle_path,

@@ -19,7 +19,11 @@ struct Command {
   int (*exit_code_for)(const Error& error) = nullptr;
 };
 
-// Defined in cli/commands/*.cpp.
+/// Runs `command` with `args` and returns the process exit status; errors are printed here, the
+/// one place that prints them for humans.
+int run_command(const Command& command, std::span<char* const> args);
+
+// Defined in cli/commands/*.cpp: `tproc`'s own commands...
 extern const Command kRunCommand;
 extern const Command kPsCommand;
 extern const Command kStopCommand;
@@ -27,10 +31,12 @@ extern const Command kKillCommand;
 extern const Command kLogsCommand;
 extern const Command kSpaceCommand;
 extern const Command kDaemonCommand;
+extern const Command kRegistryCommand;
+// ...and the bundle tool's (cli/bundle_tool.hpp).
 extern const Command kBuildCommand;
 extern const Command kInspectCommand;
 extern const Command kImagesCommand;
 extern const Command kPruneCommand;
-extern const Command kRegistryCommand;
+extern const Command kRunBundleCommand;
 
 }  // namespace tproc::cli

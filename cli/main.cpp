@@ -1,10 +1,11 @@
-// tproc: the command-line interface. Dispatches to one Command per verb and is the one place
-// that prints errors for humans.
+// tproc: the command-line interface. Dispatches to one Command per verb; the verbs that work with
+// bundles run in the bundle tool (cli/bundle_tool.hpp).
 
 #include <cstdio>
 #include <cstring>
 #include <span>
 
+#include "cli/bundle_tool.hpp"
 #include "cli/command.hpp"
 
 namespace {
@@ -12,10 +13,8 @@ namespace {
 using tproc::cli::Command;
 
 const Command* const kCommands[] = {
-    &tproc::cli::kRunCommand,   &tproc::cli::kPsCommand,      &tproc::cli::kStopCommand,  &tproc::cli::kKillCommand,
-    &tproc::cli::kLogsCommand,  &tproc::cli::kBuildCommand,   &tproc::cli::kInspectCommand,
-    &tproc::cli::kImagesCommand, &tproc::cli::kPruneCommand,  &tproc::cli::kRegistryCommand, &tproc::cli::kSpaceCommand,
-    &tproc::cli::kDaemonCommand,
+    &tproc::cli::kRunCommand,  &tproc::cli::kPsCommand,       &tproc::cli::kStopCommand,  &tproc::cli::kKillCommand,
+    &tproc::cli::kLogsCommand, &tproc::cli::kRegistryCommand, &tproc::cli::kSpaceCommand, &tproc::cli::kDaemonCommand,
 };
 
 void print_help() {
@@ -24,6 +23,8 @@ void print_help() {
       "Run many programs in one shared address space.\n\nCommands:\n");
   for (const Command* command : kCommands)
     if (command->summary[0]) std::printf("  %-8s %s\n", command->name, command->summary);
+  for (const tproc::cli::BundleToolVerb& verb : tproc::cli::kBundleToolVerbs)
+    std::printf("  %-8s %s\n", verb.name, verb.summary);
   std::printf(
       "\nEnvironment:\n"
       "  TPROC_RUNTIME_DIR  daemon sockets (default /run/tproc for root, else $XDG_RUNTIME_DIR/tproc)\n"
@@ -39,12 +40,14 @@ int main(int argc, char** argv) {
     print_help();
     return argc < 2 ? 2 : 0;
   }
-  for (const Command* command : kCommands) {
-    if (std::strcmp(argv[1], command->name) != 0) continue;
-    auto status = command->run(std::span<char* const>(argv + 2, static_cast<size_t>(argc - 2)));
-    if (status) return *status;
-    std::fprintf(stderr, "tproc: %s\n", status.error().describe().c_str());
-    return command->exit_code_for ? command->exit_code_for(status.error()) : 1;
+  const std::span<char* const> args(argv + 2, static_cast<size_t>(argc - 2));
+  for (const Command* command : kCommands)
+    if (std::strcmp(argv[1], command->name) == 0) return tproc::cli::run_command(*command, args);
+  for (const tproc::cli::BundleToolVerb& verb : tproc::cli::kBundleToolVerbs) {
+    if (std::strcmp(argv[1], verb.name) != 0) continue;
+    auto failed = tproc::cli::exec_bundle_tool(verb.name, args);
+    std::fprintf(stderr, "tproc: %s\n", failed.error().describe().c_str());
+    return 125;
   }
   std::fprintf(stderr, "tproc: unknown command '%s' (see 'tproc --help')\n", argv[1]);
   return 2;

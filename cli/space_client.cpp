@@ -7,6 +7,8 @@
 #include <chrono>
 #include <thread>
 
+#include "cli/executables.hpp"
+
 namespace tproc::cli {
 namespace {
 
@@ -15,10 +17,8 @@ bool no_daemon(const Error& error) { return error.code() == ENOENT || error.code
 /// Starts `tproc daemon SPACE` detached from us (its own session, reparented to init) and waits
 /// until it listens or says why it cannot. It finds the same TPROC_* paths in its environment.
 Result<void> start_daemon(const std::string& space) {
-  char self[4096];
-  ssize_t length = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
-  if (length < 0) return Error::from_errno("readlink /proc/self/exe");
-  self[length] = '\0';
+  // The bundle tool runs bundles too, and it is not the daemon: always start bin/tproc.
+  const std::string tproc = TPROC_TRY(tproc_executable());
 
   int ready[2];
   if (::pipe2(ready, O_CLOEXEC) < 0) return Error::from_errno("pipe");
@@ -38,7 +38,7 @@ Result<void> start_daemon(const std::string& space) {
     ::dup2(null, 1);
     ::dup2(null, 2);
     ::close_range(4, ~0U, 0);  // whatever our caller let us inherit stays out of the space
-    ::execv(self, const_cast<char* const*>(argv));
+    ::execv(tproc.c_str(), const_cast<char* const*>(argv));
     ::_exit(127);
   }
   ready_write.reset();

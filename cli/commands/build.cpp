@@ -6,6 +6,7 @@
 
 #include "bundle/bundle_builder.hpp"
 #include "cli/arguments.hpp"
+#include "cli/bundle_tool.hpp"
 #include "cli/command.hpp"
 
 namespace tproc::cli {
@@ -43,6 +44,6 @@ Result<int> build(std::span<char* const> args) {
 
 }  // namespace
 
-const Command kBuildCommand{"build", "Package an app and what it needs as a bundle", kUsage, build};
+const Command kBuildCommand{"build", bundle_tool_summary("build"), kUsage, build};
 
 }  // namespace tproc::cli

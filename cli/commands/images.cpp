@@ -4,6 +4,7 @@
 
 #include "bundle/bundle_cache.hpp"
 #include "cli/arguments.hpp"
+#include "cli/bundle_tool.hpp"
 #include "cli/command.hpp"
 #include "cli/output.hpp"
 #include "space/space_paths.hpp"
@@ -44,6 +45,6 @@ Result<int> images(std::span<char* const> args) {
 
 }  // namespace
 
-const Command kImagesCommand{"images", "List the bundles in the cache", kUsage, images};
+const Command kImagesCommand{"images", bundle_tool_summary("images"), kUsage, images};
 
 }  // namespace tproc::cli

@@ -7,6 +7,7 @@
 #include "bundle/bundle_archive.hpp"
 #include "bundle/manifest.hpp"
 #include "cli/arguments.hpp"
+#include "cli/bundle_tool.hpp"
 #include "cli/command.hpp"
 #include "cli/output.hpp"
 
@@ -80,6 +81,6 @@ Result<int> inspect(std::span<char* const> args) {
 
 }  // namespace
 
-const Command kInspectCommand{"inspect", "Show what a bundle holds", kUsage, inspect};
+const Command kInspectCommand{"inspect", bundle_tool_summary("inspect"), kUsage, inspect};
 
 }  // namespace tproc::cli

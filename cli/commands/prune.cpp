@@ -4,6 +4,7 @@
 
 #include "bundle/bundle_cache.hpp"
 #include "cli/arguments.hpp"
+#include "cli/bundle_tool.hpp"
 #include "cli/command.hpp"
 #include "space/space_paths.hpp"
 
@@ -41,6 +42,6 @@ Result<int> prune(std::span<char* const> args) {
 
 }  // namespace
 
-const Command kPruneCommand{"prune", "Remove cached bundles no tproc uses", kUsage, prune};
+const Command kPruneCommand{"prune", bundle_tool_summary("prune"), kUsage, prune};
 
 }  // namespace tproc::cli

@@ -1,0 +1,53 @@
+// tproc run, for bundles (in the bundle tool): unpack the bundle once into the cache, check it,
+// plan its launch through its own ld.so, then run the same session as for an executable.
+
+#include <fcntl.h>
+
+#include <cstdio>
+
+#include "bundle/bundle_launch.hpp"
+#include "cli/command.hpp"
+#include "cli/run_session.hpp"
+
+namespace tproc::cli {
+namespace {
+
+Result<int> run_bundle(std::span<char* const> args) {
+  RunInvocation invocation = TPROC_TRY(RunInvocation::parse(args));
+  if (invocation.wants_help) {
+    std::fputs(kRunUsage, stdout);
+    return 0;
+  }
+  space::SpacePaths paths = TPROC_TRY(space::SpacePaths::from_environment());
+  const std::string context = "run " + invocation.target;
+  bundle::BundleCache cache(paths.home() + "/bundles");
+  bundle::LaunchPlan launch = TPROC_TRY_CTX(context, bundle::plan_launch(cache, invocation.target, invocation.args));
+
+  PreparedRun prepared;
+  protocol::RunRequest& request = prepared.request;
+  request.argv = launch.argv;
+  request.execfn = launch.program;
+  request.name = launch.manifest.name();
+  for (const auto& [resource, value] : launch.limits) request.limits.push_back(protocol::RunLimit{resource, value});
+  request.core_dumps = launch.core_dumps;
+  request.bundle = launch.bundle.digest();
+  for (const bundle::Endpoint& endpoint : launch.manifest.endpoints())
+    request.endpoints.push_back({endpoint.name, endpoint.symbol, endpoint.kind, endpoint.ready == bundle::Readiness::at_start});
+  prepared.executable = TPROC_TRY_CTX(context, open_executable(request.execfn));
+  // The bundle stays marked in use (bundle_cache.hpp) for as long as the daemon holds this lock;
+  // a non-PIE executable gets its range reserved by the daemon before ld.so maps it there.
+  request.holds_lock = true;
+  prepared.held_lock_fd = launch.bundle.lock_fd();
+  prepared.executable_image.reset(::open(launch.executable.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!prepared.executable_image) return Error::from_errno(context + ": " + launch.executable);
+  request.passes_executable = true;
+  prepared.env = launch.env;
+  prepared.workdir = launch.workdir;
+  return run_in_space(paths, invocation, std::move(prepared));
+}
+
+}  // namespace
+
+const Command kRunBundleCommand{"run", "Run a bundle in a space", kRunUsage, run_bundle, run_exit_code};
+
+}  // namespace tproc::cli

@@ -1,0 +1,29 @@
+#include "cli/executables.hpp"
+
+#include <unistd.h>
+
+#include <climits>
+
+namespace tproc::cli {
+namespace {
+
+constexpr std::string_view kBundleToolDir = "/libexec/tproc";
+
+/// The installation prefix: the parent of bin/ or of libexec/tproc/, whichever we run from.
+Result<std::string> prefix() {
+  char self[PATH_MAX];
+  const ssize_t length = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (length < 0) return Error::from_errno("readlink /proc/self/exe");
+  std::string dir(self, static_cast<size_t>(length));
+  dir.erase(dir.find_last_of('/'));
+  if (dir.ends_with(kBundleToolDir)) return dir.substr(0, dir.size() - kBundleToolDir.size());
+  return dir.substr(0, dir.find_last_of('/'));
+}
+
+}  // namespace
+
+Result<std::string> tproc_executable() { return TPROC_TRY(prefix()) + "/bin/tproc"; }
+
+Result<std::string> bundle_tool_executable() { return TPROC_TRY(prefix()) + std::string(kBundleToolDir) + "/tproc-bundles"; }
+
+}  // namespace tproc::cli

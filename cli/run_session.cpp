@@ -1,0 +1,196 @@
+#include "cli/run_session.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+
+#include "cli/arguments.hpp"
+#include "cli/space_client.hpp"
+
+extern char** environ;
+
+namespace tproc::cli {
+
+const char* const kRunUsage =
+    "Usage: tproc run [OPTIONS] SPACE TARGET [ARGS...]\n\n"
+    "Run TARGET (an executable, or a bundle made by 'tproc build') in SPACE, starting the space if needed. The program gets this\n"
+    "terminal's stdin/stdout/stderr, ARGS, the environment and the working directory; signals sent\n"
+    "to tproc run reach it, and tproc run exits with its status (128+N if killed by signal N).\n\n"
+    "Options:\n"
+    "  -d, --detach         start it in the background, print its id; output goes to 'tproc logs'\n"
+    "      --name NAME      name it (default: the bundle's name, or the file name of TARGET);\n"
+    "                       unique among running tprocs\n"
+    "  -e, --env KEY=VALUE  set an environment variable (repeatable)\n"
+    "      --cwd DIR        working directory (default: the current one)\n";
+
+namespace {
+
+/// The signals a user sends to `tproc run` that are meant for the program.
+constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGTSTP, SIGALRM};
+
+std::vector<std::string> environment_with(const std::vector<std::string>& overrides) {
+  std::vector<std::string> env;
+  for (char** entry = environ; *entry; ++entry) env.emplace_back(*entry);
+  for (const std::string& assignment : overrides) {
+    const std::string key = assignment.substr(0, assignment.find('='));
+    std::erase_if(env, [&](const std::string& existing) { return existing.substr(0, existing.find('=')) == key; });
+    env.push_back(assignment);
+  }
+  return env;
+}
+
+Result<std::string> absolute_directory(const std::string& requested) {
+  char here[PATH_MAX];
+  if (!::getcwd(here, sizeof(here))) return Error::from_errno("getcwd");
+  if (requested.empty()) return std::string(here);
+  std::string path = requested[0] == '/' ? requested : std::string(here) + "/" + requested;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) < 0) return Error::from_errno("--cwd " + requested);
+  if (!S_ISDIR(st.st_mode)) return Error("--cwd " + requested, ENOTDIR);
+  return path;
+}
+
+int pidfd_signal(int pidfd, int signal) { return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, signal, nullptr, 0)); }
+
+/// A pidfd for the daemon at the other end of `socket` (its SO_PEERCRED pid), or none. The
+/// connection alone cannot tell that the daemon died: on Linux before 6.5 the daemon's io_uring
+/// rings are mapped from the ring's fd into the space, so the ring, and the sockets it polls, stay
+/// open for as long as any tproc keeps the space's memory alive.
+UniqueFd daemon_pidfd(int socket) {
+  ucred peer{};
+  socklen_t length = sizeof(peer);
+  if (::getsockopt(socket, SOL_SOCKET, SO_PEERCRED, &peer, &length) < 0 || peer.pid <= 0) return UniqueFd();
+  return UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, peer.pid, 0)));
+}
+
+/// Relays signals to the program until the daemon reports how it ended.
+Result<int> supervise(protocol::Connection& connection, int pidfd, int signals) {
+  const UniqueFd daemon = daemon_pidfd(connection.fd());
+  for (;;) {
+    pollfd waiting[] = {{signals, POLLIN, 0}, {connection.fd(), POLLIN, 0}, {daemon.get(), POLLIN, 0}};
+    if (::poll(waiting, 3, -1) < 0) {
+      if (errno == EINTR) continue;
+      return Error::from_errno("poll");
+    }
+    if (waiting[0].revents & POLLIN) {
+      signalfd_siginfo info{};
+      while (::read(signals, &info, sizeof(info)) == sizeof(info)) {
+        if (info.ssi_signo == SIGTSTP) {
+          // The program sits in the daemon's orphaned process group, where SIGTSTP would be
+          // discarded: stop it for real, then stop ourselves like any job; SIGCONT resumes both.
+          pidfd_signal(pidfd, SIGSTOP);
+          ::kill(::getpid(), SIGSTOP);
+          continue;
+        }
+        pidfd_signal(pidfd, static_cast<int>(info.ssi_signo));
+      }
+    }
+    if (waiting[1].revents) {
+      auto received = TPROC_TRY(connection.receive());
+      if (!received) return Error("the space daemon went away before the program ended", ECONNRESET);
+      if (auto* exited = std::get_if<protocol::Exited>(&received->message))
+        return exited->killed ? 128 + exited->value : exited->value;
+      if (auto* failure = std::get_if<protocol::Failure>(&received->message))
+        return Error::explained(failure->message, failure->code);
+      return Error(std::string("unexpected message ") + protocol::type_name(received->message), EPROTO);
+    }
+    // Checked after the connection, so a reply sent just before the daemon ended is still read.
+    if (waiting[2].revents) return Error("the space daemon went away before the program ended", ECONNRESET);
+  }
+}
+
+}  // namespace
+
+Result<RunInvocation> RunInvocation::parse(std::span<char* const> args) {
+  Arguments arguments = TPROC_TRY(Arguments::parse(
+      args, {{"detach", 'd', false}, {"name", 0, true}, {"env", 'e', true}, {"cwd", 0, true}}, true));
+  RunInvocation invocation;
+  invocation.wants_help = arguments.wants_help();
+  if (invocation.wants_help) return invocation;
+  if (arguments.positional().size() < 2) return Error::explained("run needs SPACE and TARGET (see 'tproc run --help')", EINVAL);
+  invocation.space = arguments.positional()[0];
+  invocation.target = arguments.positional()[1];
+  invocation.args.assign(arguments.positional().begin() + 2, arguments.positional().end());
+  invocation.detach = arguments.has("detach");
+  invocation.name = arguments.value("name");
+  invocation.env = arguments.values("env");
+  invocation.cwd = arguments.value("cwd");
+  for (const std::string& assignment : invocation.env)
+    if (assignment.find('=') == std::string::npos || assignment[0] == '=')
+      return Error::explained("-e " + assignment + ": expected KEY=VALUE", EINVAL);
+  return invocation;
+}
+
+Result<UniqueFd> open_executable(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return Error::from_errno("");
+  struct stat st {};
+  if (::fstat(fd.get(), &st) < 0) return Error::from_errno("fstat");
+  if (S_ISDIR(st.st_mode)) return Error("", EISDIR);
+  if (!S_ISREG(st.st_mode)) return Error("not a regular file", EACCES);
+  if (::access(path.c_str(), X_OK) < 0) return Error::from_errno("");
+  return fd;
+}
+
+Result<int> run_in_space(const space::SpacePaths& paths, const RunInvocation& invocation, PreparedRun prepared) {
+  protocol::RunRequest& request = prepared.request;
+  std::vector<std::string> env_overrides = std::move(prepared.env);
+  env_overrides.insert(env_overrides.end(), invocation.env.begin(), invocation.env.end());
+  request.env = environment_with(env_overrides);
+  request.cwd = TPROC_TRY(absolute_directory(invocation.cwd.empty() ? prepared.workdir : invocation.cwd));
+  if (!invocation.name.empty()) request.name = invocation.name;
+  request.detach = invocation.detach;
+  for (int signal = 1; signal < 32; ++signal) {
+    struct sigaction current {};
+    if (::sigaction(signal, nullptr, &current) == 0 && current.sa_handler == SIG_IGN)
+      request.ignored_signals |= uint64_t{1} << (signal - 1);
+  }
+
+  protocol::Connection connection = TPROC_TRY(connect_or_start_space(paths, invocation.space));
+
+  // Block the forwarded signals before the program exists, so none is lost in between: from
+  // here they queue on the signalfd and are relayed once the pidfd is known.
+  sigset_t forwarded;
+  sigemptyset(&forwarded);
+  for (int signal : kForwarded) sigaddset(&forwarded, signal);
+  if (!request.detach) sigprocmask(SIG_BLOCK, &forwarded, nullptr);
+  UniqueFd signals(::signalfd(-1, &forwarded, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!signals) return Error::from_errno("signalfd");
+
+  // The order the daemon expects: executable, stdio unless detached, the held lock, the image.
+  std::vector<int> fds{prepared.executable.get()};
+  if (!request.detach) fds.insert(fds.end(), {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO});
+  if (request.holds_lock) fds.push_back(prepared.held_lock_fd);
+  if (request.passes_executable) fds.push_back(prepared.executable_image.get());
+  const std::string context = "run " + invocation.target;
+  protocol::Received reply = TPROC_TRY_CTX(context, ask(connection, request, fds));
+  protocol::Started started = TPROC_TRY(expect<protocol::Started>(reply));
+  // For bench/launch_bench: how long the daemon took from our request to a started child.
+  if (const char* timing = std::getenv("TPROC_REPORT_LAUNCH_NS"); timing && *timing == '1')
+    std::fprintf(stderr, "tproc: daemon launch %llu ns\n", static_cast<unsigned long long>(started.launch_ns));
+  if (request.detach) {
+    std::printf("%llu\n", static_cast<unsigned long long>(started.id));
+    return 0;
+  }
+  if (reply.fds.empty()) return Error("the space daemon sent no pidfd", EPROTO);
+  return TPROC_TRY_CTX(context, supervise(connection, reply.fds[0].get(), signals.get()));
+}
+
+int run_exit_code(const Error& error) {
+  switch (error.code()) {
+    case ENOENT: return 127;
+    case ENOEXEC: case EACCES: case EISDIR: case ELIBBAD: case ENOTDIR: return 126;
+    default: return 125;
+  }
+}
+
+}  // namespace tproc::cli
