@@ -140,6 +140,7 @@ class BenchSpace {
         name_(std::move(other.name_)),
         runtime_dir_(std::move(other.runtime_dir_)),
         home_dir_(std::move(other.home_dir_)),
+        siblings_(std::move(other.siblings_)),
         owned_(std::exchange(other.owned_, false)) {}
   BenchSpace& operator=(BenchSpace&&) = delete;
   BenchSpace(const BenchSpace&) = delete;
@@ -147,9 +148,12 @@ class BenchSpace {
 
   ~BenchSpace() {
     if (!owned_) return;
-    RunResult removed = run({tproc_, "space", "rm", "-f", name_});
-    if (!removed.ok()) {
-      std::fprintf(stderr, "warning: tproc space rm -f %s: %s\n", name_.c_str(), describe_status(removed.status).c_str());
+    siblings_.push_back(name_);
+    for (const std::string& name : siblings_) {
+      RunResult removed = run({tproc_, "space", "rm", "-f", name});
+      if (!removed.ok()) {
+        std::fprintf(stderr, "warning: tproc space rm -f %s: %s\n", name.c_str(), describe_status(removed.status).c_str());
+      }
     }
     std::error_code ignored;
     std::filesystem::remove_all(runtime_dir_, ignored);
@@ -162,7 +166,16 @@ class BenchSpace {
   [[nodiscard]] const std::string& home() const { return home_dir_; }
   /// Arguments of `tproc run SPACE program args...`.
   [[nodiscard]] std::vector<std::string> run_args(std::vector<std::string> program_and_args) const {
-    std::vector<std::string> args{tproc_, "run", name_};
+    return run_args_in(name_, std::move(program_and_args));
+  }
+  /// The name of another space in the same directories (NAME-suffix), removed with this one.
+  [[nodiscard]] std::string sibling(const std::string& suffix) {
+    siblings_.push_back(name_ + "-" + suffix);
+    return siblings_.back();
+  }
+  /// Arguments of `tproc run SPACE program args...` for `space`, this space or a sibling.
+  [[nodiscard]] std::vector<std::string> run_args_in(const std::string& space, std::vector<std::string> program_and_args) const {
+    std::vector<std::string> args{tproc_, "run", space};
     args.insert(args.end(), program_and_args.begin(), program_and_args.end());
     return args;
   }
@@ -175,6 +188,7 @@ class BenchSpace {
   std::string name_;
   std::string runtime_dir_;
   std::string home_dir_;
+  std::vector<std::string> siblings_;
   bool owned_ = true;
 };
 

@@ -8,7 +8,7 @@ namespace tproc::protocol {
 namespace {
 
 constexpr uint32_t kMagic = 0x43525054;  // "TPRC"
-constexpr uint16_t kVersion = 5;  // bump on every change of a message's fields
+constexpr uint16_t kVersion = 6;  // bump on every change of a message's fields
 
 constexpr std::array<const char*, std::variant_size_v<Message>> kTypeNames = {
     "RunRequest", "ListRequest", "SignalRequest", "OpenRequest", "InfoRequest", "ShutdownRequest",

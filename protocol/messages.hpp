@@ -145,7 +145,8 @@ struct SpaceInfo {
   std::string name;
   int32_t daemon_pid = 0;
   uint32_t running = 0;
-  template <class A> void fields(A& a) { a(name, daemon_pid, running); }
+  bool reclaim = true;  ///< false: the daemon runs without the reclaim mechanism (`tproc daemon --no-reclaim`)
+  template <class A> void fields(A& a) { a(name, daemon_pid, running, reclaim); }
 };
 
 /// One registry entry as `tproc registry ls` shows it.

@@ -141,9 +141,9 @@ size_t EndpointTable::list(EndpointSnapshot* out, size_t capacity) const {
 }
 
 int EndpointTable::publish(const EndpointName& name, uint64_t address, uint64_t kind, int32_t owner, EntryState state,
-                           uint64_t* generation) {
+                           uint64_t* generation, int patience_ms) {
   if (!is_live(state) || !is_displayable(name)) return -EINVAL;
-  lock_writer(owner, 0, -1);
+  if (lock_writer(owner, 0, patience_ms) == Locked::busy) return -EBUSY;
   if (header_->live.load(relaxed) >= kMaxEndpoints) {
     unlock_writer();
     return -ENOSPC;

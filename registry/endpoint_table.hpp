@@ -66,9 +66,10 @@ class EndpointTable {
   /// Publishes `name` for `owner` in `state` (declared or ready; declared becomes ready at once if
   /// the owner already called tproc_ready(NULL)). 0, -EEXIST (the name is live), -ENOSPC (the table
   /// holds kMaxEndpoints) or -EINVAL (a control character in the name, or a bad state). Stores the
-  /// new entry's generation in `generation` when not null.
+  /// new entry's generation in `generation` when not null. Waits at most `patience_ms` for the
+  /// writer lock (negative: forever), else returns -EBUSY (a live tproc holds it: call again later).
   int publish(const EndpointName& name, uint64_t address, uint64_t kind, int32_t owner, EntryState state,
-              uint64_t* generation = nullptr);
+              uint64_t* generation = nullptr, int patience_ms = -1);
 
   /// Marks `owner`'s declared entry `name` ready, or with `name` null every declared entry of
   /// `owner` (and remembers `owner` so entries declared for it later are ready at once). Returns

@@ -40,15 +40,19 @@ Result<Registry> Registry::open(void* region) {
 }
 
 Result<uint64_t> Registry::publish_declared(std::string_view name, uint64_t address, uint64_t kind, pid_t owner,
-                                            EntryState state) {
+                                            EntryState state, int patience_ms) {
   const std::string text(name);
   if (name.find('\0') != std::string_view::npos) return Error("endpoint name with a NUL byte", EINVAL);
   EndpointName packed;
   if (int error = EndpointName::make(text.c_str(), &packed); error < 0)
     return Error("endpoint name '" + text + "'", -error);
   uint64_t generation = 0;
-  if (int error = table_.publish(packed, address, kind, owner, state, &generation); error < 0) {
+  if (int error = table_.publish(packed, address, kind, owner, state, &generation, patience_ms); error < 0) {
     if (error == -EEXIST) return Error("endpoint '" + text + "' is already published", EEXIST);
+    if (error == -EBUSY)
+      return Error("publish endpoint '" + text + "': the registry's writer lock is held by pid " +
+                       std::to_string(table_.header()->writer.load()),
+                   EBUSY);
     if (error == -ENOSPC)
       return Error("registry is full (" + std::to_string(kMaxEndpoints) + " endpoints): cannot publish '" + text + "'",
                    ENOSPC);

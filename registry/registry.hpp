@@ -48,9 +48,10 @@ class Registry {
 
   /// Publishes `name` → `address` for tproc `owner`, as declared (it becomes ready when the owner
   /// calls tproc_ready(), at once if it already called tproc_ready(NULL)) or ready. Returns the
-  /// entry's generation. Errors: EEXIST, ENOSPC, ENAMETOOLONG, EINVAL.
+  /// entry's generation. Errors: EEXIST, ENOSPC, ENAMETOOLONG, EINVAL; EBUSY when a live tproc held
+  /// the writer lock for `patience_ms` (negative: wait forever), e.g. one stopped by SIGSTOP.
   Result<uint64_t> publish_declared(std::string_view name, uint64_t address, uint64_t kind, pid_t owner,
-                                    EntryState state = EntryState::declared);
+                                    EntryState state = EntryState::declared, int patience_ms = -1);
 
   /// Withdraws every endpoint of the exited tproc `owner` and wakes every waiter; repairs an entry
   /// the tproc was writing when it died. Call after reaping each tproc. Returns how many endpoints

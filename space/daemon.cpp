@@ -60,8 +60,9 @@ Result<UniqueFd> listen_on(const std::string& path) {
 
 }  // namespace
 
-Result<std::unique_ptr<Daemon>> Daemon::create(std::string space, SpacePaths paths) {
+Result<std::unique_ptr<Daemon>> Daemon::create(std::string space, SpacePaths paths, DaemonOptions options) {
   std::unique_ptr<Daemon> daemon(new Daemon(std::move(space), std::move(paths)));
+  daemon->options_ = options;
   // First, before anything else moves the break: every tproc shares it (runtime/brk_guard.hpp).
   daemon->brk_guard_ = TPROC_TRY(runtime::BrkGuard::place());
   TPROC_TRY(daemon->paths_.prepare(daemon->space_));
@@ -82,12 +83,15 @@ Result<std::unique_ptr<Daemon>> Daemon::create(std::string space, SpacePaths pat
   daemon->heap_ = TPROC_TRY(registry::HeapRegion::reserve());
   daemon->endpoints_ = TPROC_TRY(registry::Registry::format(*daemon->registry_, daemon->space_, &*daemon->heap_));
   daemon->loop_ = TPROC_TRY(EventLoop::create());
-  daemon->mappings_ = TPROC_TRY(MappingServer::start());
-  // A tproc that execs out of the space leaves it as surely as one that exits.
-  Daemon* self = daemon.get();
-  daemon->mappings_->on_left_space([self](pid_t pid) { self->withdraw_endpoints(pid); });
+  if (options.reclaim) {
+    daemon->mappings_ = TPROC_TRY(MappingServer::start());
+    // A tproc that execs out of the space leaves it as surely as one that exits.
+    Daemon* self = daemon.get();
+    daemon->mappings_->on_left_space([self](pid_t pid) { self->withdraw_endpoints(pid); });
+  }
   daemon->withdraw_timer_.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
-  if (!daemon->withdraw_timer_) return Error::from_errno("timerfd_create");
+  daemon->publish_timer_.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
+  if (!daemon->withdraw_timer_ || !daemon->publish_timer_) return Error::from_errno("timerfd_create");
 
   // A tproc keeps every SIG_IGN of the daemon (CLONE_CLEAR_SIGHAND resets only handlers), so the
   // daemon drops whatever its starter ignored (posix_spawn, nohup); each run says what its caller
@@ -116,6 +120,7 @@ Daemon::~Daemon() {
   // Every tproc is gone before the keeper is told to go (members die in reverse order, but the
   // records must die first: they kill and reap what still runs).
   tprocs_ = TprocTable();
+  mappings_.reset();  // its thread calls back into the daemon: stop it before any member goes
   keeper_.reset();
   // Remove the socket while still holding the lock, so no client finds a dead socket of ours.
   if (listener_) ::unlink(socket_path_.c_str());
@@ -123,6 +128,15 @@ Daemon::~Daemon() {
 }
 
 void Daemon::withdraw_endpoints(pid_t pid) {
+  {
+    // Whatever is being published for it is done once we hold this; the rest never will be.
+    std::lock_guard lock(publications_mutex_);
+    std::erase_if(pending_publications_, [pid](const auto& pending) { return pending.second.pid == pid; });
+  }
+  try_withdraw(pid);
+}
+
+void Daemon::try_withdraw(pid_t pid) {
   if (endpoints_->withdraw_owner(pid)) return;
   std::lock_guard lock(withdrawals_mutex_);
   pending_withdrawals_.push_back(pid);
@@ -138,12 +152,13 @@ void Daemon::retry_withdrawals() {
     std::lock_guard lock(withdrawals_mutex_);
     pending.swap(pending_withdrawals_);
   }
-  for (pid_t pid : pending) withdraw_endpoints(pid);
+  for (pid_t pid : pending) try_withdraw(pid);
   loop_->watch(withdraw_timer_.get(), POLLIN, [this](int) { retry_withdrawals(); });
 }
 
 Result<void> Daemon::serve() {
   loop_->watch(withdraw_timer_.get(), POLLIN, [this](int) { retry_withdrawals(); });
+  loop_->watch(publish_timer_.get(), POLLIN, [this](int) { retry_publications(); });
   loop_->watch(listener_.get(), POLLIN, [this](int) { accept_clients(); });
   loop_->watch(signals_.get(), POLLIN, [this](int) { on_signal(); });
   return loop_->run();

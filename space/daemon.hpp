@@ -11,6 +11,7 @@
 #include <map>
 #include <mutex>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,12 +33,25 @@ namespace tproc::space {
 
 class EndpointPlan;
 
+/// How a daemon runs its space; fixed when it starts.
+struct DaemonOptions {
+  /// Runs every tproc under the mapping filter so what it maps is reclaimed when it ends
+  /// (runtime/mapping_filter.hpp, space/mapping_server.hpp). Off (`tproc daemon --no-reclaim`,
+  /// TPROC_RECLAIM=off): no filter, no listener, no mapping server: a tproc's mmap/munmap/mremap
+  /// run in the kernel directly and what it maps itself stays in the space after it ends (only what
+  /// the daemon mapped for it -- program, interpreter, stack -- is released). Nor can the daemon then
+  /// enforce an address_space limit or learn where ld.so loads a position-independent executable
+  /// (symbol endpoints of a PIE bundle): runs that need either are refused. For measuring the
+  /// mechanism's cost, and for users who trade reclaim for speed.
+  bool reclaim = true;
+};
+
 /// The process that hosts one space.
 class Daemon {
  public:
   /// Takes the space's lock, guards the program break, maps the registry and listens on the
   /// space's socket. Fails if another daemon serves the space.
-  static Result<std::unique_ptr<Daemon>> create(std::string space, SpacePaths paths);
+  static Result<std::unique_ptr<Daemon>> create(std::string space, SpacePaths paths, DaemonOptions options = {});
   ~Daemon();
 
   /// Serves clients until a shutdown request or SIGTERM/SIGINT/SIGHUP.
@@ -60,12 +74,31 @@ class Daemon {
   void on_tproc_exit(uint64_t id);
   void on_attached_client_event(uint64_t id);
   void on_listener_ready(uint64_t id);
-  /// Withdraws the endpoints of `pid` (which ended or left the space); if a live tproc holds the
-  /// registry's writer lock, retries from the event loop until it can. Safe from any thread.
+  /// Withdraws the endpoints of `pid` (which ended or left the space) and drops what still waited
+  /// to be published for it; if a live tproc holds the registry's writer lock, retries from the
+  /// event loop until it can. Safe from any thread.
   void withdraw_endpoints(pid_t pid);
+  void try_withdraw(pid_t pid);
   void retry_withdrawals();
+
+  /// A tproc's declared endpoints that are not all in the registry yet.
+  struct PendingPublication {
+    pid_t pid = 0;
+    std::shared_ptr<const EndpointPlan> plan;
+    std::optional<uint64_t> bias;  ///< where the executable was loaded: unknown until ld.so maps it
+    size_t next = 0;               ///< the first endpoint not yet published
+  };
   /// Publishes what a tproc's manifest declares, now or once ld.so has mapped its executable.
-  Result<void> publish_endpoints(const TprocRecord& record, const EndpointPlan& plan);
+  /// Publishing never waits long for the registry's writer lock (a stopped tproc may hold it): what
+  /// cannot be published at once is retried from the event loop. Fails only for an endpoint the
+  /// registry refuses outright (EEXIST, ENOSPC...) when publishing at once.
+  Result<void> publish_endpoints(const TprocRecord& record, EndpointPlan plan);
+  /// ld.so mapped tproc `id`'s executable at `address` (on the mapping thread): publish now or later.
+  void publish_at_load(uint64_t id, uint64_t address);
+  /// Publishes what is pending for `id` (publications_mutex_ held); false while the lock is busy,
+  /// then arms the retry timer. `failures` gets each endpoint the registry refused.
+  bool publish_pending(uint64_t id, PendingPublication& pending, int patience_ms, std::vector<Error>* failures);
+  void retry_publications();
   void watch_client(int fd);
 
   // The operations (space/operations/*.cpp). Each answers on `client` and may keep it.
@@ -87,6 +120,7 @@ class Daemon {
 
   std::string space_;
   SpacePaths paths_;
+  DaemonOptions options_;
   std::optional<runtime::BrkGuard> brk_guard_;
   std::optional<loader::HostAuxv> host_auxv_;
   std::optional<registry::RegistryRegion> registry_;
@@ -94,15 +128,20 @@ class Daemon {
   std::optional<registry::Registry> endpoints_;   ///< the endpoint table in registry_
   std::optional<EventLoop> loop_;
   std::optional<ListenerKeeper> keeper_;
-  std::unique_ptr<MappingServer> mappings_;
+  std::unique_ptr<MappingServer> mappings_;  ///< null when the space runs without reclaim
   UniqueFd lock_;
   UniqueFd listener_;
   UniqueFd signals_;
   std::string socket_path_;
-  rlimit tproc_open_files_{};
+  rlimit tproc_open_files_{};  ///< RLIMIT_NOFILE as the daemon started: what each tproc gets
   std::mutex withdrawals_mutex_;
   std::vector<pid_t> pending_withdrawals_;  ///< owners whose endpoints still wait to be withdrawn
-  UniqueFd withdraw_timer_;                 ///< timerfd: when to retry them  ///< RLIMIT_NOFILE as the daemon started: what each tproc gets
+  UniqueFd withdraw_timer_;                 ///< timerfd: when to retry them
+  /// Held while publishing for a tproc (from the event loop or the mapping thread), so a tproc that
+  /// ends meanwhile is withdrawn after, never before, what was published for it.
+  std::mutex publications_mutex_;
+  std::map<uint64_t, PendingPublication> pending_publications_;  ///< by tproc id
+  UniqueFd publish_timer_;                                       ///< timerfd: when to retry them
   std::map<int, std::unique_ptr<Client>> clients_;  ///< connections waiting for a request, by fd
   TprocTable tprocs_;
 };
@@ -111,5 +150,11 @@ class Daemon {
 inline constexpr size_t kMaxPendingClients = 1024;
 /// How many exited detached tprocs keep their record for `ps -a` and `logs`.
 inline constexpr size_t kKeptExitedRecords = 64;
+/// How long publishing a tproc's declared endpoints waits for the registry's writer lock the first
+/// time (it may run on the mapping thread, which every tproc's mmap waits for), and on each retry
+/// (on the event loop), and how often it retries.
+inline constexpr int kPublishPatienceMs = 5;
+inline constexpr int kPublishRetryPatienceMs = 1;
+inline constexpr long kPublishRetryIntervalNs = 20'000'000;
 
 }  // namespace tproc::space

@@ -44,11 +44,17 @@ Result<EndpointPlan> EndpointPlan::resolve(const UniqueFd& executable, const std
   return plan;
 }
 
-Result<void> EndpointPlan::publish(registry::Registry& registry, pid_t owner, uint64_t bias) const {
-  for (const Planned& endpoint : endpoints_) {
+Result<void> EndpointPlan::publish(registry::Registry& registry, pid_t owner, uint64_t bias, size_t& next,
+                                   int patience_ms) const {
+  for (; next < endpoints_.size(); ++next) {
+    const Planned& endpoint = endpoints_[next];
     const uint64_t address = endpoint.link_address ? *endpoint.link_address + bias : 0;
     const auto state = endpoint.ready_at_start ? registry::EntryState::ready : registry::EntryState::declared;
-    TPROC_TRY_CTX("endpoint " + endpoint.name, registry.publish_declared(endpoint.name, address, endpoint.kind, owner, state));
+    auto published = registry.publish_declared(endpoint.name, address, endpoint.kind, owner, state, patience_ms);
+    if (!published) {
+      if (published.error().code() != EBUSY) ++next;
+      return std::move(published).error().context("endpoint " + endpoint.name);
+    }
   }
   return ok();
 }

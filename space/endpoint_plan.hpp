@@ -36,8 +36,13 @@ class EndpointPlan {
   /// The link address the executable's first mapping (file offset 0) corresponds to.
   uint64_t link_base() const { return link_base_; }
 
-  /// Publishes every endpoint for `owner`, symbol addresses moved by `bias`.
-  Result<void> publish(registry::Registry& registry, pid_t owner, uint64_t bias) const;
+  size_t size() const { return endpoints_.size(); }
+
+  /// Publishes the endpoints from `next` on for `owner`, symbol addresses moved by `bias`, moving
+  /// `next` past each one it is done with. Waits at most `patience_ms` for the registry's writer
+  /// lock: EBUSY then, with `next` at the endpoint to try again later. Any other error is about
+  /// endpoint `next - 1`, which is skipped: calling again goes on with the rest.
+  Result<void> publish(registry::Registry& registry, pid_t owner, uint64_t bias, size_t& next, int patience_ms) const;
 
  private:
   struct Planned {

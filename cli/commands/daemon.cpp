@@ -14,9 +14,23 @@ namespace tproc::cli {
 namespace {
 
 constexpr const char* kUsage =
-    "Usage: tproc daemon SPACE [--ready-fd FD]\n\n"
+    "Usage: tproc daemon SPACE [--ready-fd FD] [--no-reclaim]\n\n"
     "Host SPACE in this process until 'tproc space rm' or SIGTERM. 'tproc run' starts it when\n"
-    "needed; with --ready-fd it writes \"ok\" (or the error) to FD once it accepts clients.\n";
+    "needed; with --ready-fd it writes \"ok\" (or the error) to FD once it accepts clients.\n\n"
+    "--no-reclaim (or TPROC_RECLAIM=off in the environment of the 'tproc run' that starts the\n"
+    "daemon) runs the space without the reclaim mechanism: tprocs' mmap/munmap/mremap are not\n"
+    "intercepted, so whatever a program maps itself stays in the space after it ends. Faster\n"
+    "mapping calls; runs that need an address_space limit or symbol endpoints of a PIE bundle are\n"
+    "refused. 'tproc space ls' shows it.\n";
+
+/// Whether the daemon reclaims: on unless --no-reclaim or TPROC_RECLAIM=off.
+Result<bool> reclaim_wanted(const Arguments& arguments) {
+  if (arguments.has("no-reclaim")) return false;
+  const char* setting = std::getenv("TPROC_RECLAIM");
+  if (setting == nullptr || *setting == '\0' || std::string(setting) == "on") return true;
+  if (std::string(setting) == "off") return false;
+  return Error::explained("TPROC_RECLAIM=" + std::string(setting) + ": expected on or off", EINVAL);
+}
 
 void report_ready(int fd, const std::string& text) {
   if (fd < 0) return;
@@ -25,7 +39,7 @@ void report_ready(int fd, const std::string& text) {
 }
 
 Result<int> daemon(std::span<char* const> args) {
-  Arguments arguments = TPROC_TRY(Arguments::parse(args, {{"ready-fd", 0, true}}));
+  Arguments arguments = TPROC_TRY(Arguments::parse(args, {{"ready-fd", 0, true}, {"no-reclaim", 0, false}}));
   if (arguments.wants_help()) {
     std::fputs(kUsage, stdout);
     return 0;
@@ -36,7 +50,10 @@ Result<int> daemon(std::span<char* const> args) {
 
   const std::string& name = arguments.positional()[0];
   auto paths = space::SpacePaths::from_environment();
-  auto daemon = paths ? space::Daemon::create(name, *paths) : Result<std::unique_ptr<space::Daemon>>(paths.error());
+  auto reclaim = reclaim_wanted(arguments);
+  auto daemon = !paths     ? Result<std::unique_ptr<space::Daemon>>(paths.error())
+                : !reclaim ? Result<std::unique_ptr<space::Daemon>>(reclaim.error())
+                           : space::Daemon::create(name, *paths, space::DaemonOptions{.reclaim = *reclaim});
   if (!daemon) {
     report_ready(ready_fd, daemon.error().describe() + "\n");
     return std::move(daemon).error();

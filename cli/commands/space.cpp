@@ -22,7 +22,8 @@ namespace {
 constexpr const char* kUsage =
     "Usage: tproc space ls [--format table|json]\n"
     "       tproc space rm [-f] NAME\n\n"
-    "ls  list the spaces: name, daemon pid, running tprocs\n"
+    "ls  list the spaces: name, daemon pid, running tprocs, state, and whether the space reclaims\n"
+    "    what its programs map (off: its daemon runs with --no-reclaim / TPROC_RECLAIM=off)\n"
     "rm  stop a space's daemon and remove its state; refuses while tprocs run unless -f (--force),\n"
     "    which kills them first\n";
 
@@ -44,15 +45,16 @@ Result<int> list(std::span<char* const> args) {
     const bool alive = info.has_value();
     const std::string pid = alive ? std::to_string(info->daemon_pid) : "-";
     const std::string running = alive ? std::to_string(info->running) : "-";
-    table.push_back({name, pid, running, alive ? "up" : "dead"});
+    const std::string reclaim = alive ? (info->reclaim ? "on" : "off") : "-";
+    table.push_back({name, pid, running, alive ? "up" : "dead", reclaim});
     json += std::string(json.size() > 1 ? "," : "") + "\n  {\"name\": " + json_string(name) + ", \"pid\": " +
             (alive ? pid : "null") + ", \"tprocs\": " + (alive ? running : "null") + ", \"state\": \"" +
-            (alive ? "up" : "dead") + "\"}";
+            (alive ? "up" : "dead") + "\", \"reclaim\": " + (alive ? (info->reclaim ? "true" : "false") : "null") + "}";
   }
   if (as_json) {
     std::printf("%s%s]\n", json.c_str(), json.size() > 1 ? "\n" : "");
   } else {
-    print_table({"NAME", "PID", "TPROCS", "STATE"}, table);
+    print_table({"NAME", "PID", "TPROCS", "STATE", "RECLAIM"}, table);
   }
   return 0;
 }

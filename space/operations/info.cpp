@@ -7,7 +7,8 @@
 namespace tproc::space {
 
 void Daemon::handle(std::unique_ptr<Client> client, protocol::InfoRequest) {
-  reply(std::move(client), protocol::SpaceInfo{space_, ::getpid(), static_cast<uint32_t>(tprocs_.running_count())});
+  reply(std::move(client),
+        protocol::SpaceInfo{space_, ::getpid(), static_cast<uint32_t>(tprocs_.running_count()), options_.reclaim});
 }
 
 }  // namespace tproc::space

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 #include <time.h>
 
@@ -96,7 +97,9 @@ Result<TprocRecord*> Daemon::start_tproc(const protocol::RunRequest& request, st
   // Recorded first so the id exists (logs are named after it); erased again if the start fails.
   TprocRecord& record = tprocs_.add(std::make_unique<TprocRecord>());
   if (auto launched = launch(record, request, fds); !launched) {
-    tprocs_.erase(record.id);
+    const pid_t pid = record.pid;
+    tprocs_.erase(record.id);  // kills and reaps the child, if it was spawned
+    if (pid > 0) withdraw_endpoints(pid);  // and withdraws what was published for it
     return std::move(launched).error();
   }
   const uint64_t id = record.id;
@@ -118,7 +121,11 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
   const UniqueFd no_executable;
   const UniqueFd& executable = request.passes_executable ? fds[next_fd++] : no_executable;
   if (executable) record.fixed_image = TPROC_TRY(loader::reserve_fixed_image(executable, holder));
-  const EndpointPlan endpoints = TPROC_TRY(EndpointPlan::resolve(executable, request.endpoints));
+  EndpointPlan endpoints = TPROC_TRY(EndpointPlan::resolve(executable, request.endpoints));
+  if (!mappings_ && endpoints.needs_load_address())
+    return Error::explained("endpoints name symbols of a position-independent executable, whose load address the daemon "
+                                "learns from the reclaim mechanism, and space '" + space_ + "' runs without it",
+                            ENOTSUP);
 
   size_t stack = stack_size();
   uint64_t address_space_limit = 0;
@@ -126,6 +133,10 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
     if (limit.resource == RLIMIT_AS) address_space_limit = limit.value;
     if (limit.resource == RLIMIT_STACK) stack = std::clamp<size_t>(limit.value, 64 << 10, 1ULL << 30);
   }
+  if (!mappings_ && address_space_limit != 0)
+    return Error::explained("an address_space limit is enforced by the reclaim mechanism, and space '" + space_ +
+                                "' runs without it",
+                            ENOTSUP);
 
   loader::ProgramSpec spec;
   spec.executable = &fds[0];
@@ -151,17 +162,22 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
     for (size_t i = 1; i < 4; ++i) stdio.push_back(std::move(fds[i]));
   }
 
-  // The channel the child sends its mapping-filter listener back on (runtime/mapping_filter.hpp).
-  int channel[2];
-  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, channel) < 0) return Error::from_errno("socketpair");
-  UniqueFd ours(channel[0]), theirs(channel[1]);
+  // The channel the child sends its mapping-filter listener back on (runtime/mapping_filter.hpp),
+  // in a space that reclaims.
+  UniqueFd ours, theirs;
+  if (mappings_) {
+    int channel[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, channel) < 0) return Error::from_errno("socketpair");
+    ours.reset(channel[0]);
+    theirs.reset(channel[1]);
+  }
 
   // Everything the child does to itself before its entry point, in the order it must happen.
   record.script = std::make_unique<runtime::LaunchScript>();
   runtime::LaunchScript& script = *record.script;
   for (int target = 0; target < 3; ++target) script.install_fd(stdio[target].get(), target);
-  script.install_fd(theirs.get(), kChannelSlot);
-  script.close_fds_from(kChannelSlot + 1);
+  if (mappings_) script.install_fd(theirs.get(), kChannelSlot);
+  script.close_fds_from(mappings_ ? kChannelSlot + 1 : kChannelSlot);
   script.change_directory(request.cwd.empty() ? "/" : request.cwd);
   script.set_name(record.name);
   if (!request.core_dumps) {
@@ -175,13 +191,14 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
   script.new_process_group();
   for (int signal = 1; signal < 32; ++signal)
     if ((request.ignored_signals >> (signal - 1)) & 1 && signal != SIGKILL && signal != SIGSTOP) script.ignore_signal(signal);
-  runtime::add_mapping_filter(script, kChannelSlot, kChannelSlot + 1, ::geteuid() != 0);
+  if (mappings_) runtime::add_mapping_filter(script, kChannelSlot, kChannelSlot + 1, ::geteuid() != 0);
   script.clear_signal_mask();
 
   const loader::LoadedProgram& loaded = *record.program;
   record.child = TPROC_TRY(runtime::spawn_in_space(script, {loaded.entry, loaded.stack_pointer, loaded.stack.base()}));
   record.pid = record.child->pid();
-  TPROC_TRY(publish_endpoints(record, endpoints));
+  TPROC_TRY(publish_endpoints(record, std::move(endpoints)));
+  if (!mappings_) return ok();
 
   // The listener arrives once the child has run its first steps. Until the daemon holds it, the
   // child's first mapping call simply waits in the filter's queue, so nobody waits here for it.
@@ -193,17 +210,72 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
   return ok();
 }
 
-Result<void> Daemon::publish_endpoints(const TprocRecord& record, const EndpointPlan& plan) {
+Result<void> Daemon::publish_endpoints(const TprocRecord& record, EndpointPlan plan) {
   if (plan.empty()) return ok();
-  if (!plan.needs_load_address()) return plan.publish(*endpoints_, record.pid, 0);
-  // ld.so maps the executable in a moment; its first mapping says where (space/endpoint_plan.hpp).
-  registry::Registry* registry = &*endpoints_;
-  const pid_t pid = record.pid;
-  mappings_->watch_image(record.id, plan.device(), plan.inode(), [plan, registry, pid](uint64_t address) {
-    if (auto published = plan.publish(*registry, pid, address - plan.link_base()); !published)
-      std::fprintf(stderr, "pid %d: %s\n", pid, published.error().describe().c_str());
-  });
-  return ok();
+  const uint64_t id = record.id;
+  std::lock_guard lock(publications_mutex_);
+  PendingPublication& pending = pending_publications_[id];
+  pending.pid = record.pid;
+  pending.plan = std::make_shared<const EndpointPlan>(std::move(plan));
+  if (pending.plan->needs_load_address()) {
+    // ld.so maps the executable in a moment; its first mapping says where (space/endpoint_plan.hpp).
+    mappings_->watch_image(id, pending.plan->device(), pending.plan->inode(),
+                           [this, id](uint64_t address) { publish_at_load(id, address); });
+    return ok();
+  }
+  pending.bias = 0;
+  std::vector<Error> failures;
+  publish_pending(id, pending, kPublishPatienceMs, &failures);
+  if (failures.empty()) return ok();
+  pending_publications_.erase(id);
+  return std::move(failures.front());
+}
+
+void Daemon::publish_at_load(uint64_t id, uint64_t address) {
+  std::lock_guard lock(publications_mutex_);
+  auto found = pending_publications_.find(id);
+  if (found == pending_publications_.end()) return;  // the tproc already ended
+  found->second.bias = address - found->second.plan->link_base();
+  const pid_t pid = found->second.pid;
+  std::vector<Error> failures;
+  publish_pending(id, found->second, kPublishPatienceMs, &failures);
+  for (const Error& failure : failures) std::fprintf(stderr, "pid %d: %s\n", pid, failure.describe().c_str());
+}
+
+bool Daemon::publish_pending(uint64_t id, PendingPublication& pending, int patience_ms, std::vector<Error>* failures) {
+  while (pending.next < pending.plan->size()) {
+    auto published = pending.plan->publish(*endpoints_, pending.pid, *pending.bias, pending.next, patience_ms);
+    if (published) break;
+    if (published.error().code() == EBUSY) {
+      // A tproc holds the registry's writer lock (stopped, perhaps): the event loop tries again.
+      const itimerspec soon{{0, 0}, {0, kPublishRetryIntervalNs}};
+      ::timerfd_settime(publish_timer_.get(), 0, &soon, nullptr);
+      return false;
+    }
+    failures->push_back(std::move(published).error());
+  }
+  pending_publications_.erase(id);
+  return true;
+}
+
+void Daemon::retry_publications() {
+  uint64_t expirations;
+  (void)!::read(publish_timer_.get(), &expirations, sizeof(expirations));
+  {
+    std::lock_guard lock(publications_mutex_);
+    std::vector<uint64_t> ready;
+    for (const auto& [id, pending] : pending_publications_)
+      if (pending.bias) ready.push_back(id);
+    for (uint64_t id : ready) {
+      PendingPublication& pending = pending_publications_.at(id);
+      std::vector<Error> failures;
+      const pid_t pid = pending.pid;
+      const bool done = publish_pending(id, pending, kPublishRetryPatienceMs, &failures);
+      for (const Error& failure : failures) std::fprintf(stderr, "pid %d: %s\n", pid, failure.describe().c_str());
+      if (!done) break;  // the lock is still held: the timer is armed again
+    }
+  }
+  loop_->watch(publish_timer_.get(), POLLIN, [this](int) { retry_publications(); });
 }
 
 void Daemon::on_listener_ready(uint64_t id) {
@@ -242,10 +314,15 @@ void Daemon::on_tproc_exit(uint64_t id) {
   // the loader mapped for it. Memory owned by the space (registry, heap) stays.
   withdraw_endpoints(record->pid);
   record->client.reset();
-  mappings_->reclaim(id, [record] {
+  auto release_loaded = [record] {
     record->program.reset();
     record->fixed_image.reset();
-  });
+  };
+  if (mappings_) {
+    mappings_->reclaim(id, release_loaded);
+  } else {
+    release_loaded();  // without reclaim, what the tproc mapped itself stays in the space
+  }
   record->in_use_lock.reset();
   record->child.reset();
   record->script.reset();

@@ -56,7 +56,7 @@ std::vector<Message> filled() {
       Failure{.message = "kv: not found", .code = 2},
       TprocList{.tprocs = {sample_tproc(), TprocInfo{}}},
       Opened{.tproc = sample_tproc(), .has_log = true},
-      SpaceInfo{.name = "default", .daemon_pid = 100, .running = 3},
+      SpaceInfo{.name = "default", .daemon_pid = 100, .running = 3, .reclaim = false},
       EndpointList{.endpoints = {EndpointInfo{.name = "kv/requests",
                                               .address = 0x7f0000001000,
                                               .kind = 1,
