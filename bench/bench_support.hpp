@@ -150,7 +150,7 @@ class BenchSpace {
     if (!owned_) return;
     siblings_.push_back(name_);
     for (const std::string& name : siblings_) {
-      RunResult removed = run({tproc_, "space", "rm", "-f", name});
+      RunResult removed = run({tproc_, "space", "rm", "-f", name}, /*capture=*/true);  // it prints the name
       if (!removed.ok()) {
         std::fprintf(stderr, "warning: tproc space rm -f %s: %s\n", name.c_str(), describe_status(removed.status).c_str());
       }
