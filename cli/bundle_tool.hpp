@@ -22,6 +22,8 @@ inline constexpr BundleToolVerb kBundleToolVerbs[] = {
     {"inspect", "Show what a bundle holds"},
     {"images", "List the bundles in the cache"},
     {"prune", "Remove cached bundles no tproc uses"},
+    {"up", "Start an app of several services (a compose file)"},
+    {"down", "Stop an app started by 'tproc up'"},
 };
 
 /// The summary of a bundle tool verb (the one place it is written).

@@ -38,5 +38,9 @@ extern const Command kInspectCommand;
 extern const Command kImagesCommand;
 extern const Command kPruneCommand;
 extern const Command kRunBundleCommand;
+// ...and compose's, also in the bundle tool (they build and run bundles).
+extern const Command kUpCommand;
+extern const Command kDownCommand;
+extern const Command kSuperviseCommand;
 
 }  // namespace tproc::cli

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 
+#include "cli/app_ps.hpp"
 #include "cli/arguments.hpp"
 #include "cli/command.hpp"
 #include "cli/space_client.hpp"
@@ -13,8 +14,8 @@ namespace tproc::cli {
 namespace {
 
 constexpr const char* kUsage =
-    "Usage: tproc logs [OPTIONS] SPACE ID|NAME\n\n"
-    "Print the output of a detached tproc.\n\n"
+    "Usage: tproc logs [OPTIONS] SPACE ID|NAME|SERVICE\n\n"
+    "Print the output of a detached tproc, or of the latest tproc of a service started by 'tproc up'.\n\n"
     "Options:\n"
     "  -f, --follow  keep printing new output until the tproc exits\n";
 
@@ -48,7 +49,9 @@ Result<int> logs(std::span<char* const> args) {
   if (arguments.positional().size() != 2) return Error::explained("logs needs SPACE and ID|NAME (see 'tproc logs --help')", EINVAL);
   space::SpacePaths paths = TPROC_TRY(space::SpacePaths::from_environment());
   const std::string& target = arguments.positional()[1];
-  protocol::Received reply = TPROC_TRY(ask_space(paths, arguments.positional()[0], protocol::OpenRequest{target}));
+  // A service of an app (`tproc up`) names its latest tproc, whatever its earlier runs left behind.
+  const std::string asked = service_target(paths, arguments.positional()[0], target);
+  protocol::Received reply = TPROC_TRY(ask_space(paths, arguments.positional()[0], protocol::OpenRequest{asked}));
   protocol::Opened opened = TPROC_TRY(expect<protocol::Opened>(reply));
   if (!opened.has_log)
     return Error("tproc " + std::to_string(opened.tproc.id) + " (" + opened.tproc.name +

@@ -2,17 +2,20 @@
 
 #include <cstdio>
 
+#include "cli/app_ps.hpp"
 #include "cli/arguments.hpp"
 #include "cli/command.hpp"
 #include "cli/output.hpp"
 #include "cli/space_client.hpp"
+#include "compose/app_paths.hpp"
 
 namespace tproc::cli {
 namespace {
 
 constexpr const char* kUsage =
     "Usage: tproc ps [OPTIONS] [SPACE]\n\n"
-    "List the tprocs of SPACE, or of every space.\n\n"
+    "List the tprocs of SPACE, or of every space. For a space that runs an app ('tproc up'), first\n"
+    "its services: state, restarts, last exit status and their tprocs.\n\n"
     "Options:\n"
     "  -a, --all            include detached tprocs that have exited\n"
     "      --format FORMAT  table (default) or json\n";
@@ -30,6 +33,12 @@ Result<int> ps(std::span<char* const> args) {
   const bool json = TPROC_TRY(arguments.json_format());
   if (arguments.positional().size() > 1) return Error::explained("ps takes at most one SPACE", EINVAL);
   space::SpacePaths paths = TPROC_TRY(space::SpacePaths::from_environment());
+
+  // A space that runs an app (`tproc up`) lists its services first (cli/app_ps.hpp).
+  if (!arguments.positional().empty()) {
+    const compose::AppPaths app(paths.runtime_dir(), paths.home(), arguments.positional()[0]);
+    if (auto state = compose::AppState::load(app.state())) return print_app_ps(paths, *state, arguments.has("all"), json);
+  }
 
   // One named space must answer; when listing all, a dead one is simply skipped.
   std::vector<std::pair<std::string, protocol::TprocInfo>> rows;

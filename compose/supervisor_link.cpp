@@ -1,0 +1,113 @@
+#include "compose/supervisor_link.hpp"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+
+namespace tproc::compose {
+
+Result<SupervisorLink> SupervisorLink::connect(const AppPaths& paths) {
+  const std::string path = paths.socket();
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (path.size() >= sizeof(address.sun_path)) return Error("socket path too long: " + path, ENAMETOOLONG);
+  std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+  UniqueFd socket(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!socket) return Error::from_errno("socket");
+  while (::connect(socket.get(), reinterpret_cast<const sockaddr*>(&address), sizeof(address)) < 0) {
+    if (errno == EINTR) continue;
+    return Error::from_errno("connect " + path);
+  }
+  return SupervisorLink(std::move(socket));
+}
+
+Result<void> SupervisorLink::send(const Record& record) {
+  const std::string line = encode_record(record) + "\n";
+  for (size_t done = 0; done < line.size();) {
+    const ssize_t put = ::send(socket_.get(), line.data() + done, line.size() - done, MSG_NOSIGNAL);
+    if (put < 0 && errno == EINTR) continue;
+    if (put < 0) return Error::from_errno("send to the supervisor");
+    done += static_cast<size_t>(put);
+  }
+  return ok();
+}
+
+Result<bool> SupervisorLink::fill(bool block) {
+  char chunk[4096];
+  for (;;) {
+    const ssize_t got = ::recv(socket_.get(), chunk, sizeof(chunk), block ? 0 : MSG_DONTWAIT);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
+    if (got < 0 && errno == ECONNRESET) return false;
+    if (got < 0) return Error::from_errno("receive");
+    if (got == 0) return false;
+    buffer_.append(chunk, static_cast<size_t>(got));
+    return true;
+  }
+}
+
+std::optional<Record> SupervisorLink::next() {
+  const size_t newline = buffer_.find('\n');
+  if (newline == std::string::npos) return std::nullopt;
+  Record record = decode_record(buffer_.substr(0, newline));
+  buffer_.erase(0, newline + 1);
+  return record;
+}
+
+Result<std::optional<Record>> SupervisorLink::receive() {
+  for (;;) {
+    if (auto record = next()) return record;
+    if (!TPROC_TRY(fill(true))) return std::optional<Record>();
+  }
+}
+
+Result<void> start_supervisor(const std::string& executable, const AppPaths& paths) {
+  TPROC_TRY(paths.prepare());
+  int ready[2];
+  if (::pipe2(ready, O_CLOEXEC) < 0) return Error::from_errno("pipe");
+  UniqueFd ready_read(ready[0]), ready_write(ready[1]);
+  UniqueFd log(::open(paths.supervisor_log().c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+  if (!log) return Error::from_errno("open " + paths.supervisor_log());
+  const std::string space = paths.space();
+  // The supervisor gets exactly four descriptors: /dev/null as 0-1, its log as 2, the ready pipe as 3.
+  const char* argv[] = {"tproc-supervise", "supervise", space.c_str(), "--ready-fd", "3", nullptr};
+
+  const pid_t first = ::fork();
+  if (first < 0) return Error::from_errno("fork");
+  if (first == 0) {
+    // Only async-signal-safe calls from here on.
+    ::setsid();
+    if (::fork() != 0) ::_exit(0);
+    ::dup2(ready[1], 3);
+    ::dup2(log.get(), 2);
+    const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    ::dup2(null, 0);
+    ::dup2(null, 1);
+    ::close_range(4, ~0U, 0);
+    ::execv(executable.c_str(), const_cast<char* const*>(argv));
+    ::_exit(127);
+  }
+  ready_write.reset();
+  int status = 0;
+  while (::waitpid(first, &status, 0) < 0 && errno == EINTR) {
+  }
+  std::string answer;
+  char buffer[512];
+  for (ssize_t got; (got = ::read(ready_read.get(), buffer, sizeof(buffer))) != 0;) {
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      return Error::from_errno("read the supervisor's status");
+    }
+    answer.append(buffer, static_cast<size_t>(got));
+  }
+  if (answer == "ok\n" || answer.find("already has a supervisor") != std::string::npos) return ok();
+  if (answer.empty()) return Error("the supervisor of space '" + space + "' exited before it was ready (see " + paths.supervisor_log() + ")", ECHILD);
+  while (!answer.empty() && answer.back() == '\n') answer.pop_back();
+  return Error::explained("start the supervisor of space '" + space + "': " + answer, EIO);
+}
+
+}  // namespace tproc::compose
