@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <map>
 
+#include "cli/app_orphans.hpp"
 #include "cli/arguments.hpp"
 #include "cli/bundle_tool.hpp"
 #include "cli/command.hpp"
@@ -154,14 +155,17 @@ Result<int> up(std::span<char* const> args) {
     std::fprintf(stderr, "tproc up: %s\n", line.c_str());
   }));
   TPROC_TRY(connect_or_start_space(paths, spec.space));  // the supervisor only connects: start it here
-  TPROC_TRY(spec.save(app.spec()));
 
   auto link = compose::SupervisorLink::connect(app);
   if (!link && (link.error().code() == ENOENT || link.error().code() == ECONNREFUSED)) {
+    // An app without a supervisor (it was killed) may have left tprocs running under the names
+    // its services need: stop them first.
+    if (auto orphaned = compose::AppState::load(app.state())) stop_orphaned_app(paths, app, *orphaned, "tproc up");
     TPROC_TRY(compose::start_supervisor(TPROC_TRY(bundle_tool_executable()), app));
     link = compose::SupervisorLink::connect(app);
   }
   if (!link) return std::move(link).error();
+  TPROC_TRY(spec.save(app.spec()));  // what the supervisor reads when it is told "up"
 
   const bool detach = arguments.has("detach");
   TPROC_TRY(link->send(detach ? compose::Record{"up"} : compose::Record{"up", "follow"}));

@@ -292,6 +292,46 @@ TEST_CASE("up again on a running app replaces only the service whose definition 
   CHECK(sandbox.ps("twice").size() == 2);  // the old `changing` has stopped
 }
 
+TEST_CASE("a killed supervisor leaves its services running: ps says so, and up or down stop what it left") {
+  Sandbox sandbox;
+  program_bundle(sandbox, "sleeper", "sleeper");
+  sandbox.write_file("app.yaml",
+                     "name: orphans\n"
+                     "services:\n"
+                     "  lone:\n"
+                     "    bundle: sleeper.bundle\n"
+                     "    args: [\"60\"]\n"
+                     "    stop_signal: INT\n");
+  AppDown down_at_end{sandbox, "orphans"};
+  REQUIRE_THAT(sandbox.tproc({"up", "-d", "-f", "app.yaml"}), ExitsWith(0));
+  const std::string first = services(sandbox, "orphans")["lone"].id;
+  // The state file's first record: app NAME SPACE FILE SUPERVISOR_PID.
+  const std::string state = read_file(sandbox.home_dir() / "compose" / "orphans" / "state");
+  const pid_t supervisor = static_cast<pid_t>(std::stol(state.substr(state.find_last_of('\t', state.find('\n')) + 1)));
+  REQUIRE(process_alive(supervisor));
+  ::kill(supervisor, SIGKILL);
+  REQUIRE(eventually([&] { return !process_alive(supervisor); }));
+
+  Outcome ps = sandbox.tproc({"ps", "orphans"});
+  CHECK(contains(ps.err, "the supervisor of app 'orphans' is not running"));
+  CHECK(sandbox.tproc_info("orphans", first).state == "running");
+
+  Outcome up = sandbox.tproc({"up", "-d", "-f", "app.yaml"});  // stops what was left, starts anew
+  REQUIRE_THAT(up, ExitsWith(0));
+  CHECK(contains(up.err, "lone: stopped"));
+  const std::string second = services(sandbox, "orphans")["lone"].id;
+  CHECK(second != first);
+  CHECK(sandbox.ps("orphans").size() == 1);
+
+  const std::string again = read_file(sandbox.home_dir() / "compose" / "orphans" / "state");
+  ::kill(static_cast<pid_t>(std::stol(again.substr(again.find_last_of('\t', again.find('\n')) + 1))), SIGKILL);
+  REQUIRE(eventually([&] { return contains(sandbox.tproc({"ps", "orphans"}).err, "is not running"); }));
+  Outcome down = sandbox.tproc({"down", "orphans"});
+  CHECK_THAT(down, ExitsWith(0));
+  CHECK(contains(down.err, "lone: stopped"));
+  CHECK(sandbox.ps("orphans").empty());
+}
+
 TEST_CASE("up attached prints each service's output prefixed by its name; Ctrl-C stops the app like down") {
   Sandbox sandbox;
   program_bundle(sandbox, "sleeper", "sleeper");
