@@ -136,7 +136,7 @@ TEST_CASE("the app state reads back for ps, and a missing one is ENOENT") {
   CHECK_FALSE(loaded->find("client")->last_exit.has_value());
 }
 
-TEST_CASE("restart policies: no, always, on-failure with its maximum, unless-stopped; backoff doubles up to 30 s") {
+TEST_CASE("restart policies: no, always, on-failure with its maximum, unless-stopped, backoff doubles up to 30 s") {
   const RestartPolicy no{RestartMode::no, std::nullopt};
   const RestartPolicy always{RestartMode::always, std::nullopt};
   const RestartPolicy on_failure{RestartMode::on_failure, std::nullopt};

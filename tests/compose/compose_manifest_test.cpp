@@ -97,7 +97,7 @@ TEST_CASE("a compose file gives every service its bundle, arguments, environment
   CHECK(bob.replicas == 3u);
 }
 
-TEST_CASE("defaults: the app is named after its directory, its space after the app; services stop with SIGTERM after 10 s") {
+TEST_CASE("defaults: the app is named after its directory, its space after the app, services stop with SIGTERM after 10 s") {
   const ComposeManifest app = parse_ok("services:\n  web:\n    bundle: web.bundle\n", "shop");
   CHECK(app.name() == "shop");
   CHECK(app.space() == "shop");

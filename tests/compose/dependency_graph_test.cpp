@@ -22,7 +22,7 @@ DependencyGraph graph_of(std::string_view yaml) {
 
 }  // namespace
 
-TEST_CASE("every service starts after what it depends on; independent ones keep file order") {
+TEST_CASE("every service starts after what it depends on, independent ones keep file order") {
   const DependencyGraph graph = graph_of(
       "services:\n"
       "  client: {bundle: c, depends_on: [server, cache]}\n"

@@ -99,14 +99,16 @@ TEST_CASE("up starts services in dependency order, ps shows them, down stops the
                      "    stop_signal: INT\n"
                      "  side:\n"
                      "    bundle: ../sleeper.bundle\n"
-                     "    args: [\"60\"]\n");
+                     "    args: [\"60\"]\n"
+                     "    replicas: 2\n");
   AppDown down_at_end{sandbox, "app"};
   Outcome up = sandbox.tproc({"up", "-d", "-f", "app/app.yaml"});
   REQUIRE_THAT(up, ExitsWith(0));
   // The space is named after the compose file's directory; dependencies start first.
   CHECK(position_of(up.err, "base: started") < position_of(up.err, "middle: started"));
   CHECK(position_of(up.err, "middle: started") < position_of(up.err, "top: started"));
-  CHECK(position_of(up.err, "side: started") < position_of(up.err, "top: started"));
+  CHECK(position_of(up.err, "side.1: started") < position_of(up.err, "top: started"));
+  CHECK(position_of(up.err, "side.2: started") < position_of(up.err, "top: started"));
 
   auto rows = services(sandbox, "app");
   REQUIRE(rows.size() == 4);
@@ -117,6 +119,8 @@ TEST_CASE("up starts services in dependency order, ps shows them, down stops the
     CHECK(row.restarts == 0);
   }
   CHECK(sandbox.tproc_info("app", "top").state == "running");
+  CHECK(sandbox.tproc_info("app", "side.1").state == "running");
+  CHECK(sandbox.tproc_info("app", "side.2").state == "running");
   Outcome logs = sandbox.tproc({"logs", "app", "middle"});
   CHECK_THAT(logs, ExitsWith(0));
   CHECK(logs.out == "sleeping\n");
@@ -128,14 +132,15 @@ TEST_CASE("up starts services in dependency order, ps shows them, down stops the
   CHECK(contains(said, "top: stopping (SIGTERM, SIGKILL after 300ms)"));
   CHECK(position_of(said, "top: still running after 300ms: SIGKILL") < position_of(said, "top: stopped (killed by SIGKILL)"));
   CHECK(position_of(said, "top: stopped") < position_of(said, "middle: stopping"));
-  CHECK(position_of(said, "top: stopped") < position_of(said, "side: stopping"));
+  CHECK(position_of(said, "top: stopped") < position_of(said, "side.1: stopping"));
+  CHECK(position_of(said, "top: stopped") < position_of(said, "side.2: stopping"));
   CHECK(position_of(said, "middle: stopped") < position_of(said, "base: stopping (SIGINT"));
   CHECK(contains(said, "base: stopped (killed by SIGINT)"));
   CHECK(sandbox.ps("app").empty());
   CHECK_THAT(sandbox.tproc({"down", "app"}), ExitsWith(1));  // nothing left to stop
 }
 
-TEST_CASE("ready waits for the dependency's declared endpoints in the registry; a dependency that never gets ready blocks its dependents") {
+TEST_CASE("ready waits for the dependency's declared endpoints in the registry, a dependency that never gets ready blocks its dependents") {
   Sandbox sandbox;
   program_bundle(sandbox, "service", "declared_service",
                  "endpoints:\n  - {name: demo.table, symbol: greeting_table, kind: \"char[64]\"}\n");
@@ -188,7 +193,7 @@ TEST_CASE("ready waits for the dependency's declared endpoints in the registry; 
   CHECK(contains(table.out, "blocked (lazy did not become ready within 500ms)"));
 }
 
-TEST_CASE("a dependency cycle, an unknown service and a bad field are one-line errors with file:line:col; nothing starts") {
+TEST_CASE("a dependency cycle, an unknown service and a bad field are one-line errors with file:line:col, nothing starts") {
   Sandbox sandbox;
   sandbox.write_file("cycle.yaml",
                      "name: broken\n"
@@ -225,7 +230,7 @@ TEST_CASE("a dependency cycle, an unknown service and a bad field are one-line e
   CHECK(sandbox.spaces().empty());
 }
 
-TEST_CASE("restart on-failure restarts with backoff up to its maximum; ps shows the count and the last exit") {
+TEST_CASE("restart on-failure restarts with backoff up to its maximum, ps shows the count and the last exit, completed_successfully waits for it") {
   Sandbox sandbox;
   program_bundle(sandbox, "failing", "exit_with");
   sandbox.write_file("app.yaml",
@@ -238,10 +243,24 @@ TEST_CASE("restart on-failure restarts with backoff up to its maximum; ps shows 
                      "  fine:\n"
                      "    bundle: failing.bundle\n"
                      "    args: [\"0\"]\n"
-                     "    restart: on-failure\n");
+                     "    restart: on-failure\n"
+                     "  after_fine:\n"
+                     "    bundle: failing.bundle\n"
+                     "    args: [\"0\", next]\n"
+                     "    depends_on:\n"
+                     "      fine: {condition: completed_successfully}\n"
+                     "  after_flaky:\n"
+                     "    bundle: failing.bundle\n"
+                     "    args: [\"0\"]\n"
+                     "    depends_on:\n"
+                     "      flaky: {condition: completed_successfully}\n");
   AppDown down_at_end{sandbox, "flaky"};
   Outcome up = sandbox.tproc({"up", "-d", "-f", "app.yaml"});
-  REQUIRE_THAT(up, ExitsWith(0));
+  CHECK_THAT(up, ExitsWith(1));  // after_flaky could not start
+  CHECK(position_of(up.err, "fine: exited with status 0") < position_of(up.err, "after_fine: started"));
+  CHECK(position_of(up.err, "flaky: exited with status 3; restarting in 100ms") <
+        position_of(up.err, "flaky: exited with status 3; restarting in 200ms"));
+  CHECK(contains(up.err, "after_flaky: not started: flaky did not complete successfully: exited with status 3"));
   REQUIRE(eventually([&] { return services(sandbox, "flaky")["flaky"].state == "failed"; }));
   auto rows = services(sandbox, "flaky");
   CHECK(rows["flaky"].restarts == 2);
@@ -250,6 +269,8 @@ TEST_CASE("restart on-failure restarts with backoff up to its maximum; ps shows 
   CHECK(rows["fine"].state == "completed");
   CHECK(rows["fine"].restarts == 0);
   CHECK(rows["fine"].last_exit == 0);
+  CHECK(rows["after_flaky"].state == "blocked");
+  REQUIRE(eventually([&] { return services(sandbox, "flaky")["after_fine"].state == "completed"; }));
   CHECK(sandbox.tproc({"logs", "flaky", "flaky"}).out == "out\n");  // the latest run's log
   Outcome table = sandbox.tproc({"ps", "flaky"});
   CHECK(contains(table.out, "RESTARTS"));
@@ -332,7 +353,7 @@ TEST_CASE("a killed supervisor leaves its services running: ps says so, and up o
   CHECK(sandbox.ps("orphans").empty());
 }
 
-TEST_CASE("up attached prints each service's output prefixed by its name; Ctrl-C stops the app like down") {
+TEST_CASE("up attached prints each service's output prefixed by its name, Ctrl-C stops the app like down") {
   Sandbox sandbox;
   program_bundle(sandbox, "sleeper", "sleeper");
   sandbox.write_file("app.yaml",
@@ -352,7 +373,7 @@ TEST_CASE("up attached prints each service's output prefixed by its name; Ctrl-C
   CHECK_THAT(sandbox.tproc({"ps", "attached"}), ExitsWith(0));  // the app is gone, the space stays
 }
 
-TEST_CASE("the samples: kv's clients wait until the server is ready; the pipeline runs to its end attached") {
+TEST_CASE("the samples: kv's clients wait until the server is ready, the pipeline runs to its end attached") {
   Sandbox sandbox;
   AppDown down_kv{sandbox, "kv"};
   Outcome up = sandbox.tproc({"up", "-d", "-f", sample("kv", "app.yaml")});
