@@ -138,7 +138,8 @@ class Daemon {
   std::vector<pid_t> pending_withdrawals_;  ///< owners whose endpoints still wait to be withdrawn
   UniqueFd withdraw_timer_;                 ///< timerfd: when to retry them
   /// Held while publishing for a tproc (from the event loop or the mapping thread), so a tproc that
-  /// ends meanwhile is withdrawn after, never before, what was published for it.
+  /// ends meanwhile is withdrawn after, never before, what was published for it. Lock order: the
+  /// mapping server's lock (held when it calls back), then this one.
   std::mutex publications_mutex_;
   std::map<uint64_t, PendingPublication> pending_publications_;  ///< by tproc id
   UniqueFd publish_timer_;                                       ///< timerfd: when to retry them

@@ -213,17 +213,20 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
 Result<void> Daemon::publish_endpoints(const TprocRecord& record, EndpointPlan plan) {
   if (plan.empty()) return ok();
   const uint64_t id = record.id;
-  std::lock_guard lock(publications_mutex_);
-  PendingPublication& pending = pending_publications_[id];
-  pending.pid = record.pid;
-  pending.plan = std::make_shared<const EndpointPlan>(std::move(plan));
-  if (pending.plan->needs_load_address()) {
+  auto shared = std::make_shared<const EndpointPlan>(std::move(plan));
+  if (shared->needs_load_address()) {
+    {
+      std::lock_guard lock(publications_mutex_);
+      pending_publications_[id] = PendingPublication{record.pid, shared};
+    }
     // ld.so maps the executable in a moment; its first mapping says where (space/endpoint_plan.hpp).
-    mappings_->watch_image(id, pending.plan->device(), pending.plan->inode(),
-                           [this, id](uint64_t address) { publish_at_load(id, address); });
+    // Not under publications_mutex_: the mapping thread takes its own lock, then that one.
+    mappings_->watch_image(id, shared->device(), shared->inode(), [this, id](uint64_t address) { publish_at_load(id, address); });
     return ok();
   }
-  pending.bias = 0;
+  std::lock_guard lock(publications_mutex_);
+  PendingPublication& pending = pending_publications_[id];
+  pending = PendingPublication{record.pid, shared, 0};
   std::vector<Error> failures;
   publish_pending(id, pending, kPublishPatienceMs, &failures);
   if (failures.empty()) return ok();
