@@ -12,9 +12,15 @@
 namespace tproc::loader {
 namespace {
 
-constexpr uint64_t kPage = 4096;
+// This kernel's page size, in which mmap works: 4 KiB on x86_64; 4, 16 or 64 KiB on aarch64
+// (Debian's arm64 kernel: 4; Apple silicon under Asahi, the Raspberry Pi 5, Debian's arm64-16k: 16;
+// some server kernels: 64). ElfFile validates layouts for 4 KiB, the smallest.
+const uint64_t kPage = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
 uint64_t page_down(uint64_t value) { return value & ~(kPage - 1); }
 uint64_t page_up(uint64_t value) { return (value + kPage - 1) & ~(kPage - 1); }
+
+/// The object's load span in whole pages of this kernel.
+LoadSpan page_span(const ElfFile& elf) { return {page_down(elf.load_span().begin), page_up(elf.load_span().end)}; }
 
 std::string hex_range(uint64_t begin, uint64_t end) {
   std::ostringstream text;
@@ -77,7 +83,7 @@ Result<Mapping> reserve_fixed_image(const UniqueFd& fd, const RangeHolder& holde
   Mapping view = TPROC_TRY(view_file(fd.get()));
   ElfFile elf = TPROC_TRY(ElfFile::parse({view.bytes(), view.size()}, arch::kElfMachine));
   if (elf.position_independent()) return Mapping();
-  return reserve_span(elf.load_span(), holder);
+  return reserve_span(page_span(elf), holder);
 }
 
 Result<MappedObject> MappedObject::map(const UniqueFd& fd, const RangeHolder& holder) {
@@ -91,7 +97,7 @@ Result<MappedObject> MappedObject::map(const UniqueFd& fd, const RangeHolder& ho
   object.phnum_ = static_cast<uint16_t>(elf.program_headers().size());
 
   // Reserve the whole span first so the segments land in one range nobody else can take.
-  const LoadSpan span = elf.load_span();
+  const LoadSpan span = page_span(elf);
   if (elf.position_independent()) {
     const uint64_t align = max_alignment(elf);
     const size_t length = span.size() + align - kPage;

@@ -21,7 +21,7 @@ namespace {
 #define PIDFD_THREAD O_EXCL  // Linux 6.9: a pidfd for one thread, whose fd table pidfd_getfd reads
 #endif
 
-constexpr uint64_t kPage = 4096;
+const uint64_t kPage = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));  // 16 or 64 KiB on some aarch64 kernels
 uint64_t page_up(uint64_t value) { return (value + kPage - 1) & ~(kPage - 1); }
 
 /// Whether process `pid` still shares our mm (not a forked child, not exec'd into a new program).

@@ -510,7 +510,7 @@ TEST_CASE("a manifest without an entrypoint is refused") {
 TEST_CASE("an entrypoint that is not an executable ELF for this machine is refused") {
   Sandbox sandbox;
   sandbox.write_file("bad/script", "#!/bin/sh\necho hi\n", 0755);
-  sandbox.write_file("bad/aarch64", craft_elf64_aarch64(), 0755);
+  sandbox.write_file("bad/riscv64", craft_elf64_riscv(), 0755);
   sandbox.write_file("bad/i386", craft_elf32_i386(), 0755);
   place_file(sample("hello", "hello"), sandbox.root() / "bad/not-executable");
   fs::permissions(sandbox.root() / "bad/not-executable", fs::perms::owner_read | fs::perms::owner_write,
@@ -518,7 +518,7 @@ TEST_CASE("an entrypoint that is not an executable ELF for this machine is refus
 
   const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
       {"script", {"ELF"}},
-      {"aarch64", {"aarch64", "machine", "architecture"}},
+      {"riscv64", {"riscv", "machine", "architecture"}},
       {"i386", {"32-bit", "class", "ELFCLASS32"}},
       {"not-executable", {"executable", "permission"}},
       {"nowhere", {"No such file"}},

@@ -87,16 +87,16 @@ std::string craft_elf32_i386() {
   return image;
 }
 
-std::string craft_elf64_aarch64() {
-  // mov x0, #0; mov x8, #93 (exit); svc #0
-  const std::string code("\x00\x00\x80\xd2\xa8\x0b\x80\xd2\x01\x00\x00\xd4", 12);
+std::string craft_elf64_riscv() {
+  // li a0, 0; li a7, 93 (exit); ecall
+  const std::string code("\x13\x05\x00\x00\x93\x08\xd0\x05\x73\x00\x00\x00", 12);
   const size_t code_offset = sizeof(Elf64_Ehdr) + sizeof(Elf64_Phdr);
   const Elf64_Xword total = code_offset + code.size();
 
   Elf64_Ehdr header{};
   fill_ident(header.e_ident, ELFCLASS64);
   header.e_type = ET_DYN;
-  header.e_machine = EM_AARCH64;
+  header.e_machine = EM_RISCV;
   header.e_version = EV_CURRENT;
   header.e_entry = code_offset;
   header.e_phoff = sizeof(Elf64_Ehdr);

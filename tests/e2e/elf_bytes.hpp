@@ -13,9 +13,10 @@ namespace tproc::e2e {
 /// that calls exit(0). Only its class makes it wrong for an x86_64 space.
 std::string craft_elf32_i386();
 
-/// A complete, runnable-looking 64-bit AArch64 (EM_AARCH64) ET_DYN program: header, one PT_LOAD,
-/// code that calls exit(0). Only its machine makes it wrong for an x86_64 space.
-std::string craft_elf64_aarch64();
+/// A complete, runnable-looking 64-bit RISC-V (EM_RISCV) ET_DYN program: header, one PT_LOAD,
+/// code that calls exit(0). Only its machine makes it wrong, for a space on x86_64 and on aarch64
+/// alike (another architecture's ELF must be foreign on every host the suite runs on).
+std::string craft_elf64_riscv();
 
 /// The e_type (ET_EXEC, ET_DYN...) of a 64-bit ELF image.
 uint16_t elf_type(std::string_view image);

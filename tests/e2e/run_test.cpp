@@ -162,9 +162,9 @@ TEST_CASE("a bad program is refused with one line naming the file, and the space
                IsOneLineError().naming(path).because_of({"32-bit", "ELFCLASS32", "class"}));
   }
   SECTION("an ELF for another architecture") {
-    std::string path = sandbox.write_file("aarch64", craft_elf64_aarch64());
+    std::string path = sandbox.write_file("riscv64", craft_elf64_riscv());
     CHECK_THAT(sandbox.tproc({"run", "s", path}),
-               IsOneLineError().naming(path).because_of({"aarch64", "machine", "architecture"}));
+               IsOneLineError().naming(path).because_of({"riscv", "machine", "architecture"}));
   }
   SECTION("a program whose interpreter is missing") {
     std::string image = read_file(program("exit_with"));
