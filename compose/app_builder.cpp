@@ -11,6 +11,7 @@
 #include "bundle/bundle_cache.hpp"
 #include "bundle/bundle_launch.hpp"
 #include "bundle/bundle_probe.hpp"
+#include "common/printable.hpp"
 
 namespace tproc::compose {
 namespace {
@@ -53,7 +54,7 @@ Result<AppSpec> resolve_app(const ComposeManifest& manifest, const std::string& 
     struct stat st {};
     if (::stat(path.c_str(), &st) < 0) {
       const int error = errno;
-      return fail(service.bundle + ": " + std::strerror(error), error);
+      return fail(printable(service.bundle) + ": " + std::strerror(error), error);
     }
 
     std::string manifest_path;
@@ -63,12 +64,12 @@ Result<AppSpec> resolve_app(const ComposeManifest& manifest, const std::string& 
       resolved_service.bundle_path = built[manifest_path];
     } else if (!manifest_path.empty()) {
       // A directory or a manifest: build it, as `tproc build` would.
-      progress("building " + service.name + " from " + manifest_path);
+      progress("building " + service.name + " from " + printable(manifest_path));
       auto plan = bundle::plan_bundle(manifest_path);
-      if (!plan) return fail("build " + manifest_path + ": " + plan.error().describe(), plan.error().code());
+      if (!plan) return fail("build " + printable(manifest_path) + ": " + plan.error().describe(), plan.error().code());
       resolved_service.bundle_path = paths.bundles() + "/" + service.name + ".bundle";
       auto written = bundle::write_planned_bundle(*plan, resolved_service.bundle_path);
-      if (!written) return fail("build " + manifest_path + ": " + written.error().describe(), written.error().code());
+      if (!written) return fail("build " + printable(manifest_path) + ": " + written.error().describe(), written.error().code());
       built[manifest_path] = resolved_service.bundle_path;
     } else {
       resolved_service.bundle_path = path;
@@ -83,7 +84,7 @@ Result<AppSpec> resolve_app(const ComposeManifest& manifest, const std::string& 
     if (service.replicas > 1 && !resolved_service.endpoints.empty())
       return located(compose_file, service.where, "services." + service.name + ".replicas",
                      std::to_string(service.replicas) + " replicas of a bundle that declares endpoints ('" +
-                         resolved_service.endpoints[0] + "'): an endpoint name is live once per space");
+                         printable(resolved_service.endpoints[0]) + "'): an endpoint name is live once per space");
     spec.services.push_back(std::move(resolved_service));
   }
 
