@@ -251,8 +251,14 @@ void SupervisorLoop::apply(AppSpec spec) {
     return;
   }
   // Services that are gone or changed stop (and changed ones start again once stopped); the rest
-  // keep running untouched. One that has ended, or could not start, is started again (as
-  // `docker compose up` starts stopped containers).
+  // keep running untouched. One that failed or could not start is started again; one that
+  // completed is left alone (a client that did its work), unless the whole app has ended, in which
+  // case `up` runs it all again.
+  auto over = [](const std::unique_ptr<Unit>& unit) {
+    return unit->phase != Phase::waiting && !unit->alive() &&
+           std::none_of(unit->replicas.begin(), unit->replicas.end(), [](const Replica& r) { return r.restart_at.has_value(); });
+  };
+  const bool app_ended = !units_.empty() && std::all_of(units_.begin(), units_.end(), over);
   std::vector<std::unique_ptr<Unit>> next;
   for (const std::string& name : graph->start_order()) {
     const ServiceSpec& wanted = *spec.find(name);
@@ -264,8 +270,7 @@ void SupervisorLoop::apply(AppSpec spec) {
       say(name + ": definition changed: replacing it");
       unit->retiring = true;
       retired_.push_back(std::move(unit));
-    } else if (unit && unit->phase != Phase::waiting && !unit->alive() &&
-               std::none_of(unit->replicas.begin(), unit->replicas.end(), [](const Replica& r) { return r.restart_at.has_value(); })) {
+    } else if (unit && over(unit) && (unit->failed() || app_ended)) {
       say(name + ": " + (unit->failed() ? "did not run to success" : "has ended") + ": starting it again");
       unit->retiring = true;  // nothing of it runs: this only clears its record
       retired_.push_back(std::move(unit));

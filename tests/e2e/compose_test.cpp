@@ -388,7 +388,14 @@ TEST_CASE("the samples: kv's clients wait until the server is ready, the pipelin
     CHECK(contains(logs.out, std::string("kv_client ") + client + ": "));
     CHECK(contains(logs.out, "all verified"));
   }
-  CHECK(services(sandbox, "kv")["server"].state == "ready");
+  auto before = services(sandbox, "kv");
+  CHECK(before["server"].state == "ready");
+  // Nothing changed: the server keeps running and the clients, which did their job, stay done.
+  REQUIRE_THAT(sandbox.tproc({"up", "-d", "-f", sample("kv", "app.yaml")}), ExitsWith(0));
+  auto after = services(sandbox, "kv");
+  CHECK(after["server"].id == before["server"].id);
+  CHECK(after["alice"].id == before["alice"].id);
+  CHECK(after["alice"].state == "completed");
   REQUIRE_THAT(sandbox.tproc({"down", "kv"}), ExitsWith(0));
 
   AppDown down_pipeline{sandbox, "pipeline"};
@@ -398,4 +405,9 @@ TEST_CASE("the samples: kv's clients wait until the server is ready, the pipelin
   CHECK(contains(pipeline.out, "consumer    | consumer: 4 buffers (32 MiB) received by pointer, checksums ok"));
   CHECK(position_of(pipeline.err, "consumer: started") < position_of(pipeline.err, "transformer: started"));
   CHECK(position_of(pipeline.err, "transformer: started") < position_of(pipeline.err, "producer: started"));
+  // The whole app has ended: up runs it all again.
+  Outcome again = sandbox.tproc({"up", "-f", sample("pipeline", "app.yaml")}, {}, 60s);
+  REQUIRE_THAT(again, ExitsWith(0));
+  CHECK(contains(again.err, "producer: has ended: starting it again"));
+  CHECK(contains(again.out, "consumer    | consumer: 4 buffers (32 MiB) received by pointer, checksums ok"));
 }
