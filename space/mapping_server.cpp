@@ -3,14 +3,15 @@
 #include <fcntl.h>
 #include <linux/kcmp.h>
 #include <linux/seccomp.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 #include <vector>
 
@@ -23,6 +24,20 @@ namespace {
 
 const uint64_t kPage = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));  // 16 or 64 KiB on some aarch64 kernels
 uint64_t page_up(uint64_t value) { return (value + kPage - 1) & ~(kPage - 1); }
+
+/// Interrupts a listener thread's blocking receive when it is asked to stop.
+constexpr int kInterruptSignal = SIGURG;
+/// A listener thread answers one call at a time with a few hundred bytes of frames; the image
+/// watches it may run (endpoint publication) need more, but nothing like a default 8 MiB.
+constexpr size_t kListenerStack = 256 * 1024;
+/// Listener threads with stacks from the reserved region (ThreadStacks); beyond, glibc's stacks.
+/// More than the 500 tprocs a space is tested with; 512 MiB of address space, none committed.
+constexpr size_t kReservedStacks = 2048;
+
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS  // Linux 6.6 headers; Debian 12 ships 6.1's
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
 
 /// Whether process `pid` still shares our mm (not a forked child, not exec'd into a new program).
 bool shares_our_memory(pid_t pid) {
@@ -47,31 +62,108 @@ Result<std::unique_ptr<MappingServer>> MappingServer::start() {
   if (::syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) < 0) return Error::from_errno("seccomp notification sizes");
   server->notification_size_ = std::max<size_t>(sizes.seccomp_notif, sizeof(seccomp_notif));
   server->response_size_ = std::max<size_t>(sizes.seccomp_notif_resp, sizeof(seccomp_notif_resp));
-  server->epoll_.reset(::epoll_create1(EPOLL_CLOEXEC));
-  if (!server->epoll_) return Error::from_errno("epoll_create1");
-  server->wake_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-  if (!server->wake_) return Error::from_errno("eventfd");
-  epoll_event event{EPOLLIN, {.fd = server->wake_.get()}};
-  if (::epoll_ctl(server->epoll_.get(), EPOLL_CTL_ADD, server->wake_.get(), &event) < 0) return Error::from_errno("epoll_ctl");
-  server->thread_ = std::thread([raw = server.get()] { raw->serve(); });
+  // A handler that does nothing, so the signal interrupts a listener thread's blocking receive
+  // (with the default action, ignore, it would not). Process-wide, like every disposition: the
+  // daemon owns its process, and tprocs start with default dispositions (CLONE_CLEAR_SIGHAND).
+  struct sigaction interrupt {};
+  interrupt.sa_handler = [](int) {};
+  if (::sigaction(kInterruptSignal, &interrupt, nullptr) < 0) return Error::from_errno("sigaction");
+  server->stacks_ = TPROC_TRY(ThreadStacks::reserve(kReservedStacks, kListenerStack));
   return server;
 }
 
 MappingServer::~MappingServer() {
-  if (thread_.joinable()) {
-    const uint64_t one = 1;
-    (void)!::write(wake_.get(), &one, sizeof(one));
-    thread_.join();
+  // Listeners whose filters are still in use (a forked child outlived its tproc): interrupt their
+  // threads until each has seen `stopping` and left. A signal can land just before a thread enters
+  // its receive, which would then block: hence the repetition.
+  std::unique_lock lock(mutex_);
+  for (auto& [_, listener] : listeners_) listener->stopping.store(true, std::memory_order_release);
+  while (!listeners_.empty()) {
+    for (auto& [_, listener] : listeners_) ::pthread_kill(listener->thread, kInterruptSignal);
+    listener_left_.wait_for(lock, std::chrono::milliseconds(1));
   }
+  join_finished();
+}
+
+void MappingServer::join_finished() {
+  for (const Finished& finished : finished_) {
+    ::pthread_join(finished.thread, nullptr);
+    if (!finished.stack.empty()) stacks_.give_back(finished.stack);
+  }
+  finished_.clear();
 }
 
 Result<void> MappingServer::adopt(UniqueFd listener, uint64_t owner, pid_t pid, uint64_t address_space_limit) {
+  // Best effort: before Linux 6.6 the thread is woken like any other, which is only slower.
+  const uint64_t sync_wake_up = SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP;
+  (void)::ioctl(listener.get(), SECCOMP_IOCTL_NOTIF_SET_FLAGS, sync_wake_up);
+
   std::lock_guard lock(mutex_);
+  join_finished();
   const int fd = listener.get();
-  epoll_event event{EPOLLIN, {.fd = fd}};
-  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &event) < 0) return Error::from_errno("epoll_ctl listener");
-  listeners_.emplace(fd, Listener{std::move(listener), owner, pid, address_space_limit});
+  auto adopted = std::make_unique<Listener>();
+  adopted->fd = std::move(listener);
+  adopted->owner = owner;
+  adopted->pid = pid;
+  adopted->address_space_limit = address_space_limit;
+  pthread_attr_t attributes;
+  ::pthread_attr_init(&attributes);
+  adopted->stack = stacks_.take();
+  if (adopted->stack.empty())
+    ::pthread_attr_setstacksize(&attributes, kListenerStack);
+  else
+    ::pthread_attr_setstack(&attributes, adopted->stack.data(), adopted->stack.size());
+  struct Start {
+    MappingServer* server;
+    Listener* listener;
+  };
+  auto* start = new Start{this, adopted.get()};
+  const int failed = ::pthread_create(
+      &adopted->thread, &attributes,
+      [](void* raw) -> void* {
+        std::unique_ptr<Start> start(static_cast<Start*>(raw));
+        start->server->serve(*start->listener);
+        return nullptr;
+      },
+      start);
+  ::pthread_attr_destroy(&attributes);
+  if (failed) {
+    delete start;
+    if (!adopted->stack.empty()) stacks_.give_back(adopted->stack);
+    return Error("pthread_create for a mapping listener", failed);
+  }
+  listeners_.emplace(fd, std::move(adopted));
   return ok();
+}
+
+void MappingServer::serve(Listener& listener) {
+  sigset_t interrupt;
+  sigemptyset(&interrupt);
+  sigaddset(&interrupt, kInterruptSignal);
+  ::pthread_sigmask(SIG_UNBLOCK, &interrupt, nullptr);
+  std::vector<std::byte> request_bytes(notification_size_), response_bytes(response_size_);
+  auto* request = reinterpret_cast<seccomp_notif*>(request_bytes.data());
+  auto* response = reinterpret_cast<seccomp_notif_resp*>(response_bytes.data());
+  while (!listener.stopping.load(std::memory_order_acquire)) {
+    std::memset(request, 0, notification_size_);
+    if (::ioctl(listener.fd.get(), SECCOMP_IOCTL_NOTIF_RECV, request) < 0) {
+      if (errno == EINTR) continue;  // asked to stop (checked above)
+      // ENOENT: the caller died before we read its call, or nobody uses the filter any more (the
+      // kernel then answers at once, every time): this listener is done once it hangs up.
+      pollfd hangup{listener.fd.get(), POLLIN, 0};
+      if (errno == ENOENT && !(::poll(&hangup, 1, 0) == 1 && (hangup.revents & POLLHUP))) continue;
+      break;
+    }
+    std::memset(response, 0, response_size_);
+    std::lock_guard lock(mutex_);
+    answer(listener, *request, *response);
+  }
+  // Forget the listener (closing it) and leave, to be joined by the next adopt or reclaim;
+  // nothing of it may be touched after the erase.
+  std::lock_guard lock(mutex_);
+  finished_.push_back({listener.thread, listener.stack});
+  listeners_.erase(listener.fd.get());
+  listener_left_.notify_all();
 }
 
 void MappingServer::notice_image(uint64_t owner, int fd, uint64_t address) {
@@ -98,11 +190,12 @@ void MappingServer::unmap_owned(uint64_t owner) {
 
 void MappingServer::reclaim(uint64_t owner, const std::function<void()>& also) {
   std::lock_guard lock(mutex_);
+  join_finished();
   unmap_owned(owner);
   image_watches_.erase(owner);
   if (also) also();
   for (auto& [_, listener] : listeners_)
-    if (listener.owner == owner) listener.owner_gone = true;
+    if (listener->owner == owner) listener->owner_gone = true;
 }
 
 void MappingServer::watch_image(uint64_t owner, dev_t device, ino_t inode, std::function<void(uint64_t)> on_mapped) {
@@ -120,52 +213,24 @@ size_t MappingServer::ledger_size() {
   return ledger_.size();
 }
 
-void MappingServer::serve() {
-  epoll_event events[32];
-  for (;;) {
-    int ready = ::epoll_wait(epoll_.get(), events, 32, -1);
-    if (ready < 0) {
-      if (errno == EINTR) continue;
-      return;
-    }
-    std::lock_guard lock(mutex_);
-    for (int i = 0; i < ready; ++i) {
-      if (events[i].data.fd == wake_.get()) return;
-      auto found = listeners_.find(events[i].data.fd);
-      if (found == listeners_.end()) continue;
-      if (events[i].events & EPOLLIN) answer(found->second);
-      // EPOLLHUP: no process uses this filter any more, so no notification can come: forget it
-      // (level-triggered, it would otherwise wake us again and again until the reclaim).
-      if (events[i].events & EPOLLHUP) {
-        ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, found->first, nullptr);
-        listeners_.erase(found);
-      }
-    }
-  }
-}
+void MappingServer::answer(Listener& listener, const seccomp_notif& request, seccomp_notif_resp& response) {
+  response.id = request.id;
 
-void MappingServer::answer(Listener& listener) {
-  std::vector<std::byte> request_bytes(notification_size_), response_bytes(response_size_);
-  auto* request = reinterpret_cast<seccomp_notif*>(request_bytes.data());
-  auto* response = reinterpret_cast<seccomp_notif_resp*>(response_bytes.data());
-  if (::ioctl(listener.fd.get(), SECCOMP_IOCTL_NOTIF_RECV, request) < 0) return;  // the caller died meanwhile
-  response->id = request->id;
-
-  if (listener.owner_gone || !shares_our_memory(request->pid)) {
+  if (listener.owner_gone || !shares_our_memory(request.pid)) {
     // A forked child or an exec'd program: its mappings are its own business, in its own mm.
     // If the tproc itself exec'd out of the space, what it mapped here is dead weight: reclaim now.
-    if (!listener.owner_gone && static_cast<pid_t>(request->pid) == listener.pid) {
+    if (!listener.owner_gone && static_cast<pid_t>(request.pid) == listener.pid) {
       unmap_owned(listener.owner);
       listener.owner_gone = true;
       if (on_left_space_) on_left_space_(listener.pid);
     }
-    response->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-    ::ioctl(listener.fd.get(), SECCOMP_IOCTL_NOTIF_SEND, response);
+    response.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+    ::ioctl(listener.fd.get(), SECCOMP_IOCTL_NOTIF_SEND, &response);
     return;
   }
 
-  const auto& arg = request->data.args;
-  const int number = request->data.nr;
+  const auto& arg = request.data.args;
+  const int number = request.data.nr;
   long result = -ENOSYS;
   if (number == SYS_mmap) {
     const int flags = static_cast<int>(arg[3]);
@@ -173,7 +238,7 @@ void MappingServer::answer(Listener& listener) {
     UniqueFd borrowed;
     bool usable = true;
     if (!(flags & MAP_ANONYMOUS) && fd >= 0) {
-      auto local = borrow_fd(request->pid, fd);
+      auto local = borrow_fd(request.pid, fd);
       if (local) {
         borrowed = std::move(*local);
       } else {
@@ -181,7 +246,7 @@ void MappingServer::answer(Listener& listener) {
         usable = false;
       }
       // The fd number was read from another process: make sure that process is still the caller.
-      if (::ioctl(listener.fd.get(), SECCOMP_IOCTL_NOTIF_ID_VALID, &request->id) < 0) return;
+      if (::ioctl(listener.fd.get(), SECCOMP_IOCTL_NOTIF_ID_VALID, &request.id) < 0) return;
     }
     if (usable && !within_limit(listener, page_up(arg[1]))) {
       result = -ENOMEM;  // what mmap says when RLIMIT_AS would be exceeded
@@ -218,13 +283,13 @@ void MappingServer::answer(Listener& listener) {
     }
   }
   if (result < 0 && result > -4096) {
-    response->error = static_cast<int32_t>(result);
-    response->val = 0;
+    response.error = static_cast<int32_t>(result);
+    response.val = 0;
   } else {
-    response->error = 0;
-    response->val = result;
+    response.error = 0;
+    response.val = result;
   }
-  ::ioctl(listener.fd.get(), SECCOMP_IOCTL_NOTIF_SEND, response);
+  ::ioctl(listener.fd.get(), SECCOMP_IOCTL_NOTIF_SEND, &response);
 }
 
 }  // namespace tproc::space
