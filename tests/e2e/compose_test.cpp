@@ -7,6 +7,7 @@
 #include <signal.h>
 
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <map>
 #include <string>
 
@@ -275,6 +276,39 @@ TEST_CASE("restart on-failure restarts with backoff up to its maximum, ps shows 
   Outcome table = sandbox.tproc({"ps", "flaky"});
   CHECK(contains(table.out, "RESTARTS"));
   CHECK(contains(table.out, "LAST EXIT"));
+}
+
+TEST_CASE("a service gets its environment and working directory, and command words replace the bundle's args") {
+  Sandbox sandbox;
+  program_bundle(sandbox, "printer", "print_env_cwd", "args: [HOME]\n");
+  program_bundle(sandbox, "args", "print_args");
+  sandbox.write_file("data/.keep", "");
+  sandbox.write_file("app.yaml",
+                     "name: settings\n"
+                     "services:\n"
+                     "  relative:\n"
+                     "    bundle: printer.bundle\n"
+                     "    args: [GREETING]\n"
+                     "    working_dir: data\n"
+                     "    environment: {GREETING: \"hello there\"}\n"
+                     "  default_dir:\n"
+                     "    bundle: printer.bundle\n"
+                     "    environment: [HOME=/nowhere]\n"
+                     "  words:\n"
+                     "    bundle: args.bundle\n"
+                     "    command: one \"two three\" 'four'\n");
+  AppDown down_at_end{sandbox, "settings"};
+  REQUIRE_THAT(sandbox.tproc({"up", "-d", "-f", "app.yaml"}), ExitsWith(0));
+  REQUIRE(eventually([&] {
+    auto rows = services(sandbox, "settings");
+    return rows["relative"].state == "completed" && rows["default_dir"].state == "completed" && rows["words"].state == "completed";
+  }));
+  const std::string root = std::filesystem::canonical(sandbox.root()).string();
+  CHECK(sandbox.tproc({"logs", "settings", "relative"}).out == "cwd=" + root + "/data\nGREETING=hello there\n");
+  CHECK(sandbox.tproc({"logs", "settings", "default_dir"}).out == "cwd=" + root + "\nHOME=/nowhere\n");
+  const std::string words = sandbox.tproc({"logs", "settings", "words"}).out;
+  CHECK(contains(words, "argc=4\n"));
+  CHECK(contains(words, "[1]=one\n[2]=two three\n[3]=four\n"));
 }
 
 TEST_CASE("up again on a running app replaces only the service whose definition changed") {
