@@ -73,7 +73,6 @@ class Daemon {
   void on_signal();
   void on_tproc_exit(uint64_t id);
   void on_attached_client_event(uint64_t id);
-  void on_listener_ready(uint64_t id);
   /// Withdraws the endpoints of `pid` (which ended or left the space) and drops what still waited
   /// to be published for it; if a live tproc holds the registry's writer lock, retries from the
   /// event loop until it can. Safe from any thread.

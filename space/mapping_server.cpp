@@ -15,6 +15,8 @@
 #include <cstring>
 #include <vector>
 
+#include "runtime/mapping_filter.hpp"
+
 namespace tproc::space {
 namespace {
 
@@ -93,16 +95,13 @@ void MappingServer::join_finished() {
   finished_.clear();
 }
 
-Result<void> MappingServer::adopt(UniqueFd listener, uint64_t owner, pid_t pid, uint64_t address_space_limit) {
-  // Best effort: before Linux 6.6 the thread is woken like any other, which is only slower.
-  const uint64_t sync_wake_up = SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP;
-  (void)::ioctl(listener.get(), SECCOMP_IOCTL_NOTIF_SET_FLAGS, sync_wake_up);
-
+Result<void> MappingServer::adopt(UniqueFd channel, uint64_t owner, pid_t pid, uint64_t address_space_limit,
+                                  std::function<void(int listener)> on_listener) {
   std::lock_guard lock(mutex_);
   join_finished();
-  const int fd = listener.get();
   auto adopted = std::make_unique<Listener>();
-  adopted->fd = std::move(listener);
+  adopted->channel = std::move(channel);
+  adopted->on_listener = std::move(on_listener);
   adopted->owner = owner;
   adopted->pid = pid;
   adopted->address_space_limit = address_space_limit;
@@ -132,8 +131,30 @@ Result<void> MappingServer::adopt(UniqueFd listener, uint64_t owner, pid_t pid, 
     if (!adopted->stack.empty()) stacks_.give_back(adopted->stack);
     return Error("pthread_create for a mapping listener", failed);
   }
-  listeners_.emplace(fd, std::move(adopted));
+  listeners_.emplace(owner, std::move(adopted));
   return ok();
+}
+
+bool MappingServer::receive(Listener& listener) {
+  while (!listener.stopping.load(std::memory_order_acquire)) {
+    pollfd arrival{listener.channel.get(), POLLIN, 0};
+    if (::poll(&arrival, 1, -1) < 0) {
+      if (errno == EINTR) continue;  // asked to stop (checked above)
+      return false;
+    }
+    // A child that failed a launch step sent nothing; its exit status reports why.
+    auto received = runtime::receive_listener(listener.channel.get());
+    listener.channel.reset();
+    if (!received) return false;
+    // Best effort: before Linux 6.6 this thread is woken like any other, which is only slower.
+    const uint64_t sync_wake_up = SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP;
+    (void)::ioctl(received->get(), SECCOMP_IOCTL_NOTIF_SET_FLAGS, sync_wake_up);
+    std::lock_guard lock(mutex_);
+    listener.fd = std::move(*received);
+    if (listener.on_listener) listener.on_listener(listener.fd.get());
+    return true;
+  }
+  return false;
 }
 
 void MappingServer::serve(Listener& listener) {
@@ -141,6 +162,7 @@ void MappingServer::serve(Listener& listener) {
   sigemptyset(&interrupt);
   sigaddset(&interrupt, kInterruptSignal);
   ::pthread_sigmask(SIG_UNBLOCK, &interrupt, nullptr);
+  if (!receive(listener)) listener.stopping.store(true, std::memory_order_release);
   std::vector<std::byte> request_bytes(notification_size_), response_bytes(response_size_);
   auto* request = reinterpret_cast<seccomp_notif*>(request_bytes.data());
   auto* response = reinterpret_cast<seccomp_notif_resp*>(response_bytes.data());
@@ -162,7 +184,7 @@ void MappingServer::serve(Listener& listener) {
   // nothing of it may be touched after the erase.
   std::lock_guard lock(mutex_);
   finished_.push_back({listener.thread, listener.stack});
-  listeners_.erase(listener.fd.get());
+  listeners_.erase(listener.owner);
   listener_left_.notify_all();
 }
 
@@ -194,8 +216,7 @@ void MappingServer::reclaim(uint64_t owner, const std::function<void()>& also) {
   unmap_owned(owner);
   image_watches_.erase(owner);
   if (also) also();
-  for (auto& [_, listener] : listeners_)
-    if (listener->owner == owner) listener->owner_gone = true;
+  if (auto found = listeners_.find(owner); found != listeners_.end()) found->second->owner_gone = true;
 }
 
 void MappingServer::watch_image(uint64_t owner, dev_t device, ino_t inode, std::function<void(uint64_t)> on_mapped) {

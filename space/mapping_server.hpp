@@ -38,10 +38,15 @@ class MappingServer {
   static Result<std::unique_ptr<MappingServer>> start();
   ~MappingServer();
 
-  /// Serves the filter listener of tproc `owner`, whose process id is `pid`. A non-zero
-  /// `address_space_limit` caps the bytes it may hold mapped (its RLIMIT_AS: the kernel's own
-  /// limit would count the whole shared space, and the daemon makes the calls anyway).
-  Result<void> adopt(UniqueFd listener, uint64_t owner, pid_t pid, uint64_t address_space_limit = 0);
+  /// Serves the filter listener of tproc `owner`, whose process id is `pid`, once the child
+  /// sends it on `channel` (runtime/mapping_filter.hpp): the listener's own thread waits for it,
+  /// so the child's first mapping call does not wait for the daemon's event loop. `on_listener`
+  /// runs (under the server's lock) with the listener as it arrives, before any call is
+  /// answered. A non-zero `address_space_limit` caps the bytes it may hold mapped (its
+  /// RLIMIT_AS: the kernel's own limit would count the whole shared space, and the daemon makes
+  /// the calls anyway).
+  Result<void> adopt(UniqueFd channel, uint64_t owner, pid_t pid, uint64_t address_space_limit,
+                     std::function<void(int listener)> on_listener);
 
   /// After `owner` ended: unmaps every range it made and runs `also` (e.g. releasing the
   /// loader's mappings) under the same lock. Its listener stays until no process uses the filter
@@ -60,6 +65,8 @@ class MappingServer {
 
  private:
   struct Listener {
+    UniqueFd channel;  // until the listener arrives on it
+    std::function<void(int)> on_listener;
     UniqueFd fd;
     uint64_t owner;
     pid_t pid;
@@ -76,9 +83,11 @@ class MappingServer {
   };
 
   MappingServer() = default;
-  /// A listener's thread: receives its notifications and answers each under the mutex; at the
-  /// end it removes the listener.
+  /// A listener's thread: waits for the listener, receives its notifications and answers each
+  /// under the mutex; at the end it removes the listener.
   void serve(Listener& listener);
+  /// Waits for the listener on its channel; false if the child ended first or we are stopping.
+  bool receive(Listener& listener);
   void answer(Listener& listener, const seccomp_notif& request, seccomp_notif_resp& response);
   /// Joins the threads that have ended and returns their stacks (mutex_ held).
   void join_finished();
@@ -90,7 +99,7 @@ class MappingServer {
 
   std::mutex mutex_;
   AddressLedger ledger_;
-  std::map<int, std::unique_ptr<Listener>> listeners_;  // by fd
+  std::map<uint64_t, std::unique_ptr<Listener>> listeners_;  // by owner
   std::condition_variable listener_left_;
   std::vector<Finished> finished_;
   ThreadStacks stacks_;

@@ -37,10 +37,8 @@ struct TprocRecord {
   std::unique_ptr<runtime::LaunchScript> script;
   std::optional<runtime::Child> child;
   std::optional<protocol::Connection> client;  ///< the attached `tproc run` waiting for the status
-  UniqueFd listener_channel;                   ///< where the child sends its mapping-filter listener
   UniqueFd in_use_lock;                        ///< keeps its bundle marked in use in the cache
   Mapping fixed_image;                         ///< the range a non-PIE executable needs, held for ld.so
-  uint64_t address_space_limit = 0;            ///< RLIMIT_AS, enforced by the mapping server
   uint64_t client_watch = 0;
   std::optional<runtime::ExitStatus> status;
 

@@ -202,12 +202,18 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
 
   // The listener arrives once the child has run its first steps. Until the daemon holds it, the
   // child's first mapping call simply waits in the filter's queue, so nobody waits here for it.
+  // The keeper gets a copy of the listener as it arrives, with a pidfd of its own (the record's
+  // may be closed by then).
   theirs.reset();
-  record.listener_channel = std::move(ours);
-  record.address_space_limit = address_space_limit;
+  UniqueFd pidfd(::fcntl(record.child->pidfd(), F_DUPFD_CLOEXEC, 0));
+  if (!pidfd) return Error::from_errno("dup pidfd");
   const uint64_t id = record.id;
-  loop_->watch(record.listener_channel.get(), POLLIN, [this, id](int) { on_listener_ready(id); });
-  return ok();
+  auto keep = [this, id, pidfd = std::make_shared<UniqueFd>(std::move(pidfd))](int listener) {
+    if (auto kept = keeper_->keep(listener, pidfd->get()); !kept)
+      std::fprintf(stderr, "tproc %llu: %s\n", static_cast<unsigned long long>(id), kept.error().describe().c_str());
+    pidfd->reset();
+  };
+  return mappings_->adopt(std::move(ours), id, record.pid, address_space_limit, std::move(keep));
 }
 
 Result<void> Daemon::publish_endpoints(const TprocRecord& record, EndpointPlan plan) {
@@ -279,19 +285,6 @@ void Daemon::retry_publications() {
     }
   }
   loop_->watch(publish_timer_.get(), POLLIN, [this](int) { retry_publications(); });
-}
-
-void Daemon::on_listener_ready(uint64_t id) {
-  TprocRecord* record = tprocs_.get(id);
-  if (!record || !record->listener_channel) return;
-  // A child that failed a launch step sent nothing; its exit status reports why.
-  if (auto listener = runtime::receive_listener(record->listener_channel.get())) {
-    if (auto kept = keeper_->keep(listener->get(), record->child->pidfd()); !kept)
-      std::fprintf(stderr, "tproc %llu: %s\n", static_cast<unsigned long long>(id), kept.error().describe().c_str());
-    if (auto adopted = mappings_->adopt(std::move(*listener), id, record->pid, record->address_space_limit); !adopted)
-      std::fprintf(stderr, "tproc %llu: %s\n", static_cast<unsigned long long>(id), adopted.error().describe().c_str());
-  }
-  record->listener_channel.reset();
 }
 
 void Daemon::on_tproc_exit(uint64_t id) {
