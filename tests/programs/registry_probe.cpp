@@ -4,8 +4,8 @@
 //
 //   publish TEXT NAME...     publishes each NAME -> the address of TEXT (kept in this program's
 //                            image), kind "probe.text"; prints "published NAME at ADDR generation G
-//                            t=NS" per name, then "holding pid PID", and holds until SIGTERM/SIGINT
-//                            or EOF on a stdin that is a pipe or terminal
+//                            t=NS" per name (t: when the call began), then "holding pid PID", and
+//                            holds until SIGTERM/SIGINT or EOF on a stdin that is a pipe or terminal
 //   publish-exit TEXT NAME...  publishes like publish, then exits 0 at once (the daemon withdraws)
 //   publish-exec TEXT NAME PROGRAM ARGS...  publishes NAME -> a copy of TEXT in this program's own
 //                            malloc heap, prints "published ...", then execs PROGRAM (out of the space)
@@ -108,6 +108,9 @@ void hold() {
 int publish(const std::string& text, const std::vector<std::string>& names, bool then_hold = true) {
   std::snprintf(published_text, sizeof published_text, "%s", text.c_str());
   for (const std::string& name : names) {
+    // Stamped before the call: a waiter may wake, and stamp its own time, before tproc_publish
+    // returns here (a preempted publisher was seen 7 ms late on a loaded 2-vCPU aarch64 machine).
+    const long long publishing_at = now_ns();
     const int result = tproc_publish(name.c_str(), published_text, kTextKind);
     if (result < 0) {
       std::printf("publish %s: %s\n", name.c_str(), errname(result).c_str());
@@ -116,7 +119,7 @@ int publish(const std::string& text, const std::vector<std::string>& names, bool
     tproc_endpoint endpoint{};
     tproc_query(name.c_str(), &endpoint);
     std::printf("published %s at %p generation %llu t=%lld\n", name.c_str(), static_cast<void*>(published_text),
-                static_cast<unsigned long long>(endpoint.generation), now_ns());
+                static_cast<unsigned long long>(endpoint.generation), publishing_at);
   }
   if (then_hold) hold();
   return 0;
