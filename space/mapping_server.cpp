@@ -147,8 +147,9 @@ bool MappingServer::receive(Listener& listener) {
     listener.channel.reset();
     if (!received) return false;
     // Best effort: before Linux 6.6 this thread is woken like any other, which is only slower.
+    // The same kernel change made a blocked receive return when the filter loses its last user.
     const uint64_t sync_wake_up = SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP;
-    (void)::ioctl(received->get(), SECCOMP_IOCTL_NOTIF_SET_FLAGS, sync_wake_up);
+    listener.receive_sees_hangup = ::ioctl(received->get(), SECCOMP_IOCTL_NOTIF_SET_FLAGS, sync_wake_up) == 0;
     std::lock_guard lock(mutex_);
     listener.fd = std::move(*received);
     if (listener.on_listener) listener.on_listener(listener.fd.get());
@@ -167,6 +168,16 @@ void MappingServer::serve(Listener& listener) {
   auto* request = reinterpret_cast<seccomp_notif*>(request_bytes.data());
   auto* response = reinterpret_cast<seccomp_notif_resp*>(response_bytes.data());
   while (!listener.stopping.load(std::memory_order_acquire)) {
+    if (!listener.receive_sees_hangup) {
+      // Before Linux 6.6 a receive blocks for good once nobody uses the filter (the thread and
+      // the listener would leak with every tproc): wait in poll, which reports the hang-up.
+      pollfd ready{listener.fd.get(), POLLIN, 0};
+      if (::poll(&ready, 1, -1) < 0) {
+        if (errno == EINTR) continue;  // asked to stop (checked above)
+        break;
+      }
+      if (!(ready.revents & POLLIN)) break;  // POLLHUP: nobody uses the filter any more
+    }
     std::memset(request, 0, notification_size_);
     if (::ioctl(listener.fd.get(), SECCOMP_IOCTL_NOTIF_RECV, request) < 0) {
       if (errno == EINTR) continue;  // asked to stop (checked above)

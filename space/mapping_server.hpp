@@ -72,6 +72,9 @@ class MappingServer {
     pid_t pid;
     uint64_t address_space_limit;
     bool owner_gone = false;  // guarded by mutex_
+    /// Whether a blocked SECCOMP_IOCTL_NOTIF_RECV returns once nobody uses the filter (Linux 6.6,
+    /// with the synchronous wake-up); before, only poll reports that hang-up.
+    bool receive_sees_hangup = false;
     pthread_t thread{};
     std::span<std::byte> stack;  // from stacks_, or empty: glibc's own
     std::atomic<bool> stopping{false};
