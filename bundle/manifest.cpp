@@ -15,8 +15,9 @@
 #include <span>
 #include <unordered_map>
 
-#include "common/unique_fd.hpp"
+#include "common/nearest_word.hpp"
 #include "common/printable.hpp"
+#include "common/unique_fd.hpp"
 
 namespace tproc::bundle {
 
@@ -58,63 +59,7 @@ constexpr std::array<std::string_view, 2> kLibraryPolicies = {"bundled", "host"}
 constexpr std::array<std::string_view, 2> kReadinesses = {"app", "auto"};
 constexpr std::array<std::string_view, 2> kMallocPolicies = {"brk-guard", "mmap-threshold"};
 
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-// Case-insensitive Levenshtein distance; the candidates are short, so O(|a|·|b|) is fine.
-size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t above = row[j];
-      size_t substitution = diagonal + (lower(a[i - 1]) == lower(b[j - 1]) ? 0 : 1);
-      row[j] = std::min({above + 1, row[j - 1] + 1, substitution});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
-bool starts_with_folded(std::string_view text, std::string_view prefix) {
-  if (prefix.size() > text.size()) return false;
-  for (size_t i = 0; i < prefix.size(); ++i) {
-    if (lower(text[i]) != lower(prefix[i])) return false;
-  }
-  return true;
-}
-
-// The valid word a typo most likely meant: a small edit away, or one a prefix of the other
-// ("environment" → "env", "entry" → "entrypoint"). Nothing when no candidate is close.
-std::optional<std::string_view> nearest(std::string_view word,
-                                        std::span<const std::string_view> candidates) {
-  std::optional<std::string_view> best;
-  size_t best_distance = SIZE_MAX;
-  for (std::string_view candidate : candidates) {
-    size_t distance = edit_distance(word, candidate);
-    bool close = distance <= 3 && distance * 2 <= std::max(word.size(), candidate.size());
-    bool prefix = std::min(word.size(), candidate.size()) >= 3 &&
-                  (starts_with_folded(word, candidate) || starts_with_folded(candidate, word));
-    if ((close || prefix) && distance < best_distance) {
-      best = candidate;
-      best_distance = distance;
-    }
-  }
-  return best;
-}
-
 std::string quoted(std::string_view text) { return "\"" + printable(text, kMaxQuotedLength) + "\""; }
-
-// "'a', 'b' or 'c'"
-std::string one_of(std::span<const std::string_view> words) {
-  std::string out;
-  for (size_t i = 0; i < words.size(); ++i) {
-    if (i > 0) out += i + 1 == words.size() ? " or " : ", ";
-    out += "'" + std::string(words[i]) + "'";
-  }
-  return out;
-}
 
 std::string describe(const YAML::Node& node) {
   switch (node.Type()) {
@@ -398,7 +343,7 @@ class ManifestDecoder {
       if (first_invalid_utf8(key)) return fail(key_mark, map.path, "a key whose escapes decode to invalid UTF-8");
       std::string path = join(map.path, key);
       if (!known.empty() && !contains(known, key)) {
-        std::optional<std::string_view> suggestion = nearest(key, known);
+        std::optional<std::string_view> suggestion = nearest_word(key, known);
         std::string what = suggestion
                                ? "unknown key (did you mean '" + std::string(*suggestion) + "'?)"
                                : "unknown key (expected " + one_of(known) + ")";
@@ -499,7 +444,7 @@ class ManifestDecoder {
     auto found = std::find(words.begin(), words.end(), text);
     if (found != words.end()) return static_cast<size_t>(found - words.begin());
     std::string what = "expected " + one_of(words) + ", got " + quoted(text);
-    if (std::optional<std::string_view> suggestion = nearest(text, words)) {
+    if (std::optional<std::string_view> suggestion = nearest_word(text, words)) {
       what += " (did you mean '" + std::string(*suggestion) + "'?)";
     }
     return fail(field, what);

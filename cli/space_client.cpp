@@ -1,13 +1,13 @@
 #include "cli/space_client.hpp"
 
 #include <fcntl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <thread>
 
 #include "cli/executables.hpp"
+#include "common/detached_start.hpp"
 
 namespace tproc::cli {
 namespace {
@@ -20,41 +20,8 @@ Result<void> start_daemon(const std::string& space) {
   // The bundle tool runs bundles too, and it is not the daemon: always start bin/tproc.
   const std::string tproc = TPROC_TRY(tproc_executable());
 
-  int ready[2];
-  if (::pipe2(ready, O_CLOEXEC) < 0) return Error::from_errno("pipe");
-  UniqueFd ready_read(ready[0]), ready_write(ready[1]);
-  // The daemon gets exactly four descriptors: /dev/null as 0-2 and the ready pipe as 3.
-  const char* argv[] = {"tproc", "daemon", space.c_str(), "--ready-fd", "3", nullptr};
-
-  pid_t first = ::fork();
-  if (first < 0) return Error::from_errno("fork");
-  if (first == 0) {
-    // Only async-signal-safe calls from here on.
-    ::setsid();
-    if (::fork() != 0) ::_exit(0);
-    ::dup2(ready[1], 3);
-    int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-    ::dup2(null, 0);
-    ::dup2(null, 1);
-    ::dup2(null, 2);
-    ::close_range(4, ~0U, 0);  // whatever our caller let us inherit stays out of the space
-    ::execv(tproc.c_str(), const_cast<char* const*>(argv));
-    ::_exit(127);
-  }
-  ready_write.reset();
-  int status = 0;
-  while (::waitpid(first, &status, 0) < 0 && errno == EINTR) {
-  }
-
-  std::string answer;
-  char buffer[512];
-  for (ssize_t got; (got = ::read(ready_read.get(), buffer, sizeof(buffer))) != 0;) {
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      return Error::from_errno("read daemon status");
-    }
-    answer.append(buffer, static_cast<size_t>(got));
-  }
+  // The daemon gets /dev/null as 0-2: whatever our caller let us inherit stays out of the space.
+  std::string answer = TPROC_TRY(start_detached(tproc, {"tproc", "daemon", space, "--ready-fd", "3"}));
   if (answer == "ok\n") return ok();
   if (answer.empty()) return Error("the space daemon for '" + space + "' exited before it was ready", ECHILD);
   // "already has a daemon": another client started it at the same time; it will answer.

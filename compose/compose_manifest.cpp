@@ -18,7 +18,7 @@
 #include "common/printable.hpp"
 #include "common/unique_fd.hpp"
 #include "compose/dependency_graph.hpp"
-#include "compose/nearest_word.hpp"
+#include "common/nearest_word.hpp"
 
 namespace tproc::compose {
 namespace {

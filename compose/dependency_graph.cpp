@@ -3,7 +3,7 @@
 #include <cerrno>
 
 #include "common/printable.hpp"
-#include "compose/nearest_word.hpp"
+#include "common/nearest_word.hpp"
 
 namespace tproc::compose {
 namespace {

@@ -3,10 +3,11 @@
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
+
+#include "common/detached_start.hpp"
 
 namespace tproc::compose {
 
@@ -67,43 +68,12 @@ Result<std::optional<Record>> SupervisorLink::receive() {
 
 Result<void> start_supervisor(const std::string& executable, const AppPaths& paths) {
   TPROC_TRY(paths.prepare());
-  int ready[2];
-  if (::pipe2(ready, O_CLOEXEC) < 0) return Error::from_errno("pipe");
-  UniqueFd ready_read(ready[0]), ready_write(ready[1]);
   UniqueFd log(::open(paths.supervisor_log().c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
   if (!log) return Error::from_errno("open " + paths.supervisor_log());
   const std::string space = paths.space();
-  // The supervisor gets exactly four descriptors: /dev/null as 0-1, its log as 2, the ready pipe as 3.
-  const char* argv[] = {"tproc-supervise", "supervise", space.c_str(), "--ready-fd", "3", nullptr};
-
-  const pid_t first = ::fork();
-  if (first < 0) return Error::from_errno("fork");
-  if (first == 0) {
-    // Only async-signal-safe calls from here on.
-    ::setsid();
-    if (::fork() != 0) ::_exit(0);
-    ::dup2(ready[1], 3);
-    ::dup2(log.get(), 2);
-    const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-    ::dup2(null, 0);
-    ::dup2(null, 1);
-    ::close_range(4, ~0U, 0);
-    ::execv(executable.c_str(), const_cast<char* const*>(argv));
-    ::_exit(127);
-  }
-  ready_write.reset();
-  int status = 0;
-  while (::waitpid(first, &status, 0) < 0 && errno == EINTR) {
-  }
-  std::string answer;
-  char buffer[512];
-  for (ssize_t got; (got = ::read(ready_read.get(), buffer, sizeof(buffer))) != 0;) {
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      return Error::from_errno("read the supervisor's status");
-    }
-    answer.append(buffer, static_cast<size_t>(got));
-  }
+  // Its stderr is its log.
+  std::string answer =
+      TPROC_TRY(start_detached(executable, {"tproc-supervise", "supervise", space, "--ready-fd", "3"}, log.get()));
   if (answer == "ok\n" || answer.find("already has a supervisor") != std::string::npos) return ok();
   if (answer.empty()) return Error("the supervisor of space '" + space + "' exited before it was ready (see " + paths.supervisor_log() + ")", ECHILD);
   while (!answer.empty() && answer.back() == '\n') answer.pop_back();

@@ -1,10 +1,10 @@
-#include "compose/nearest_word.hpp"
+#include "common/nearest_word.hpp"
 
 #include <algorithm>
 #include <cstdint>
 #include <vector>
 
-namespace tproc::compose {
+namespace tproc {
 namespace {
 
 char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
@@ -60,4 +60,4 @@ std::string one_of(std::span<const std::string_view> words) {
   return out;
 }
 
-}  // namespace tproc::compose
+}  // namespace tproc
