@@ -3,7 +3,9 @@
 // mapping. Threads come and go with tprocs; with stacks of glibc's own, every thread that ever
 // ran would leave two mappings in the space (glibc keeps ended threads' stacks mapped for reuse),
 // and a space must come back to its baseline after each program (issue 6). A slot is taken
-// when a thread starts and given back once that thread has been joined.
+// when a thread starts (it becomes accessible, above a guard page, like a glibc stack: two
+// mappings while in use) and given back once that thread has been joined (inaccessible again,
+// merged back into the one reserved mapping).
 
 #include <cstddef>
 #include <span>
@@ -20,7 +22,7 @@ class ThreadStacks {
   /// committing memory: untouched pages cost nothing.
   static Result<ThreadStacks> reserve(size_t slots, size_t slot_size);
 
-  /// A free stack, or an empty span when all are in use.
+  /// A free stack, or an empty span when all are in use (or it cannot be made accessible).
   std::span<std::byte> take();
 
   /// Returns a stack whose thread has ended and been joined; its pages go back to the kernel.
