@@ -31,6 +31,14 @@ int prepare(const char* name, tproc::registry::RegistryHeader** header, Endpoint
   return packed == nullptr ? 0 : EndpointName::make(name, packed);
 }
 
+/// The entry named `name` as it is now: 0, or a negative errno (not in a space, bad name, none).
+int find(const char* name, EndpointSnapshot* found) {
+  tproc::registry::RegistryHeader* header;
+  EndpointName packed;
+  if (int error = prepare(name, &header, &packed); error < 0) return error;
+  return EndpointTable(header).find(packed, found);
+}
+
 void copy_out(const EndpointSnapshot& snapshot, tproc_endpoint* out) {
   std::memcpy(out->name, snapshot.name, sizeof(out->name));
   out->address = reinterpret_cast<void*>(snapshot.address);
@@ -53,12 +61,8 @@ TPROC_API int tproc_publish(const char* name, const void* address, uint64_t kind
 }
 
 TPROC_API int tproc_lookup(const char* name, void** address, uint64_t* kind) {
-  tproc::registry::RegistryHeader* header;
-  EndpointName packed;
-  if (int error = prepare(name, &header, &packed); error < 0) return error;
-  EndpointTable table(header);
   EndpointSnapshot found;
-  if (int error = table.find(packed, &found); error < 0) return error;
+  if (int error = find(name, &found); error < 0) return error;
   if (found.state != EntryState::ready) return -EAGAIN;
   if (address != nullptr) *address = reinterpret_cast<void*>(found.address);
   if (kind != nullptr) *kind = found.kind;
@@ -67,12 +71,8 @@ TPROC_API int tproc_lookup(const char* name, void** address, uint64_t* kind) {
 
 TPROC_API int tproc_query(const char* name, struct tproc_endpoint* endpoint) {
   if (endpoint == nullptr) return -EINVAL;
-  tproc::registry::RegistryHeader* header;
-  EndpointName packed;
-  if (int error = prepare(name, &header, &packed); error < 0) return error;
-  EndpointTable table(header);
   EndpointSnapshot found;
-  if (int error = table.find(packed, &found); error < 0) return error;
+  if (int error = find(name, &found); error < 0) return error;
   copy_out(found, endpoint);
   return 0;
 }
