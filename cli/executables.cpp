@@ -7,7 +7,7 @@
 namespace tproc::cli {
 namespace {
 
-constexpr std::string_view kBundleToolDir = "/libexec/tproc";
+constexpr std::string_view kLibexecDir = "/libexec/tproc";
 
 /// The installation prefix: the parent of bin/ or of libexec/tproc/, whichever we run from.
 Result<std::string> prefix() {
@@ -16,14 +16,14 @@ Result<std::string> prefix() {
   if (length < 0) return Error::from_errno("readlink /proc/self/exe");
   std::string dir(self, static_cast<size_t>(length));
   dir.erase(dir.find_last_of('/'));
-  if (dir.ends_with(kBundleToolDir)) return dir.substr(0, dir.size() - kBundleToolDir.size());
+  if (dir.ends_with(kLibexecDir)) return dir.substr(0, dir.size() - kLibexecDir.size());
   return dir.substr(0, dir.find_last_of('/'));
 }
 
 }  // namespace
 
-Result<std::string> tproc_executable() { return TPROC_TRY(prefix()) + "/bin/tproc"; }
+Result<std::string> full_cli_executable() { return TPROC_TRY(prefix()) + std::string(kLibexecDir) + "/tproc-cli"; }
 
-Result<std::string> bundle_tool_executable() { return TPROC_TRY(prefix()) + std::string(kBundleToolDir) + "/tproc-bundles"; }
+Result<std::string> bundle_tool_executable() { return TPROC_TRY(prefix()) + std::string(kLibexecDir) + "/tproc-bundles"; }
 
 }  // namespace tproc::cli

@@ -1,7 +1,7 @@
 #pragma once
-// Where tproc's two executables are: `tproc` in bin/ and the bundle tool in libexec/tproc/
-// (cli/bundle_tool.hpp), found from this process's own path — the same layout in the build tree
-// and in an installation, so neither needs PATH.
+// Where tproc's executables are: the front door `tproc` in bin/ (cli/front/), the full CLI and
+// the bundle tool (cli/bundle_tool.hpp) in libexec/tproc/, found from this process's own path —
+// the same layout in the build tree and in an installation, so none needs PATH.
 
 #include <string>
 
@@ -9,8 +9,8 @@
 
 namespace tproc::cli {
 
-/// bin/tproc: the CLI, and the space daemon (`tproc daemon`).
-Result<std::string> tproc_executable();
+/// libexec/tproc/tproc-cli: the full CLI, and the space daemon (`tproc daemon`).
+Result<std::string> full_cli_executable();
 
 /// libexec/tproc/tproc-bundles: the commands that need the bundle libraries.
 Result<std::string> bundle_tool_executable();

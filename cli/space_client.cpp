@@ -17,8 +17,8 @@ bool no_daemon(const Error& error) { return error.code() == ENOENT || error.code
 /// Starts `tproc daemon SPACE` detached from us (its own session, reparented to init) and waits
 /// until it listens or says why it cannot. It finds the same TPROC_* paths in its environment.
 Result<void> start_daemon(const std::string& space) {
-  // The bundle tool runs bundles too, and it is not the daemon: always start bin/tproc.
-  const std::string tproc = TPROC_TRY(tproc_executable());
+  // The bundle tool runs bundles too, and it is not the daemon: always start the full CLI.
+  const std::string tproc = TPROC_TRY(full_cli_executable());
 
   // The daemon gets /dev/null as 0-2: whatever our caller let us inherit stays out of the space.
   std::string answer = TPROC_TRY(start_detached(tproc, {"tproc", "daemon", space, "--ready-fd", "3"}));

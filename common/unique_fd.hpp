@@ -1,9 +1,8 @@
 #pragma once
-// UniqueFd: the one owner of a file descriptor.
+// UniqueFd: the one owner of a file descriptor. Needs nothing but libc (the front door, cli/front/,
+// is built without the C++ standard library).
 
 #include <unistd.h>
-
-#include <utility>
 
 namespace tproc {
 
@@ -12,9 +11,9 @@ class UniqueFd {
  public:
   UniqueFd() = default;
   explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  UniqueFd(UniqueFd&& other) noexcept : fd_(other.release()) {}
   UniqueFd& operator=(UniqueFd&& other) noexcept {
-    if (this != &other) reset(std::exchange(other.fd_, -1));
+    if (this != &other) reset(other.release());
     return *this;
   }
   UniqueFd(const UniqueFd&) = delete;
@@ -26,7 +25,11 @@ class UniqueFd {
   explicit operator bool() const { return valid(); }
 
   /// Gives up ownership without closing.
-  int release() { return std::exchange(fd_, -1); }
+  int release() {
+    const int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
 
   /// Closes the current descriptor (if any) and takes `fd`.
   void reset(int fd = -1) {

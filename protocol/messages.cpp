@@ -7,9 +7,6 @@
 namespace tproc::protocol {
 namespace {
 
-constexpr uint32_t kMagic = 0x43525054;  // "TPRC"
-constexpr uint16_t kVersion = 6;  // bump on every change of a message's fields
-
 constexpr std::array<const char*, std::variant_size_v<Message>> kTypeNames = {
     "RunRequest", "ListRequest", "SignalRequest", "OpenRequest", "InfoRequest", "ShutdownRequest",
     "EndpointsRequest", "Started", "Exited", "Failure", "TprocList", "Opened", "SpaceInfo", "EndpointList", "Done"};
@@ -29,6 +26,12 @@ Result<Message> decode_alternative(uint16_t type, WireReader& reader) {
     return Message(std::move(value));
   }
 }
+
+static_assert(std::is_same_v<std::variant_alternative_t<kRunRequestType, Message>, RunRequest> &&
+              std::is_same_v<std::variant_alternative_t<kStartedType, Message>, Started> &&
+              std::is_same_v<std::variant_alternative_t<kExitedType, Message>, Exited> &&
+              std::is_same_v<std::variant_alternative_t<kFailureType, Message>, Failure>,
+              "protocol/message_header.hpp numbers the front door's messages as Message orders them");
 
 }  // namespace
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/result.hpp"
+#include "protocol/message_header.hpp"
 
 namespace tproc::protocol {
 
@@ -175,9 +176,6 @@ struct Done {
 using Message = std::variant<RunRequest, ListRequest, SignalRequest, OpenRequest, InfoRequest, ShutdownRequest,
                              EndpointsRequest, Started, Exited, Failure, TprocList, Opened, SpaceInfo,
                              EndpointList, Done>;
-
-/// The largest encoded message; a SOCK_SEQPACKET datagram must fit the socket buffer.
-inline constexpr size_t kMaxMessageSize = 192 * 1024;
 
 /// Encodes `message` with its header.
 std::vector<std::byte> encode(const Message& message);

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "loader/origin_paths.hpp"
 #include "runtime/mapping_filter.hpp"
 #include "runtime/spawn.hpp"
 #include "space/endpoint_plan.hpp"
@@ -51,6 +52,38 @@ Result<std::vector<UniqueFd>> detached_stdio(const std::string& log_path) {
   stdio.emplace_back(::dup(stdio.back().get()));
   return stdio;
 }
+
+/// What the loader starts as the program, and what ld.so maps as the main program when that is
+/// another file: normally the executable the client sent, and nothing else. A program whose
+/// library search depends on where it lives starts through its interpreter, told the path
+/// (loader/origin_paths.hpp); a bundle's client arranges that itself and sends both files.
+struct MainProgram {
+  const UniqueFd* sent;             ///< the program the client sent
+  const UniqueFd* image = nullptr;  ///< the executable ld.so maps, when the program is its interpreter
+  UniqueFd interpreter;             ///< opened here, when the daemon chose the interpreter
+  std::vector<std::string> argv;
+  std::string execfn;
+
+  const UniqueFd& program() const { return interpreter ? interpreter : *sent; }
+
+  static MainProgram as_sent(const protocol::RunRequest& request, const UniqueFd& program, const UniqueFd& image) {
+    return {&program, &image, {}, request.argv, request.execfn};
+  }
+
+  static Result<MainProgram> for_executable(const protocol::RunRequest& request, const UniqueFd& executable) {
+    MainProgram main{&executable, nullptr, {}, request.argv, request.execfn};
+    std::optional<std::string> interpreter = TPROC_TRY(loader::interpreter_for_origin(executable.get()));
+    if (!interpreter) return main;
+    main.interpreter.reset(::open(interpreter->c_str(), O_RDONLY | O_CLOEXEC));
+    if (!main.interpreter) return Error::from_errno("interpreter " + *interpreter);
+    main.image = &executable;
+    // The program's own path, as the user named it, relative to its working directory.
+    main.argv = {*interpreter, "--argv0", request.argv[0], request.execfn};
+    main.argv.insert(main.argv.end(), request.argv.begin() + 1, request.argv.end());
+    main.execfn = *interpreter;
+    return main;
+  }
+};
 
 }  // namespace
 
@@ -119,7 +152,9 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
   if (request.holds_lock) record.in_use_lock = std::move(fds[next_fd++]);
   auto holder = [this](uint64_t begin, uint64_t end) { return tprocs_.holder_of(begin, end); };
   const UniqueFd no_executable;
-  const UniqueFd& executable = request.passes_executable ? fds[next_fd++] : no_executable;
+  MainProgram main = request.passes_executable ? MainProgram::as_sent(request, fds[0], fds[next_fd++])
+                                               : TPROC_TRY(MainProgram::for_executable(request, fds[0]));
+  const UniqueFd& executable = main.image ? *main.image : no_executable;
   if (executable) record.fixed_image = TPROC_TRY(loader::reserve_fixed_image(executable, holder));
   EndpointPlan endpoints = TPROC_TRY(EndpointPlan::resolve(executable, request.endpoints));
   if (!mappings_ && endpoints.needs_load_address())
@@ -139,9 +174,9 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
                             ENOTSUP);
 
   loader::ProgramSpec spec;
-  spec.executable = &fds[0];
-  spec.execfn = request.execfn;
-  spec.argv = request.argv;
+  spec.executable = &main.program();
+  spec.execfn = main.execfn;
+  spec.argv = main.argv;
   spec.envp = request.env;
   spec.registry_address = registry_->address();
   spec.stack_size = stack;

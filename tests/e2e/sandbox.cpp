@@ -26,6 +26,8 @@ using namespace std::chrono_literals;
 
 std::string tproc_binary() { return TPROC_BINARY; }
 
+std::string full_cli_binary() { return TPROC_FULL_CLI; }
+
 std::string program(std::string_view name) {
   return std::string(TPROC_PROGRAMS_DIR) + "/" + std::string(name);
 }

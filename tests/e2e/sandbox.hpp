@@ -17,8 +17,11 @@
 
 namespace tproc::e2e {
 
-/// The tproc binary under test (build/bin/tproc).
+/// The tproc binary under test (build/bin/tproc): the front door (cli/front/).
 std::string tproc_binary();
+
+/// The full CLI the front door hands most commands to (build/libexec/tproc/tproc-cli).
+std::string full_cli_binary();
 
 /// The path of a test program from tests/programs/ (build/tests/programs/NAME).
 std::string program(std::string_view name);

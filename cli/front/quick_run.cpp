@@ -1,0 +1,418 @@
+#include "cli/front/quick_run.hpp"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "cli/front/quick_wire.hpp"
+#include "common/unique_fd.hpp"
+#include "protocol/message_header.hpp"
+
+namespace tproc::front {
+namespace {
+
+/// The signals a user sends to `tproc run` that are meant for the program (as cli/run_session.cpp).
+constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGTSTP, SIGALRM};
+/// Replies are a few dozen bytes; a Failure's message is one line.
+constexpr size_t kReplyBuffer = 64 * 1024;
+
+bool equal(const char* a, const char* b) { return strcmp(a, b) == 0; }
+
+/// `name` without "--" if `arg` is "--name" or "--name=...", and where its inline value starts.
+bool long_option(const char* arg, const char* name, const char*& inline_value) {
+  const size_t length = strlen(name);
+  if (arg[0] != '-' || arg[1] != '-' || strncmp(arg + 2, name, length) != 0) return false;
+  const char* rest = arg + 2 + length;
+  if (*rest != '\0' && *rest != '=') return false;
+  inline_value = *rest == '=' ? rest + 1 : nullptr;
+  return true;
+}
+
+/// The key of a KEY=VALUE entry: its length up to '=' (the whole entry if there is none).
+size_t key_length(const char* entry) {
+  const char* equals = strchr(entry, '=');
+  return equals ? static_cast<size_t>(equals - entry) : strlen(entry);
+}
+
+bool same_key(const char* a, const char* b) {
+  const size_t length = key_length(a);
+  return length == key_length(b) && strncmp(a, b, length) == 0;
+}
+
+/// `tproc run`'s command line, read as cli/run_session.cpp's RunInvocation::parse reads it.
+/// Anything that would be refused, or asks for help, fails the parse: the full CLI says why.
+struct Invocation {
+  const char* space = nullptr;
+  const char* target = nullptr;
+  char** program_args = nullptr;  ///< TARGET and what follows it
+  size_t program_arg_count = 0;
+  bool detach = false;
+  const char* name = "";
+  const char* cwd = nullptr;
+  const char** env = nullptr;  ///< -e KEY=VALUE, in order (malloc'd, as many slots as arguments)
+  size_t env_count = 0;
+
+  Invocation() = default;
+  Invocation(const Invocation&) = delete;
+  Invocation& operator=(const Invocation&) = delete;
+  ~Invocation() { free(env); }
+
+  bool parse(int count, char** args) {
+    env = static_cast<const char**>(calloc(static_cast<size_t>(count) + 1, sizeof(char*)));
+    if (!env) return false;
+    int i = 0;
+    for (; i < count; ++i) {
+      const char* arg = args[i];
+      if (arg[0] != '-' || arg[1] == '\0') break;  // the first positional ends the options
+      if (equal(arg, "--")) {
+        ++i;
+        break;
+      }
+      const char* value = nullptr;
+      const char** slot = nullptr;
+      if (equal(arg, "-d") || equal(arg, "--detach")) {
+        detach = true;
+        continue;
+      }
+      if (long_option(arg, "name", value)) {
+        slot = &name;
+      } else if (long_option(arg, "cwd", value)) {
+        slot = &cwd;
+      } else if (long_option(arg, "env", value)) {
+        slot = &env[env_count++];
+      } else if (arg[1] == 'e') {
+        value = arg[2] != '\0' ? arg + 2 : nullptr;  // -eKEY=VALUE
+        slot = &env[env_count++];
+      } else {
+        return false;  // --help, an unknown option, a flag given a value
+      }
+      if (!value) {
+        if (i + 1 >= count) return false;
+        value = args[++i];
+      }
+      *slot = value;
+    }
+    if (count - i < 2) return false;
+    space = args[i];
+    target = args[i + 1];
+    program_args = args + i + 1;
+    program_arg_count = static_cast<size_t>(count - i - 1);
+    for (size_t e = 0; e < env_count; ++e)
+      if (!strchr(env[e], '=') || env[e][0] == '=') return false;
+    return valid_space_name(space);
+  }
+
+  /// As space::validate_space_name: 1-64 letters, digits, '_', '.', '-', starting with a letter or digit.
+  static bool valid_space_name(const char* text) {
+    const auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); };
+    const size_t length = strlen(text);
+    if (length == 0 || length > 64 || !alnum(text[0])) return false;
+    for (size_t i = 0; i < length; ++i)
+      if (!alnum(text[i]) && text[i] != '_' && text[i] != '.' && text[i] != '-') return false;
+    return true;
+  }
+};
+
+const char* nonempty_env(const char* name) {
+  const char* value = getenv(name);
+  return value && *value ? value : nullptr;
+}
+
+/// The daemon's socket for `space`, where space::SpacePaths puts it; false if it cannot say.
+bool socket_address(const char* space, sockaddr_un& address) {
+  char runtime_dir[PATH_MAX];
+  if (const char* chosen = nonempty_env("TPROC_RUNTIME_DIR")) {
+    snprintf(runtime_dir, sizeof(runtime_dir), "%s", chosen);
+  } else if (geteuid() == 0) {
+    snprintf(runtime_dir, sizeof(runtime_dir), "/run/tproc");
+  } else if (const char* xdg = nonempty_env("XDG_RUNTIME_DIR")) {
+    snprintf(runtime_dir, sizeof(runtime_dir), "%s/tproc", xdg);
+  } else {
+    snprintf(runtime_dir, sizeof(runtime_dir), "/tmp/tproc-%u/tproc", static_cast<unsigned>(geteuid()));
+  }
+  // SpacePaths refuses a user without HOME; so does the full CLI, with the reason.
+  if (geteuid() != 0 && !nonempty_env("HOME")) return false;
+  address = sockaddr_un{};
+  address.sun_family = AF_UNIX;
+  const int length = snprintf(address.sun_path, sizeof(address.sun_path), "%s/%s.sock", runtime_dir, space);
+  return length > 0 && static_cast<size_t>(length) < sizeof(address.sun_path);
+}
+
+/// The target opened as cli/run_session.cpp's open_executable opens it: a regular file we may
+/// execute, and not a bundle (a tar archive: "ustar" at offset 257).
+UniqueFd open_executable(const char* path) {
+  UniqueFd fd(open(path, O_RDONLY | O_CLOEXEC));
+  struct stat st {};
+  if (!fd || fstat(fd.get(), &st) < 0 || !S_ISREG(st.st_mode) || access(path, X_OK) < 0) return UniqueFd();
+  char magic[5];
+  if (pread(fd.get(), magic, sizeof(magic), 257) == sizeof(magic) && memcmp(magic, "ustar", sizeof(magic)) == 0)
+    return UniqueFd();
+  return fd;
+}
+
+/// The working directory the program gets: --cwd made absolute, or ours.
+bool working_directory(const char* requested, char (&path)[PATH_MAX]) {
+  char here[PATH_MAX];
+  if (!getcwd(here, sizeof(here))) return false;
+  if (!requested) return snprintf(path, sizeof(path), "%s", here) < static_cast<int>(sizeof(path));
+  const int length = requested[0] == '/' ? snprintf(path, sizeof(path), "%s", requested)
+                                         : snprintf(path, sizeof(path), "%s/%s", here, requested);
+  struct stat st {};
+  return length > 0 && length < static_cast<int>(sizeof(path)) && stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/// Our environment with the -e assignments applied: an entry a later assignment names is
+/// dropped and every assignment goes last, in order (what environment_with in run_session.cpp
+/// builds). The array is malloc'd; its strings are borrowed.
+const char** environment_with(char** envp, const Invocation& invocation, size_t& count) {
+  size_t total = invocation.env_count;
+  for (char** entry = envp; *entry; ++entry) ++total;
+  auto** env = static_cast<const char**>(malloc((total + 1) * sizeof(char*)));
+  if (!env) return nullptr;
+  count = 0;
+  const auto overridden = [&](const char* entry, size_t from) {
+    for (size_t e = from; e < invocation.env_count; ++e)
+      if (same_key(entry, invocation.env[e])) return true;
+    return false;
+  };
+  for (char** entry = envp; *entry; ++entry)
+    if (!overridden(*entry, 0)) env[count++] = *entry;
+  for (size_t e = 0; e < invocation.env_count; ++e)
+    if (!overridden(invocation.env[e], e + 1)) env[count++] = invocation.env[e];
+  return env;
+}
+
+uint64_t ignored_signals() {
+  uint64_t ignored = 0;
+  for (int signal = 1; signal < 32; ++signal) {
+    struct sigaction current {};
+    if (sigaction(signal, nullptr, &current) == 0 && current.sa_handler == SIG_IGN) ignored |= uint64_t{1} << (signal - 1);
+  }
+  return ignored;
+}
+
+bool send_with_fds(int socket, const ByteWriter& bytes, const int* fds, size_t fd_count) {
+  iovec io{const_cast<unsigned char*>(bytes.data()), bytes.size()};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4)]{};
+  msghdr header{};
+  header.msg_iov = &io;
+  header.msg_iovlen = 1;
+  header.msg_control = control;
+  header.msg_controllen = CMSG_SPACE(sizeof(int) * fd_count);
+  cmsghdr* cmsg = CMSG_FIRSTHDR(&header);
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN(sizeof(int) * fd_count);
+  memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * fd_count);
+  ssize_t sent;
+  do sent = sendmsg(socket, &header, MSG_NOSIGNAL);
+  while (sent < 0 && errno == EINTR);
+  return sent == static_cast<ssize_t>(bytes.size());
+}
+
+/// Receives one message and at most one descriptor (any more are closed); false on a read error,
+/// the end of the connection or a malformed message.
+bool receive_reply(int socket, unsigned char* buffer, QuickReply& reply, UniqueFd& fd) {
+  iovec io{buffer, kReplyBuffer};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 8)]{};
+  msghdr header{};
+  header.msg_iov = &io;
+  header.msg_iovlen = 1;
+  header.msg_control = control;
+  header.msg_controllen = sizeof(control);
+  ssize_t got;
+  do got = recvmsg(socket, &header, MSG_CMSG_CLOEXEC);
+  while (got < 0 && errno == EINTR);
+  if (got < 0) return false;
+  for (cmsghdr* cmsg = CMSG_FIRSTHDR(&header); cmsg; cmsg = CMSG_NXTHDR(&header, cmsg)) {
+    if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) continue;
+    const size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < count; ++i) {
+      int received;
+      memcpy(&received, CMSG_DATA(cmsg) + i * sizeof(int), sizeof(int));
+      if (!fd) fd.reset(received);
+      else close(received);
+    }
+  }
+  if (got == 0 || (header.msg_flags & MSG_TRUNC)) return false;
+  return read_reply(buffer, static_cast<size_t>(got), reply);
+}
+
+int pidfd_signal(int pidfd, int signal) { return static_cast<int>(syscall(SYS_pidfd_send_signal, pidfd, signal, nullptr, 0)); }
+
+/// A pidfd for the daemon at the other end of `socket`: see daemon_pidfd in cli/run_session.cpp.
+UniqueFd daemon_pidfd(int socket) {
+  ucred peer{};
+  socklen_t length = sizeof(peer);
+  if (getsockopt(socket, SOL_SOCKET, SO_PEERCRED, &peer, &length) < 0 || peer.pid <= 0) return UniqueFd();
+  return UniqueFd(static_cast<int>(syscall(SYS_pidfd_open, peer.pid, 0)));
+}
+
+/// Exit statuses as cli/run_session.cpp's run_exit_code gives them.
+int exit_code_for(int code) {
+  switch (code) {
+    case ENOENT: return 127;
+    case ENOEXEC: case EACCES: case EISDIR: case ELIBBAD: case ENOTDIR: return 126;
+    default: return 125;
+  }
+}
+
+/// The one way this file reports an error once the program exists: as the full CLI would.
+int fail(const Invocation& invocation, const char* message, int code) {
+  if (code == 0) fprintf(stderr, "tproc: run %s: %s\n", invocation.target, message);
+  else fprintf(stderr, "tproc: run %s: %s: %s\n", invocation.target, message, strerror(code));
+  return exit_code_for(code);
+}
+
+/// Relays signals to the program until the daemon reports how it ended; returns tproc's status.
+int supervise(const Invocation& invocation, int connection, int pidfd, int signals, unsigned char* buffer) {
+  const UniqueFd daemon = daemon_pidfd(connection);
+  for (;;) {
+    pollfd waiting[] = {{signals, POLLIN, 0}, {connection, POLLIN, 0}, {daemon.get(), POLLIN, 0}};
+    if (poll(waiting, 3, -1) < 0) {
+      if (errno == EINTR) continue;
+      return fail(invocation, "poll", errno);
+    }
+    if (waiting[0].revents & POLLIN) {
+      signalfd_siginfo info{};
+      while (read(signals, &info, sizeof(info)) == sizeof(info)) {
+        if (info.ssi_signo == SIGTSTP) {
+          // As in run_session.cpp: the program's process group is orphaned, so stop it for real.
+          pidfd_signal(pidfd, SIGSTOP);
+          kill(getpid(), SIGSTOP);
+          continue;
+        }
+        pidfd_signal(pidfd, static_cast<int>(info.ssi_signo));
+      }
+    }
+    if (waiting[1].revents) {
+      QuickReply reply;
+      UniqueFd unexpected;
+      if (!receive_reply(connection, buffer, reply, unexpected))
+        return fail(invocation, "the space daemon went away before the program ended", ECONNRESET);
+      if (reply.kind == QuickReply::kExited) return reply.killed ? 128 + reply.value : reply.value;
+      if (reply.kind != QuickReply::kFailure) return fail(invocation, "unexpected message from the space daemon", EPROTO);
+      fprintf(stderr, "tproc: run %s: %.*s\n", invocation.target, static_cast<int>(reply.message_size), reply.message);
+      return exit_code_for(reply.code);
+    }
+    if (waiting[2].revents) return fail(invocation, "the space daemon went away before the program ended", ECONNRESET);
+  }
+}
+
+/// Restores the signal mask when the quick path declines after blocking the forwarded signals.
+class MaskRestorer {
+ public:
+  MaskRestorer() { sigprocmask(SIG_SETMASK, nullptr, &saved_); }
+  MaskRestorer(const MaskRestorer&) = delete;
+  MaskRestorer& operator=(const MaskRestorer&) = delete;
+  ~MaskRestorer() {
+    if (armed_) sigprocmask(SIG_SETMASK, &saved_, nullptr);
+  }
+  void keep() { armed_ = false; }
+
+ private:
+  sigset_t saved_;
+  bool armed_ = true;
+};
+
+struct Buffer {
+  unsigned char* bytes = static_cast<unsigned char*>(malloc(kReplyBuffer));
+  Buffer() = default;
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+  ~Buffer() { free(bytes); }
+};
+
+struct Strings {
+  const char** items = nullptr;
+  size_t count = 0;
+  Strings() = default;
+  Strings(const Strings&) = delete;
+  Strings& operator=(const Strings&) = delete;
+  ~Strings() { free(items); }
+};
+
+}  // namespace
+
+bool quick_run(int arg_count, char** args, char** envp, int& status) {
+  Invocation invocation;
+  if (!invocation.parse(arg_count, args)) return false;
+  sockaddr_un address;
+  if (!socket_address(invocation.space, address)) return false;
+  const UniqueFd executable = open_executable(invocation.target);
+  if (!executable) return false;
+  char cwd[PATH_MAX];
+  if (!working_directory(invocation.cwd, cwd)) return false;
+  Strings env;
+  env.items = environment_with(envp, invocation, env.count);
+  if (!env.items) return false;
+
+  ByteWriter request;
+  QuickRequest fields;
+  fields.argv = invocation.program_args;
+  fields.argc = invocation.program_arg_count;
+  fields.env = env.items;
+  fields.env_count = env.count;
+  fields.execfn = invocation.target;
+  fields.cwd = cwd;
+  fields.name = invocation.name;
+  fields.detach = invocation.detach;
+  fields.ignored_signals = ignored_signals();
+  write_run_request(fields, request);
+  if (request.failed() || request.size() > protocol::kMaxMessageSize) return false;
+
+  const UniqueFd connection(socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+  if (!connection || connect(connection.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) < 0) return false;
+  Buffer buffer;
+  if (!buffer.bytes) return false;
+
+  // Block the forwarded signals before the program exists, so none is lost in between: they
+  // queue on the signalfd until the pidfd is known.
+  MaskRestorer mask;
+  UniqueFd signals;
+  if (!invocation.detach) {
+    sigset_t forwarded;
+    sigemptyset(&forwarded);
+    for (int signal : kForwarded) sigaddset(&forwarded, signal);
+    sigprocmask(SIG_BLOCK, &forwarded, nullptr);
+    signals.reset(signalfd(-1, &forwarded, SFD_CLOEXEC | SFD_NONBLOCK));
+    if (!signals) return false;
+  }
+
+  // The order the daemon expects: the executable, then stdio unless detached.
+  const int fds[] = {executable.get(), STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO};
+  if (!send_with_fds(connection.get(), request, fds, invocation.detach ? 1 : 4)) return false;
+  QuickReply reply;
+  UniqueFd pidfd;
+  // A refusal started nothing: decline, and the full CLI asks again and explains it.
+  if (!receive_reply(connection.get(), buffer.bytes, reply, pidfd) || reply.kind != QuickReply::kStarted) return false;
+  mask.keep();
+
+  // From here the program runs: whatever happens is reported here, never declined.
+  if (const char* timing = getenv("TPROC_REPORT_LAUNCH_NS"); timing && equal(timing, "1"))
+    fprintf(stderr, "tproc: daemon launch %llu ns\n", static_cast<unsigned long long>(reply.launch_ns));
+  if (invocation.detach) {
+    printf("%llu\n", static_cast<unsigned long long>(reply.id));
+    status = 0;
+    return true;
+  }
+  if (!pidfd) {
+    status = fail(invocation, "the space daemon sent no pidfd", EPROTO);
+    return true;
+  }
+  status = supervise(invocation, connection.get(), pidfd.get(), signals.get(), buffer.bytes);
+  return true;
+}
+
+}  // namespace tproc::front

@@ -1,0 +1,141 @@
+#include "cli/front/quick_wire.hpp"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "protocol/message_header.hpp"
+
+namespace tproc::front {
+namespace {
+
+/// Reads fields in order; after the first short read every read fails.
+class ByteReader {
+ public:
+  ByteReader(const unsigned char* bytes, size_t size) : bytes_(bytes), size_(size) {}
+
+  template <class T>
+  T number() {
+    T value{};
+    if (!ok_ || sizeof(T) > size_ - offset_) {
+      ok_ = false;
+      return value;
+    }
+    memcpy(&value, bytes_ + offset_, sizeof(T));
+    offset_ += sizeof(T);
+    return value;
+  }
+  bool boolean() {
+    const uint8_t raw = number<uint8_t>();
+    if (raw > 1) ok_ = false;
+    return raw == 1;
+  }
+  const char* string(uint32_t& size) {
+    size = number<uint32_t>();
+    if (!ok_ || size > size_ - offset_) {
+      ok_ = false;
+      size = 0;
+      return "";
+    }
+    const char* text = reinterpret_cast<const char*>(bytes_ + offset_);
+    offset_ += size;
+    return text;
+  }
+  /// Whether every read so far succeeded.
+  [[nodiscard]] bool ok() const { return ok_; }
+  /// Whether every read succeeded and consumed the message exactly.
+  [[nodiscard]] bool complete() const { return ok_ && offset_ == size_; }
+
+ private:
+  const unsigned char* bytes_;
+  size_t size_;
+  size_t offset_ = 0;
+  bool ok_ = true;
+};
+
+}  // namespace
+
+ByteWriter::~ByteWriter() { free(data_); }
+
+void ByteWriter::raw(const void* bytes, size_t count) {
+  if (failed_) return;
+  if (count > capacity_ - size_) {
+    size_t capacity = capacity_ ? capacity_ : 4096;
+    while (count > capacity - size_) capacity *= 2;
+    auto* grown = static_cast<unsigned char*>(realloc(data_, capacity));
+    if (!grown) {
+      free(data_);
+      data_ = nullptr;
+      size_ = capacity_ = 0;
+      failed_ = true;
+      return;
+    }
+    data_ = grown;
+    capacity_ = capacity;
+  }
+  memcpy(data_ + size_, bytes, count);
+  size_ += count;
+}
+
+void ByteWriter::string(const char* text) {
+  const size_t length = strlen(text);
+  u32(static_cast<uint32_t>(length));
+  raw(text, length);
+}
+
+void ByteWriter::strings(const char* const* texts, size_t count) {
+  u32(static_cast<uint32_t>(count));
+  for (size_t i = 0; i < count; ++i) string(texts[i]);
+}
+
+void write_run_request(const QuickRequest& request, ByteWriter& out) {
+  out.u32(protocol::kMagic);
+  out.u16(protocol::kVersion);
+  out.u16(protocol::kRunRequestType);
+  // RunRequest's fields, in the order of its fields() (protocol/messages.hpp).
+  out.strings(request.argv, request.argc);
+  out.strings(request.env, request.env_count);
+  out.string(request.execfn);
+  out.string(request.cwd);
+  out.string(request.name);
+  out.u8(request.detach);
+  out.u64(request.ignored_signals);
+  out.u32(0);  // limits
+  out.u8(0);   // core_dumps
+  out.u32(0);  // bundle
+  out.u8(0);   // holds_lock
+  out.u8(0);   // passes_executable
+  out.u32(0);  // endpoints
+}
+
+bool read_reply(const unsigned char* bytes, size_t size, QuickReply& reply) {
+  ByteReader reader(bytes, size);
+  const auto magic = reader.number<uint32_t>();
+  const auto version = reader.number<uint16_t>();
+  const auto type = reader.number<uint16_t>();
+  if (!reader.ok() || magic != protocol::kMagic || version != protocol::kVersion) return false;
+  reply = QuickReply{};
+  switch (type) {
+    case protocol::kStartedType:
+      reply.kind = QuickReply::kStarted;
+      reply.id = reader.number<uint64_t>();
+      (void)reader.number<int32_t>();  // pid
+      reply.launch_ns = reader.number<uint64_t>();
+      break;
+    case protocol::kExitedType:
+      reply.kind = QuickReply::kExited;
+      reply.killed = reader.boolean();
+      reply.value = reader.number<int32_t>();
+      (void)reader.boolean();  // core_dumped
+      break;
+    case protocol::kFailureType:
+      reply.kind = QuickReply::kFailure;
+      reply.message = reader.string(reply.message_size);
+      reply.code = reader.number<int32_t>();
+      break;
+    default:
+      return true;  // kOther: well-formed enough to know it is not for us
+  }
+  return reader.complete();
+}
+
+}  // namespace tproc::front

@@ -1,0 +1,74 @@
+#pragma once
+// The front door's encoding of the one request it sends (RunRequest) and the replies it reads
+// (Started, Exited, Failure). The front door is built without the C++ standard library
+// (cli/front/front_door.cpp says why), so protocol/wire.hpp, which is made of std::vector and
+// std::string, is out of its reach: this writes the same bytes with libc alone.
+// tests/cli/quick_wire_test.cpp holds the two encodings to each other.
+
+#include <stddef.h>
+#include <stdint.h>
+
+namespace tproc::front {
+
+/// A growing byte buffer; after a failed allocation it stays empty and `failed()` is true.
+class ByteWriter {
+ public:
+  ByteWriter() = default;
+  ByteWriter(const ByteWriter&) = delete;
+  ByteWriter& operator=(const ByteWriter&) = delete;
+  ~ByteWriter();
+
+  void u8(uint8_t value) { raw(&value, sizeof(value)); }
+  void u16(uint16_t value) { raw(&value, sizeof(value)); }
+  void u32(uint32_t value) { raw(&value, sizeof(value)); }
+  void u64(uint64_t value) { raw(&value, sizeof(value)); }
+  /// A string: its length as u32, then its bytes (no terminator).
+  void string(const char* text);
+  /// A list of strings: the count as u32, then each string.
+  void strings(const char* const* texts, size_t count);
+
+  [[nodiscard]] const unsigned char* data() const { return data_; }
+  [[nodiscard]] size_t size() const { return size_; }
+  [[nodiscard]] bool failed() const { return failed_; }
+
+ private:
+  void raw(const void* bytes, size_t count);
+
+  unsigned char* data_ = nullptr;
+  size_t size_ = 0;
+  size_t capacity_ = 0;
+  bool failed_ = false;
+};
+
+/// What the front door asks for: a RunRequest with no bundle, limits or endpoints.
+struct QuickRequest {
+  const char* const* argv = nullptr;  ///< the program's argv
+  size_t argc = 0;
+  const char* const* env = nullptr;   ///< KEY=VALUE, the whole environment
+  size_t env_count = 0;
+  const char* execfn = "";
+  const char* cwd = "";
+  const char* name = "";              ///< empty: the daemon names it after execfn
+  bool detach = false;
+  uint64_t ignored_signals = 0;       ///< bit N-1: signal N is ignored here
+};
+
+/// Appends `request` as one whole message, header included.
+void write_run_request(const QuickRequest& request, ByteWriter& out);
+
+/// A reply, as far as the front door cares.
+struct QuickReply {
+  enum Kind { kStarted, kExited, kFailure, kOther } kind = kOther;
+  uint64_t id = 0;           ///< Started
+  uint64_t launch_ns = 0;    ///< Started: the daemon's part of the launch
+  bool killed = false;       ///< Exited: by signal `value`, else exit status `value`
+  int32_t value = 0;
+  const char* message = "";  ///< Failure: points into the bytes read, not terminated
+  uint32_t message_size = 0;
+  int32_t code = 0;          ///< Failure: the errno behind it
+};
+
+/// Reads one reply message; false if it is malformed or of another protocol version.
+[[nodiscard]] bool read_reply(const unsigned char* bytes, size_t size, QuickReply& reply);
+
+}  // namespace tproc::front
