@@ -94,6 +94,8 @@ class EndpointTable {
   int wait_for_change(uint32_t seen, const Deadline& deadline) const;
 
  private:
+  /// False only when the exited tproc `owner` surely holds no entry, lock or ready latch.
+  bool may_hold_anything_of(int32_t owner) const;
   /// What lock_writer() found.
   enum class Locked { fresh, taken_from_dead, busy };
 

@@ -133,6 +133,8 @@ class Daemon {
   UniqueFd signals_;
   std::string socket_path_;
   rlimit tproc_open_files_{};  ///< RLIMIT_NOFILE as the daemon started: what each tproc gets
+  rlimit tproc_stack_{};       ///< RLIMIT_STACK as the daemon started: the size of a tproc's stack
+  rlimit tproc_core_{};        ///< RLIMIT_CORE as the daemon started: its hard limit stays a tproc's
   std::mutex withdrawals_mutex_;
   std::vector<pid_t> pending_withdrawals_;  ///< owners whose endpoints still wait to be withdrawn
   UniqueFd withdraw_timer_;                 ///< timerfd: when to retry them

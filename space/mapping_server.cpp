@@ -41,19 +41,25 @@ constexpr size_t kReservedStacks = 2048;
 #define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
 #endif
 
-/// Whether process `pid` still shares our mm (not a forked child, not exec'd into a new program).
-bool shares_our_memory(pid_t pid) {
-  return ::syscall(SYS_kcmp, ::getpid(), pid, KCMP_VM, 0, 0) == 0;
+/// Whether process `pid` still shares the daemon's mm (not a forked child, not exec'd into a new program).
+bool shares_memory_with(pid_t daemon, pid_t pid) {
+  return ::syscall(SYS_kcmp, daemon, pid, KCMP_VM, 0, 0) == 0;
 }
 
-/// The caller's descriptor `fd`, duplicated into the daemon.
+/// Descriptor `fd` of the process (or thread) behind `pidfd`, duplicated into the daemon.
+Result<UniqueFd> borrow_fd_from(int pidfd, int fd) {
+  UniqueFd borrowed(static_cast<int>(::syscall(SYS_pidfd_getfd, pidfd, fd, 0)));
+  if (!borrowed) return Error::from_errno("pidfd_getfd");
+  return borrowed;
+}
+
+/// Descriptor `fd` of thread `tid`, whose descriptor table may be its own (clone without
+/// CLONE_FILES), duplicated into the daemon.
 Result<UniqueFd> borrow_fd(pid_t tid, int fd) {
   UniqueFd thread(static_cast<int>(::syscall(SYS_pidfd_open, tid, PIDFD_THREAD)));
   if (!thread) thread.reset(static_cast<int>(::syscall(SYS_pidfd_open, tid, 0)));
   if (!thread) return Error::from_errno("pidfd_open");
-  UniqueFd borrowed(static_cast<int>(::syscall(SYS_pidfd_getfd, thread.get(), fd, 0)));
-  if (!borrowed) return Error::from_errno("pidfd_getfd");
-  return borrowed;
+  return borrow_fd_from(thread.get(), fd);
 }
 
 }  // namespace
@@ -248,7 +254,7 @@ size_t MappingServer::ledger_size() {
 void MappingServer::answer(Listener& listener, const seccomp_notif& request, seccomp_notif_resp& response) {
   response.id = request.id;
 
-  if (listener.owner_gone || !shares_our_memory(request.pid)) {
+  if (listener.owner_gone || !shares_memory_with(daemon_pid_, request.pid)) {
     // A forked child or an exec'd program: its mappings are its own business, in its own mm.
     // If the tproc itself exec'd out of the space, what it mapped here is dead weight: reclaim now.
     if (!listener.owner_gone && static_cast<pid_t>(request.pid) == listener.pid) {
@@ -270,7 +276,10 @@ void MappingServer::answer(Listener& listener, const seccomp_notif& request, sec
     UniqueFd borrowed;
     bool usable = true;
     if (!(flags & MAP_ANONYMOUS) && fd >= 0) {
-      auto local = borrow_fd(request.pid, fd);
+      // The main thread (ld.so loading libraries) is the usual caller: its pidfd is kept.
+      const bool main_thread = static_cast<pid_t>(request.pid) == listener.pid;
+      if (main_thread && !listener.process) listener.process.reset(static_cast<int>(::syscall(SYS_pidfd_open, listener.pid, 0)));
+      auto local = main_thread && listener.process ? borrow_fd_from(listener.process.get(), fd) : borrow_fd(request.pid, fd);
       if (local) {
         borrowed = std::move(*local);
       } else {

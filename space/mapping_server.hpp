@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -70,6 +71,7 @@ class MappingServer {
     UniqueFd fd;
     uint64_t owner;
     pid_t pid;
+    UniqueFd process;  // a pidfd of `pid`, opened at its first file mapping (mapping thread only)
     uint64_t address_space_limit;
     bool owner_gone = false;  // guarded by mutex_
     /// Whether a blocked SECCOMP_IOCTL_NOTIF_RECV returns once nobody uses the filter (Linux 6.6,
@@ -113,6 +115,7 @@ class MappingServer {
   };
   std::multimap<uint64_t, ImageWatch> image_watches_;  // by owner
   std::function<void(pid_t)> on_left_space_;
+  const pid_t daemon_pid_ = ::getpid();
   size_t notification_size_ = 0;
   size_t response_size_ = 0;
 };

@@ -35,10 +35,9 @@ std::string join(const std::vector<std::string>& words) {
 /// Where the launch script keeps the listener channel: the first slot after stdio.
 constexpr int kChannelSlot = 3;
 
-size_t stack_size() {
-  rlimit limit{};
-  if (::getrlimit(RLIMIT_STACK, &limit) < 0 || limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur < (1 << 20))
-    return 8 << 20;
+/// The stack a tproc gets by default: the soft stack limit, as the kernel sizes a program's stack.
+size_t stack_size(const rlimit& limit) {
+  if (limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur < (1 << 20)) return 8 << 20;
   return std::min<size_t>(limit.rlim_cur, 1ULL << 30);
 }
 
@@ -162,7 +161,7 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
                                 "learns from the reclaim mechanism, and space '" + space_ + "' runs without it",
                             ENOTSUP);
 
-  size_t stack = stack_size();
+  size_t stack = stack_size(tproc_stack_);
   uint64_t address_space_limit = 0;
   for (const protocol::RunLimit& limit : request.limits) {
     if (limit.resource == RLIMIT_AS) address_space_limit = limit.value;
@@ -216,9 +215,7 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
   script.change_directory(request.cwd.empty() ? "/" : request.cwd);
   script.set_name(record.name);
   if (!request.core_dumps) {
-    rlimit core{};
-    ::getrlimit(RLIMIT_CORE, &core);
-    script.set_limit(RLIMIT_CORE, 0, core.rlim_max);  // a tproc's core would hold the whole space
+    script.set_limit(RLIMIT_CORE, 0, tproc_core_.rlim_max);  // a tproc's core would hold the whole space
   }
   if (tproc_open_files_.rlim_max != 0) script.set_limit(RLIMIT_NOFILE, tproc_open_files_.rlim_cur, tproc_open_files_.rlim_max);
   for (const protocol::RunLimit& limit : request.limits)

@@ -177,10 +177,24 @@ TEST_CASE("withdraw_owner repairs the entry a tproc was writing when it was kill
 
 TEST_CASE("withdraw_owner gives up with EBUSY while a live tproc holds the writer lock") {
   TestSpace space;
+  REQUIRE(space.registry().publish_declared("dead/1", 1, 0, kOtherPid));
   space.header()->writer.store(kOtherPid + 1);  // e.g. a tproc stopped by SIGSTOP mid-publish
   auto withdrawn = space.registry().withdraw_owner(kOtherPid);
   REQUIRE_FALSE(withdrawn);
   CHECK(withdrawn.error().code() == EBUSY);
   space.header()->writer.store(0);
-  CHECK(space.registry().withdraw_owner(kOtherPid));
+  withdrawn = space.registry().withdraw_owner(kOtherPid);
+  REQUIRE(withdrawn);
+  CHECK(*withdrawn == 1);
+}
+
+TEST_CASE("withdraw_owner of a tproc that published nothing needs neither the lock nor a walk") {
+  TestSpace space;
+  const uint32_t changes = space.header()->changes.load();
+  space.header()->writer.store(kOtherPid + 1);  // held by a live tproc: not needed here
+  auto withdrawn = space.registry().withdraw_owner(kOtherPid);
+  REQUIRE(withdrawn);
+  CHECK(*withdrawn == 0);
+  CHECK(space.header()->changes.load() == changes);  // nobody was woken
+  space.header()->writer.store(0);
 }
