@@ -3,8 +3,12 @@
 // in the same run (RUNS of each, default 200, interleaved). Prints p50/mean/p90/min and the ratios;
 // asserts no timing. Goal (issue 2): at most 1.5x end to end.
 //
-// Paths come from compile definitions: TPROC_BENCH_TPROC (build/bin/tproc) and TPROC_BENCH_TRIVIAL
-// (build/bench/trivial). The space lives in private temporary TPROC_RUNTIME_DIR / TPROC_HOME
+// It also measures a floor: posix_spawn+wait of `trivial` plus that of the same empty program built
+// as the front door is (static, musl: build/bench/trivial_front). That is what any launcher that
+// starts a client program costs before the client does anything: `tproc run` cannot go below it.
+//
+// Paths come from compile definitions: TPROC_BENCH_TPROC (build/bin/tproc), TPROC_BENCH_TRIVIAL
+// (build/bench/trivial) and TPROC_BENCH_TRIVIAL_FRONT (build/bench/trivial_front). The space lives in private temporary TPROC_RUNTIME_DIR / TPROC_HOME
 // directories and is removed (space rm -f) at the end.
 #include "bench_support.hpp"
 
@@ -41,11 +45,12 @@ int main(int argc, char** argv) {
   if (!space) return 1;
 
   const std::vector<std::string> direct_args{trivial};
+  const std::vector<std::string> front_args{TPROC_BENCH_TRIVIAL_FRONT};
   const std::vector<std::string> tproc_args = space->run_args({trivial});
 
   // The first tproc run starts the space's daemon; a few more of each warm the caches.
   for (int i = 0; i < warmup_runs && !stop_requested; ++i) {
-    for (const auto* args : {&tproc_args, &direct_args}) {
+    for (const auto* args : {&tproc_args, &direct_args, &front_args}) {
       RunResult r = run(*args);
       if (!r.ok() && !stop_requested) {
         std::fprintf(stderr, "launch_bench: warm-up `%s` failed: %s\n", (*args)[0].c_str(), describe_status(r.status).c_str());
@@ -54,33 +59,39 @@ int main(int argc, char** argv) {
     }
   }
 
-  std::vector<double> direct_ns;
-  std::vector<double> tproc_ns;
-  direct_ns.reserve(*runs);
-  tproc_ns.reserve(*runs);
+  std::vector<double> direct_ns, tproc_ns, front_ns;
   for (int i = 0; i < *runs && !stop_requested; ++i) {
-    // Alternate which goes first so neither always follows the other.
-    for (int turn = 0; turn < 2; ++turn) {
-      const bool direct = (turn == 0) == (i % 2 == 0);
+    // Rotate which goes first so none always follows another.
+    struct Kind {
+      const char* label;
+      const std::vector<std::string>* args;
+      std::vector<double>* samples;
+    };
+    const Kind kinds[] = {{"direct", &direct_args, &direct_ns}, {"tproc run", &tproc_args, &tproc_ns},
+                          {"empty front-door-built program", &front_args, &front_ns}};
+    for (int turn = 0; turn < 3 && !stop_requested; ++turn) {
+      const Kind& kind = kinds[(turn + i) % 3];
       const long long start = now_ns();
-      RunResult r = run(direct ? direct_args : tproc_args);
+      RunResult r = run(*kind.args);
       const long long elapsed = now_ns() - start;
       if (stop_requested) break;
       if (!r.ok()) {
-        std::fprintf(stderr, "launch_bench: run %d (%s) failed: %s\n", i, direct ? "direct" : "tproc run",
-                     describe_status(r.status).c_str());
+        std::fprintf(stderr, "launch_bench: run %d (%s) failed: %s\n", i, kind.label, describe_status(r.status).c_str());
         return 1;
       }
-      (direct ? direct_ns : tproc_ns).push_back(static_cast<double>(elapsed));
+      kind.samples->push_back(static_cast<double>(elapsed));
     }
   }
-  if (stop_requested || direct_ns.empty() || tproc_ns.size() != direct_ns.size()) {
+  if (stop_requested || direct_ns.empty() || tproc_ns.size() != direct_ns.size() || front_ns.size() != direct_ns.size()) {
     std::fprintf(stderr, "launch_bench: interrupted\n");
     return 130;
   }
 
   const Stats direct = summarize(direct_ns);
   const Stats tprocd = summarize(tproc_ns);
+  std::vector<double> floor_ns(direct_ns.size());  // run i of each, added: they ran side by side
+  for (size_t i = 0; i < floor_ns.size(); ++i) floor_ns[i] = direct_ns[i] + front_ns[i];
+  const Stats floor = summarize(floor_ns);
   std::printf("launch_bench: %zu runs each of %s, space %s\n", direct_ns.size(), trivial.c_str(), space->name().c_str());
   std::printf("%-28s %9s %9s %9s %9s\n", "(milliseconds)", "p50", "mean", "p90", "min");
   print_row("direct (posix_spawn+wait)", direct);
@@ -88,6 +99,11 @@ int main(int argc, char** argv) {
   std::printf("%-28s %8.2fx %8.2fx %8.2fx %8.2fx\n", "ratio tproc run / direct", tprocd.p50 / direct.p50,
               tprocd.mean / direct.mean, tprocd.p90 / direct.p90, tprocd.min / direct.min);
   std::printf("goal (issue 2): at most 1.5x end to end\n");
+  print_row("floor (direct + empty client)", floor);
+  std::printf("%-28s %8.2fx %8.2fx %8.2fx %8.2fx\n", "ratio floor / direct", floor.p50 / direct.p50,
+              floor.mean / direct.mean, floor.p90 / direct.p90, floor.min / direct.min);
+  std::printf("%-28s %8.2fx %8.2fx %8.2fx %8.2fx\n", "ratio tproc run / floor", tprocd.p50 / floor.p50,
+              tprocd.mean / floor.mean, tprocd.p90 / floor.p90, tprocd.min / floor.min);
 
   // The daemon's own part of each launch (request received to child started), as it reports it.
   setenv("TPROC_REPORT_LAUNCH_NS", "1", 1);
