@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "arch_traits.hpp"
+#include "loader/elf_dynamic.hpp"
 
 namespace tproc::loader {
 namespace {
@@ -95,6 +96,10 @@ Result<MappedObject> MappedObject::map(const UniqueFd& fd, const RangeHolder& ho
   object.executable_stack_ = elf.executable_stack();
   if (elf.interpreter()) object.interpreter_ = std::string(*elf.interpreter());
   object.phnum_ = static_cast<uint16_t>(elf.program_headers().size());
+  if (auto dynamic = ElfDynamic::parse(elf)) {  // none or malformed: ld.so will say what it needs
+    auto mentions_origin = [](const std::optional<std::string>& list) { return list && list->find("ORIGIN") != std::string::npos; };
+    object.searches_relative_to_origin_ = mentions_origin(dynamic->rpath()) || mentions_origin(dynamic->runpath());
+  }
 
   // Reserve the whole span first so the segments land in one range nobody else can take.
   const LoadSpan span = page_span(elf);

@@ -35,6 +35,8 @@ class MappedObject {
   bool position_independent() const { return position_independent_; }
   bool executable_stack() const { return executable_stack_; }
   const std::optional<std::string>& interpreter() const { return interpreter_; }
+  /// Whether its DT_RPATH or DT_RUNPATH mentions $ORIGIN: where it lives decides what it loads.
+  bool searches_relative_to_origin() const { return searches_relative_to_origin_; }
   uint64_t begin() const { return reservation_.begin(); }
   uint64_t end() const { return reservation_.end(); }
 
@@ -49,6 +51,7 @@ class MappedObject {
   uint16_t phnum_ = 0;
   bool position_independent_ = true;
   bool executable_stack_ = false;
+  bool searches_relative_to_origin_ = false;
   std::optional<std::string> interpreter_;
 };
 

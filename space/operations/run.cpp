@@ -12,7 +12,6 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "loader/origin_paths.hpp"
 #include "runtime/mapping_filter.hpp"
 #include "runtime/spawn.hpp"
 #include "space/endpoint_plan.hpp"
@@ -53,9 +52,12 @@ Result<std::vector<UniqueFd>> detached_stdio(const std::string& log_path) {
 }
 
 /// What the loader starts as the program, and what ld.so maps as the main program when that is
-/// another file: normally the executable the client sent, and nothing else. A program whose
-/// library search depends on where it lives starts through its interpreter, told the path
-/// (loader/origin_paths.hpp); a bundle's client arranges that itself and sends both files.
+/// another file: normally the executable the client sent, and nothing else.
+///
+/// glibc's ld.so takes the main program's $ORIGIN from /proc/self/exe, which for every tproc names
+/// the daemon. A program whose library search mentions $ORIGIN therefore starts through its
+/// interpreter (`ld.so --argv0 ARGV0 PATH ARGS...`), which takes $ORIGIN from the path it is
+/// given. A bundle's client arranges that itself and sends both files.
 struct MainProgram {
   const UniqueFd* sent;             ///< the program the client sent
   const UniqueFd* image = nullptr;  ///< the executable ld.so maps, when the program is its interpreter
@@ -65,21 +67,19 @@ struct MainProgram {
 
   const UniqueFd& program() const { return interpreter ? interpreter : *sent; }
 
-  static MainProgram as_sent(const protocol::RunRequest& request, const UniqueFd& program, const UniqueFd& image) {
-    return {&program, &image, {}, request.argv, request.execfn};
+  static MainProgram as_sent(const protocol::RunRequest& request, const UniqueFd& program, const UniqueFd* image) {
+    return {&program, image, {}, request.argv, request.execfn};
   }
 
-  static Result<MainProgram> for_executable(const protocol::RunRequest& request, const UniqueFd& executable) {
-    MainProgram main{&executable, nullptr, {}, request.argv, request.execfn};
-    std::optional<std::string> interpreter = TPROC_TRY(loader::interpreter_for_origin(executable.get()));
-    if (!interpreter) return main;
-    main.interpreter.reset(::open(interpreter->c_str(), O_RDONLY | O_CLOEXEC));
-    if (!main.interpreter) return Error::from_errno("interpreter " + *interpreter);
-    main.image = &executable;
+  /// The executable `sent`, started through `interpreter_path`.
+  static Result<MainProgram> through_interpreter(const protocol::RunRequest& request, const UniqueFd& sent,
+                                                 const std::string& interpreter_path) {
+    MainProgram main{&sent, &sent, {}, {}, interpreter_path};
+    main.interpreter.reset(::open(interpreter_path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!main.interpreter) return Error::from_errno("interpreter " + interpreter_path);
     // The program's own path, as the user named it, relative to its working directory.
-    main.argv = {*interpreter, "--argv0", request.argv[0], request.execfn};
+    main.argv = {interpreter_path, "--argv0", request.argv[0], request.execfn};
     main.argv.insert(main.argv.end(), request.argv.begin() + 1, request.argv.end());
-    main.execfn = *interpreter;
     return main;
   }
 };
@@ -151,8 +151,7 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
   if (request.holds_lock) record.in_use_lock = std::move(fds[next_fd++]);
   auto holder = [this](uint64_t begin, uint64_t end) { return tprocs_.holder_of(begin, end); };
   const UniqueFd no_executable;
-  MainProgram main = request.passes_executable ? MainProgram::as_sent(request, fds[0], fds[next_fd++])
-                                               : TPROC_TRY(MainProgram::for_executable(request, fds[0]));
+  MainProgram main = MainProgram::as_sent(request, fds[0], request.passes_executable ? &fds[next_fd++] : nullptr);
   const UniqueFd& executable = main.image ? *main.image : no_executable;
   if (executable) record.fixed_image = TPROC_TRY(loader::reserve_fixed_image(executable, holder));
   EndpointPlan endpoints = TPROC_TRY(EndpointPlan::resolve(executable, request.endpoints));
@@ -172,21 +171,30 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
                                 "' runs without it",
                             ENOTSUP);
 
-  loader::ProgramSpec spec;
-  spec.executable = &main.program();
-  spec.execfn = main.execfn;
-  spec.argv = main.argv;
-  spec.envp = request.env;
-  spec.registry_address = registry_->address();
-  spec.stack_size = stack;
-  spec.holder = holder;
-  auto program = loader::load_program(spec, *host_auxv_);
-  if (!program) {
+  auto load = [&](const MainProgram& started) -> Result<loader::LoadedProgram> {
+    loader::ProgramSpec spec;
+    spec.executable = &started.program();
+    spec.execfn = started.execfn;
+    spec.argv = started.argv;
+    spec.envp = request.env;
+    spec.registry_address = registry_->address();
+    spec.stack_size = stack;
+    spec.holder = holder;
+    auto program = loader::load_program(spec, *host_auxv_);
+    if (program) return program;
     Error error = std::move(program).error();
     // A file the loader refuses is "not executable" to the user, like execve's ENOEXEC.
     return error.code() == 0 ? Error::explained(error.message(), ENOEXEC) : std::move(error);
+  };
+  record.program = TPROC_TRY(load(main));
+  if (!main.image && record.program->executable.searches_relative_to_origin() && record.program->interpreter) {
+    // Found out while loading it, which reads the file anyway: rare enough to load twice.
+    const std::string interpreter = *record.program->executable.interpreter();
+    record.program.reset();
+    main = TPROC_TRY(MainProgram::through_interpreter(request, fds[0], interpreter));
+    record.fixed_image = TPROC_TRY(loader::reserve_fixed_image(fds[0], holder));
+    record.program = TPROC_TRY(load(main));
   }
-  record.program = std::move(*program);
 
   std::vector<UniqueFd> stdio;
   if (request.detach) {

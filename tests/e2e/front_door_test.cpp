@@ -95,6 +95,10 @@ TEST_CASE("a program that finds its libraries relative to itself runs from the p
     REQUIRE_THAT(run, ExitsWith(0));
     CHECK(run.out == "bar: hello from libtproc_test_foo\n");
   }
+  // The same program built -no-pie: ld.so maps it at its fixed addresses, which the daemon holds for it.
+  Outcome nonpie = sandbox.tproc({"run", "s", "./nonpie_needs_bar"}, {.cwd = programs});
+  REQUIRE_THAT(nonpie, ExitsWith(0));
+  CHECK(nonpie.out == "bar: hello from libtproc_test_foo\n");
   const std::string id = sandbox.detach({"--name", "bar", "s", program("needs_bar")});
   const TprocInfo listed = sandbox.tproc_info("s", id, true);
   CHECK(listed.name == "bar");
