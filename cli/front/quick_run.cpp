@@ -24,8 +24,9 @@ namespace {
 
 /// The signals a user sends to `tproc run` that are meant for the program (as cli/run_session.cpp).
 constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGTSTP, SIGALRM};
-/// Replies are a few dozen bytes; a Failure's message is one line.
-constexpr size_t kReplyBuffer = 64 * 1024;
+/// Replies are a few dozen bytes; a Failure's message is one line. On the stack: a heap buffer
+/// this size would be an mmap of its own.
+constexpr size_t kReplyBuffer = 16 * 1024;
 
 bool equal(const char* a, const char* b) { return strcmp(a, b) == 0; }
 
@@ -326,14 +327,6 @@ class MaskRestorer {
   bool armed_ = true;
 };
 
-struct Buffer {
-  unsigned char* bytes = static_cast<unsigned char*>(malloc(kReplyBuffer));
-  Buffer() = default;
-  Buffer(const Buffer&) = delete;
-  Buffer& operator=(const Buffer&) = delete;
-  ~Buffer() { free(bytes); }
-};
-
 struct Strings {
   const char** items = nullptr;
   size_t count = 0;
@@ -374,8 +367,7 @@ bool quick_run(int arg_count, char** args, char** envp, int& status) {
 
   const UniqueFd connection(socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
   if (!connection || connect(connection.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) < 0) return false;
-  Buffer buffer;
-  if (!buffer.bytes) return false;
+  unsigned char reply_buffer[kReplyBuffer];
 
   // Block the forwarded signals before the program exists, so none is lost in between: they
   // queue on the signalfd until the pidfd is known.
@@ -396,7 +388,7 @@ bool quick_run(int arg_count, char** args, char** envp, int& status) {
   QuickReply reply;
   UniqueFd pidfd;
   // A refusal started nothing: decline, and the full CLI asks again and explains it.
-  if (!receive_reply(connection.get(), buffer.bytes, reply, pidfd) || reply.kind != QuickReply::kStarted) return false;
+  if (!receive_reply(connection.get(), reply_buffer, reply, pidfd) || reply.kind != QuickReply::kStarted) return false;
   mask.keep();
 
   // From here the program runs: whatever happens is reported here, never declined.
@@ -411,7 +403,7 @@ bool quick_run(int arg_count, char** args, char** envp, int& status) {
     status = fail(invocation, "the space daemon sent no pidfd", EPROTO);
     return true;
   }
-  status = supervise(invocation, connection.get(), pidfd.get(), signals.get(), buffer.bytes);
+  status = supervise(invocation, connection.get(), pidfd.get(), signals.get(), reply_buffer);
   return true;
 }
 
