@@ -1,8 +1,6 @@
 #include "loader/program_loader.hpp"
 
 #include <elf.h>
-#include <fcntl.h>
-#include <unistd.h>
 
 #include <algorithm>
 
@@ -23,20 +21,16 @@ bool is_per_program(uint64_t type) {
   }
 }
 
-Result<MappedObject> map_interpreter(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return Error::from_errno("interpreter " + path);
-  MappedObject interpreter = TPROC_TRY_CTX("interpreter " + path, MappedObject::map(fd));
-  if (interpreter.interpreter()) return Error("interpreter " + path + " itself needs an interpreter", ELIBBAD);
-  return interpreter;
-}
-
 }  // namespace
 
 Result<LoadedProgram> load_program(const ProgramSpec& spec, const HostAuxv& host) {
   MappedObject executable = TPROC_TRY(MappedObject::map(*spec.executable, spec.holder));
   std::optional<MappedObject> interpreter;
-  if (executable.interpreter()) interpreter = TPROC_TRY(map_interpreter(*executable.interpreter()));
+  if (executable.interpreter()) {
+    InterpreterStock unstocked;
+    InterpreterStock& stock = spec.interpreters ? *spec.interpreters : unstocked;
+    interpreter = TPROC_TRY(stock.take(*executable.interpreter()));
+  }
 
   ProgramStack stack = TPROC_TRY(ProgramStack::create(spec.stack_size, executable.executable_stack()));
 

@@ -15,6 +15,7 @@
 #include "common/unique_fd.hpp"
 #include "loader/host_auxv.hpp"
 #include "loader/initial_stack.hpp"
+#include "loader/interpreter_stock.hpp"
 #include "loader/mapped_object.hpp"
 
 namespace tproc::loader {
@@ -28,6 +29,7 @@ struct ProgramSpec {
   uint64_t registry_address = 0;         ///< published to the program as TPROC_AT_REGISTRY
   size_t stack_size = 8 << 20;
   RangeHolder holder;                    ///< explains a taken fixed range (non-PIE programs)
+  InterpreterStock* interpreters = nullptr;  ///< where to take the interpreter from; null: map it here
 };
 
 /// A program mapped into the space and ready to enter. Owns every mapping the loader made.

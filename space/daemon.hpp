@@ -18,6 +18,7 @@
 #include "common/result.hpp"
 #include "common/unique_fd.hpp"
 #include "loader/host_auxv.hpp"
+#include "loader/interpreter_stock.hpp"
 #include "protocol/connection.hpp"
 #include "registry/heap_region.hpp"
 #include "registry/registry.hpp"
@@ -122,6 +123,7 @@ class Daemon {
   DaemonOptions options_;
   std::optional<runtime::BrkGuard> brk_guard_;
   std::optional<loader::HostAuxv> host_auxv_;
+  loader::InterpreterStock interpreters_;  ///< the next launch's ld.so, mapped between launches
   std::optional<registry::RegistryRegion> registry_;
   std::optional<registry::HeapRegion> heap_;      ///< the space-wide heap: outlives every tproc
   std::optional<registry::Registry> endpoints_;   ///< the endpoint table in registry_

@@ -30,7 +30,7 @@ constexpr size_t kReplyBuffer = 16 * 1024;
 
 bool equal(const char* a, const char* b) { return strcmp(a, b) == 0; }
 
-/// `name` without "--" if `arg` is "--name" or "--name=...", and where its inline value starts.
+/// Whether `arg` is `--NAME` or `--NAME=VALUE`; `inline_value` is then VALUE, or null.
 bool long_option(const char* arg, const char* name, const char*& inline_value) {
   const size_t length = strlen(name);
   if (arg[0] != '-' || arg[1] != '-' || strncmp(arg + 2, name, length) != 0) return false;

@@ -180,6 +180,7 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
     spec.registry_address = registry_->address();
     spec.stack_size = stack;
     spec.holder = holder;
+    spec.interpreters = &interpreters_;
     auto program = loader::load_program(spec, *host_auxv_);
     if (program) return program;
     Error error = std::move(program).error();
@@ -367,6 +368,9 @@ void Daemon::on_tproc_exit(uint64_t id) {
   } else {
     tprocs_.prune_exited(kKeptExitedRecords);
   }
+  // A quiet moment, with the client answered and nothing of the tproc left to run alongside:
+  // map the next launch's interpreter now rather than during it.
+  interpreters_.refill();
 }
 
 void Daemon::on_attached_client_event(uint64_t id) {
