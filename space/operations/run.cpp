@@ -74,13 +74,13 @@ struct MainProgram {
   /// The executable `sent`, started through `interpreter_path`.
   static Result<MainProgram> through_interpreter(const protocol::RunRequest& request, const UniqueFd& sent,
                                                  const std::string& interpreter_path) {
-    MainProgram main{&sent, &sent, {}, {}, interpreter_path};
-    main.interpreter.reset(::open(interpreter_path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!main.interpreter) return Error::from_errno("interpreter " + interpreter_path);
+    MainProgram started{&sent, &sent, {}, {}, interpreter_path};
+    started.interpreter.reset(::open(interpreter_path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!started.interpreter) return Error::from_errno("interpreter " + interpreter_path);
     // The program's own path, as the user named it, relative to its working directory.
-    main.argv = {interpreter_path, "--argv0", request.argv[0], request.execfn};
-    main.argv.insert(main.argv.end(), request.argv.begin() + 1, request.argv.end());
-    return main;
+    started.argv = {interpreter_path, "--argv0", request.argv[0], request.execfn};
+    started.argv.insert(started.argv.end(), request.argv.begin() + 1, request.argv.end());
+    return started;
   }
 };
 
@@ -151,8 +151,8 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
   if (request.holds_lock) record.in_use_lock = std::move(fds[next_fd++]);
   auto holder = [this](uint64_t begin, uint64_t end) { return tprocs_.holder_of(begin, end); };
   const UniqueFd no_executable;
-  MainProgram main = MainProgram::as_sent(request, fds[0], request.passes_executable ? &fds[next_fd++] : nullptr);
-  const UniqueFd& executable = main.image ? *main.image : no_executable;
+  MainProgram main_program = MainProgram::as_sent(request, fds[0], request.passes_executable ? &fds[next_fd++] : nullptr);
+  const UniqueFd& executable = main_program.image ? *main_program.image : no_executable;
   if (executable) record.fixed_image = TPROC_TRY(loader::reserve_fixed_image(executable, holder));
   EndpointPlan endpoints = TPROC_TRY(EndpointPlan::resolve(executable, request.endpoints));
   if (!mappings_ && endpoints.needs_load_address())
@@ -187,14 +187,14 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
     // A file the loader refuses is "not executable" to the user, like execve's ENOEXEC.
     return error.code() == 0 ? Error::explained(error.message(), ENOEXEC) : std::move(error);
   };
-  record.program = TPROC_TRY(load(main));
-  if (!main.image && record.program->executable.searches_relative_to_origin() && record.program->interpreter) {
+  record.program = TPROC_TRY(load(main_program));
+  if (!main_program.image && record.program->executable.searches_relative_to_origin() && record.program->interpreter) {
     // Found out while loading it, which reads the file anyway: rare enough to load twice.
     const std::string interpreter = *record.program->executable.interpreter();
     record.program.reset();
-    main = TPROC_TRY(MainProgram::through_interpreter(request, fds[0], interpreter));
+    main_program = TPROC_TRY(MainProgram::through_interpreter(request, fds[0], interpreter));
     record.fixed_image = TPROC_TRY(loader::reserve_fixed_image(fds[0], holder));
-    record.program = TPROC_TRY(load(main));
+    record.program = TPROC_TRY(load(main_program));
   }
 
   std::vector<UniqueFd> stdio;
