@@ -3,49 +3,29 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <yaml-cpp/depthguard.h>
-#include <yaml-cpp/eventhandler.h>
-#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <array>
 #include <cerrno>
-#include <charconv>
-#include <exception>
-#include <span>
 #include <unordered_map>
 
-#include "common/nearest_word.hpp"
-#include "common/printable.hpp"
 #include "common/unique_fd.hpp"
+#include "yaml/document.hpp"
+#include "yaml/field_reader.hpp"
 
 namespace tproc::bundle {
 
 namespace {
 
-/// A YAML event handler that ignores everything: for counting documents without building them.
-class IgnoreEvents : public YAML::EventHandler {
- public:
-  YAML::Mark last_document;  ///< where the latest document started
-  void OnDocumentStart(const YAML::Mark& mark) override { last_document = mark; }
-  void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
-  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
-  void OnMapEnd() override {}
-};
+using yaml::Entry;
+using yaml::Field;
+using yaml::FieldReader;
+using yaml::quoted;
 
-// How many YAML documents an error counts before it says "more than".
-constexpr size_t kMaxDocumentsCounted = 16;
 // A manifest is a few hundred bytes; the cap keeps a hostile config blob from costing much.
 constexpr size_t kMaxManifestBytes = size_t{1} << 20;
 constexpr size_t kMaxAppNameLength = 64;
 constexpr size_t kMaxEndpointNameLength = 63;
-// Values quoted in error messages are cut here so an error stays one readable line.
-constexpr size_t kMaxQuotedLength = 60;
 
 // The keys each level accepts, in the order to_json() writes them.
 constexpr std::array<std::string_view, 11> kTopKeys = {
@@ -58,35 +38,6 @@ constexpr std::array<std::string_view, 3> kMallocKeys = {"policy", "mmap_thresho
 constexpr std::array<std::string_view, 2> kLibraryPolicies = {"bundled", "host"};
 constexpr std::array<std::string_view, 2> kReadinesses = {"app", "auto"};
 constexpr std::array<std::string_view, 2> kMallocPolicies = {"brk-guard", "mmap-threshold"};
-
-std::string quoted(std::string_view text) { return "\"" + printable(text, kMaxQuotedLength) + "\""; }
-
-std::string describe(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Scalar: return quoted(node.Scalar());
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Map: return "a map";
-    case YAML::NodeType::Null: return "null";
-    case YAML::NodeType::Undefined: break;
-  }
-  return "nothing";
-}
-
-bool contains(std::span<const std::string_view> words, std::string_view word) {
-  return std::find(words.begin(), words.end(), word) != words.end();
-}
-
-// Digits only: YAML's 0x/0o/+ forms would make "what number is this" a puzzle in a manifest.
-std::optional<uint64_t> parse_decimal(std::string_view text) {
-  if (text.empty()) return std::nullopt;
-  uint64_t value = 0;
-  auto [end, status] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (status != std::errc() || end != text.data() + text.size() || text[0] == '-' ||
-      text[0] == '+') {
-    return std::nullopt;
-  }
-  return value;
-}
 
 bool valid_app_name(std::string_view name) {
   auto head = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
@@ -131,48 +82,6 @@ bool valid_tunable_name(std::string_view name) {
          std::all_of(name.begin(), name.end(), [](char c) {
            return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
          });
-}
-
-// The 0-based line and column (in characters) of the first byte that is not well-formed UTF-8
-// (no overlongs, surrogates or code points past U+10FFFF), if any. yaml-cpp passes such bytes
-// through, and they would make the JSON form invalid.
-std::optional<std::pair<int, int>> first_invalid_utf8(std::string_view text) {
-  int line = 0;
-  int column = 0;
-  size_t i = 0;
-  while (i < text.size()) {
-    auto byte = static_cast<unsigned char>(text[i]);
-    size_t length = byte < 0x80                    ? 1
-                    : byte >= 0xc2 && byte <= 0xdf ? 2
-                    : byte >= 0xe0 && byte <= 0xef ? 3
-                    : byte >= 0xf0 && byte <= 0xf4 ? 4
-                                                   : 0;
-    if (length == 0 || i + length > text.size()) return std::pair{line, column};
-    for (size_t k = 1; k < length; ++k) {
-      auto next = static_cast<unsigned char>(text[i + k]);
-      // The second byte's range depends on the first (RFC 3629's table); the rest are 80-BF.
-      unsigned char low = 0x80;
-      unsigned char high = 0xbf;
-      if (k == 1 && byte == 0xe0) low = 0xa0;
-      if (k == 1 && byte == 0xed) high = 0x9f;
-      if (k == 1 && byte == 0xf0) low = 0x90;
-      if (k == 1 && byte == 0xf4) high = 0x8f;
-      if (next < low || next > high) return std::pair{line, column};
-    }
-    if (byte == '\n') {
-      ++line;
-      column = 0;
-    } else {
-      ++column;
-    }
-    i += length;
-  }
-  return std::nullopt;
-}
-
-std::string join(std::string_view path, std::string_view key) {
-  std::string component = printable(key);
-  return path.empty() ? component : std::string(path) + "." + component;
 }
 
 void append_json_string(std::string& out, std::string_view text) {
@@ -233,227 +142,48 @@ namespace detail {
 /// Turns a YAML document into a Manifest, one field at a time, naming the first thing wrong.
 class ManifestDecoder {
  public:
-  explicit ManifestDecoder(std::string_view file_name) : file_name_(file_name) {}
+  explicit ManifestDecoder(std::string_view file_name) : reader_(file_name) {}
 
   /// The manifest `text` describes, or its first error.
   Result<Manifest> decode(std::string_view text) const {
     if (text.size() > kMaxManifestBytes) {
-      return fail(YAML::Mark(), "", "manifest is larger than 1 MiB");
+      return reader_.fail(YAML::Mark(), "", "manifest is larger than 1 MiB");
     }
-    if (std::optional<std::pair<int, int>> invalid = first_invalid_utf8(text)) {
-      YAML::Mark mark;
-      mark.line = invalid->first;
-      mark.column = invalid->second;
-      return fail(mark, "", "invalid UTF-8 (a manifest is UTF-8 text)");
+    const YAML::Node document = TPROC_TRY(yaml::load_document(text, reader_));
+    if (document.IsNull()) {
+      return reader_.fail(YAML::Mark(), "", "empty manifest (expected a map with at least name and entrypoint)");
     }
-    // Not YAML::LoadAll: on some inputs (`"",`) yaml-cpp 0.7 finds empty documents forever and
-    // eats all memory (jbeder/yaml-cpp#1040). One document is loaded; a second is only detected.
-    std::vector<YAML::Node> documents;
-    YAML::Mark second_document;
-    try {
-      const std::string source(text);
-      documents.push_back(YAML::Load(source));
-      std::istringstream stream(source);
-      YAML::Parser parser(stream);
-      IgnoreEvents ignore;
-      parser.HandleNextDocument(ignore);
-      // Counted to a bound: the inputs that trip yaml-cpp produce empty documents without end.
-      while (documents.size() <= kMaxDocumentsCounted && parser.HandleNextDocument(ignore)) {
-        if (documents.size() == 1) second_document = ignore.last_document;
-        documents.push_back(YAML::Node());
-      }
-    } catch (const YAML::DeepRecursion& error) {
-      return fail(error.mark, "", "bad YAML: nested too deeply");
-    } catch (const YAML::Exception& error) {
-      return fail(error.mark, "", "bad YAML: " + printable(error.msg));
-    } catch (const std::exception& error) {
-      return fail(YAML::Mark(), "", "bad YAML: " + printable(error.what()));
-    }
-    if (documents.empty() || (documents.size() == 1 && documents[0].IsNull())) {
-      return fail(YAML::Mark(), "",
-                  "empty manifest (expected a map with at least name and entrypoint)");
-    }
-    if (documents.size() > 1) {
-      const std::string count = documents.size() > kMaxDocumentsCounted ? "more than " + std::to_string(kMaxDocumentsCounted)
-                                                                        : std::to_string(documents.size());
-      return fail(second_document, "", "expected one YAML document, found " + count);
-    }
-    // Decoding only reads nodes it has type-checked, so yaml-cpp should not throw here; if it
-    // does anyway, the exception must still not leave this module.
-    try {
-      return decode_manifest(Field{documents[0], documents[0].Mark(), ""});
-    } catch (const YAML::Exception& error) {
-      return fail(error.mark, "", "bad YAML: " + error.msg);
-    } catch (const std::exception& error) {
-      return fail(YAML::Mark(), "", std::string("bad YAML: ") + error.what());
-    }
+    return reader_.guarded([&] { return decode_manifest(FieldReader::root(document)); });
   }
 
  private:
-  // A node with where it sits: its own mark, or its key's when yaml-cpp gave it none.
-  struct Field {
-    YAML::Node node;
-    YAML::Mark mark;
-    std::string path;
-  };
-
-  struct Entry {
-    std::string key;
-    YAML::Mark key_mark;
-    Field value;
-  };
-
-  Error fail(const YAML::Mark& mark, std::string_view path, std::string_view what) const {
-    // yaml-cpp counts from 0 and uses -1 for "no position"; users count from 1.
-    int line = mark.line >= 0 ? mark.line + 1 : 1;
-    int column = mark.column >= 0 ? mark.column + 1 : 1;
-    std::string message =
-        file_name_ + ":" + std::to_string(line) + ":" + std::to_string(column) + ": ";
-    if (!path.empty()) message += std::string(path) + ": ";
-    message += what;
-    return Error::explained(std::move(message), EINVAL);
-  }
-
-  Error fail(const Field& field, std::string_view what) const {
-    return fail(field.mark, field.path, what);
-  }
-
-  Error type_error(const Field& field, std::string_view expected) const {
-    return fail(field, "expected " + std::string(expected) + ", got " + describe(field.node));
-  }
-
-  static YAML::Mark mark_or(const YAML::Node& node, const YAML::Mark& fallback) {
-    YAML::Mark mark = node.Mark();
-    return mark.is_null() ? fallback : mark;
-  }
-
-  // The entries of a map in file order. With `known` non-empty, any other key is an error that
-  // suggests the nearest valid one; a key given twice is always an error (yaml-cpp keeps both).
-  Result<std::vector<Entry>> entries_of(const Field& map,
-                                        std::span<const std::string_view> known) const {
-    if (!map.node.IsMap()) return type_error(map, "a map");
-    std::vector<Entry> entries;
-    std::unordered_map<std::string, int> first_line;
-    for (const auto& pair : map.node) {
-      YAML::Mark key_mark = mark_or(pair.first, map.mark);
-      if (!pair.first.IsScalar()) {
-        return fail(key_mark, map.path, "expected a string key, got " + describe(pair.first));
-      }
-      std::string key = pair.first.Scalar();
-      if (first_invalid_utf8(key)) return fail(key_mark, map.path, "a key whose escapes decode to invalid UTF-8");
-      std::string path = join(map.path, key);
-      if (!known.empty() && !contains(known, key)) {
-        std::optional<std::string_view> suggestion = nearest_word(key, known);
-        std::string what = suggestion
-                               ? "unknown key (did you mean '" + std::string(*suggestion) + "'?)"
-                               : "unknown key (expected " + one_of(known) + ")";
-        return fail(key_mark, path, what);
-      }
-      auto [previous, inserted] = first_line.emplace(key, key_mark.line + 1);
-      if (!inserted) {
-        return fail(key_mark, path,
-                    "duplicate key (first given on line " + std::to_string(previous->second) + ")");
-      }
-      // An empty value's mark is wherever the next token starts, often the next line: point at
-      // its key instead.
-      YAML::Mark value_mark = pair.second.IsNull() ? key_mark : mark_or(pair.second, key_mark);
-      entries.push_back(Entry{key, key_mark, Field{pair.second, value_mark, path}});
-    }
-    return entries;
-  }
-
-  // Any scalar, as written: YAML numbers and booleans become their text.
-  Result<std::string> string_of(const Field& field) const {
-    if (!field.node.IsScalar()) return type_error(field, "a string");
-    const std::string& text = field.node.Scalar();
-    if (text.find('\0') != std::string::npos) return fail(field, "contains a NUL byte");
-    // The file was UTF-8, but escapes such as \N and \_ decode to bytes that are not.
-    if (first_invalid_utf8(text)) return fail(field, "its escapes decode to invalid UTF-8");
-    return text;
-  }
-
-  Result<std::string> nonempty_string_of(const Field& field) const {
-    std::string text = TPROC_TRY(string_of(field));
-    if (text.empty()) return fail(field, "must not be empty");
-    return text;
-  }
-
-  Result<std::vector<std::string>> strings_of(const Field& list, bool allow_empty) const {
-    if (!list.node.IsSequence()) return type_error(list, "a list of strings");
-    std::vector<std::string> items;
-    size_t index = 0;
-    for (const YAML::Node& item : list.node) {
-      Field field{item, mark_or(item, list.mark), list.path + "[" + std::to_string(index++) + "]"};
-      if (allow_empty) {
-        items.push_back(TPROC_TRY(string_of(field)));
-      } else {
-        items.push_back(TPROC_TRY(nonempty_string_of(field)));
-      }
-    }
-    return items;
-  }
-
   // A NAME → value map, in file order; `valid_name` checks each name, `name_rule` says why not.
   Result<NamedValues> named_values_of(const Field& map, bool (*valid_name)(std::string_view),
                                       std::string_view name_rule) const {
     NamedValues values;
-    for (const Entry& entry : TPROC_TRY(entries_of(map, {}))) {
+    for (const Entry& entry : TPROC_TRY(reader_.entries_of(map, {}))) {
       if (!valid_name(entry.key)) {
-        return fail(entry.key_mark, entry.value.path, "invalid name: " + std::string(name_rule));
+        return reader_.fail(entry.key_mark, entry.value.path, "invalid name: " + std::string(name_rule));
       }
       if (entry.value.node.IsNull()) {
-        return fail(entry.value, "expected a string, got null (write \"\" for an empty value)");
+        return reader_.fail(entry.value, "expected a string, got null (write \"\" for an empty value)");
       }
-      values.emplace_back(entry.key, TPROC_TRY(string_of(entry.value)));
+      values.emplace_back(entry.key, TPROC_TRY(reader_.string_of(entry.value)));
     }
     return values;
   }
 
-  Result<uint64_t> integer_of(const Field& field) const {
-    if (!field.node.IsScalar()) return type_error(field, "an integer");
-    const std::string& text = field.node.Scalar();
-    if (std::optional<uint64_t> value = parse_decimal(text)) return *value;
-    if (!text.empty() && text[0] == '-' && parse_decimal(text.substr(1))) {
-      return type_error(field, "a non-negative integer");
-    }
-    if (!text.empty() &&
-        std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-      return type_error(field, "an integer below 2^64");
-    }
-    return type_error(field, "an integer");
-  }
-
   Result<uint64_t> size_of(const Field& field) const {
-    if (!field.node.IsScalar()) return type_error(field, "a size such as 512M or 2G");
+    if (!field.node.IsScalar()) return reader_.type_error(field, "a size such as 512M or 2G");
     Result<uint64_t> size = parse_size(field.node.Scalar());
-    if (!size) return fail(field, size.error().message());
+    if (!size) return reader_.fail(field, size.error().message());
     return *size;
   }
 
-  Result<bool> bool_of(const Field& field) const {
-    bool value = false;
-    if (!field.node.IsScalar() || !YAML::convert<bool>::decode(field.node, value)) {
-      return type_error(field, "true or false");
-    }
-    return value;
-  }
-
-  // One of `words`, as its index.
-  Result<size_t> choice_of(const Field& field, std::span<const std::string_view> words) const {
-    std::string text = TPROC_TRY(string_of(field));
-    auto found = std::find(words.begin(), words.end(), text);
-    if (found != words.end()) return static_cast<size_t>(found - words.begin());
-    std::string what = "expected " + one_of(words) + ", got " + quoted(text);
-    if (std::optional<std::string_view> suggestion = nearest_word(text, words)) {
-      what += " (did you mean '" + std::string(*suggestion) + "'?)";
-    }
-    return fail(field, what);
-  }
-
   Result<std::string> app_name_of(const Field& field) const {
-    std::string name = TPROC_TRY(string_of(field));
+    std::string name = TPROC_TRY(reader_.string_of(field));
     if (!valid_app_name(name)) {
-      return fail(
+      return reader_.fail(
           field,
           "invalid name " + quoted(name) +
               ": expected 1-64 characters from a-z 0-9 . _ -, starting with a letter or digit");
@@ -462,9 +192,9 @@ class ManifestDecoder {
   }
 
   Result<std::string> workdir_of(const Field& field) const {
-    std::string workdir = TPROC_TRY(string_of(field));
+    std::string workdir = TPROC_TRY(reader_.string_of(field));
     if (!workdir.empty() && workdir[0] != '/') {
-      return fail(field, "expected an absolute path, got " + quoted(workdir));
+      return reader_.fail(field, "expected an absolute path, got " + quoted(workdir));
     }
     return workdir;
   }
@@ -472,46 +202,46 @@ class ManifestDecoder {
   Result<Endpoint> endpoint_of(const Field& item) const {
     Endpoint endpoint;
     bool has_name = false;
-    for (const Entry& entry : TPROC_TRY(entries_of(item, kEndpointKeys))) {
+    for (const Entry& entry : TPROC_TRY(reader_.entries_of(item, kEndpointKeys))) {
       const Field& field = entry.value;
       if (entry.key == "name") {
-        endpoint.name = TPROC_TRY(string_of(field));
+        endpoint.name = TPROC_TRY(reader_.string_of(field));
         if (endpoint.name.size() > kMaxEndpointNameLength) {
-          return fail(field, "endpoint name is " + std::to_string(endpoint.name.size()) +
-                                 " bytes long (at most 63)");
+          return reader_.fail(field, "endpoint name is " + std::to_string(endpoint.name.size()) +
+                                         " bytes long (at most 63)");
         }
         if (!valid_endpoint_name(endpoint.name)) {
-          return fail(field, "invalid endpoint name " + quoted(endpoint.name) +
-                                 ": expected 1-63 characters from A-Z a-z 0-9 . _ / -");
+          return reader_.fail(field, "invalid endpoint name " + quoted(endpoint.name) +
+                                         ": expected 1-63 characters from A-Z a-z 0-9 . _ / -");
         }
         has_name = true;
       } else if (field.node.IsNull()) {
         continue;  // an optional field left empty keeps its default
       } else if (entry.key == "symbol") {
-        endpoint.symbol = TPROC_TRY(string_of(field));
+        endpoint.symbol = TPROC_TRY(reader_.string_of(field));
         if (!valid_symbol(endpoint.symbol)) {
-          return fail(field, "invalid symbol " + quoted(endpoint.symbol) +
-                                 ": expected a symbol name without spaces or control characters");
+          return reader_.fail(field, "invalid symbol " + quoted(endpoint.symbol) +
+                                         ": expected a symbol name without spaces or control characters");
         }
       } else if (entry.key == "kind") {
-        endpoint.kind = TPROC_TRY(nonempty_string_of(field));
-        if (has_control_bytes(endpoint.kind)) return fail(field, "contains control characters");
+        endpoint.kind = TPROC_TRY(reader_.nonempty_string_of(field));
+        if (has_control_bytes(endpoint.kind)) return reader_.fail(field, "contains control characters");
       } else if (entry.key == "ready") {
-        size_t index = TPROC_TRY(choice_of(field, kReadinesses));
+        size_t index = TPROC_TRY(reader_.choice_of(field, kReadinesses));
         endpoint.ready = index == 0 ? Readiness::app : Readiness::at_start;
       }
     }
-    if (!has_name) return fail(item.mark, join(item.path, "name"), "missing required field");
+    if (!has_name) return reader_.fail(item.mark, yaml::join_path(item.path, "name"), "missing required field");
     return endpoint;
   }
 
   Result<std::vector<Endpoint>> endpoints_of(const Field& list) const {
-    if (!list.node.IsSequence()) return type_error(list, "a list of endpoints");
+    if (!list.node.IsSequence()) return reader_.type_error(list, "a list of endpoints");
     std::vector<Endpoint> endpoints;
     std::unordered_map<std::string, size_t> first_index;
     size_t index = 0;
     for (const YAML::Node& node : list.node) {
-      Field item{node, mark_or(node, list.mark), list.path + "[" + std::to_string(index) + "]"};
+      const Field item = FieldReader::element(list, node, index);
       Endpoint endpoint = TPROC_TRY(endpoint_of(item));
       auto [previous, inserted] = first_index.emplace(endpoint.name, index);
       if (!inserted) {
@@ -519,12 +249,12 @@ class ManifestDecoder {
         YAML::Mark name_mark = item.mark;
         for (const auto& pair : node) {
           if (pair.first.IsScalar() && pair.first.Scalar() == "name") {
-            name_mark = mark_or(pair.second, name_mark);
+            name_mark = FieldReader::mark_or(pair.second, name_mark);
           }
         }
-        return fail(name_mark, join(item.path, "name"),
-                    "duplicate endpoint name " + quoted(endpoint.name) + " (also " + list.path +
-                        "[" + std::to_string(previous->second) + "])");
+        return reader_.fail(name_mark, yaml::join_path(item.path, "name"),
+                            "duplicate endpoint name " + quoted(endpoint.name) + " (also " + list.path +
+                                "[" + std::to_string(previous->second) + "])");
       }
       endpoints.push_back(std::move(endpoint));
       ++index;
@@ -534,19 +264,19 @@ class ManifestDecoder {
 
   Result<Limits> limits_of(const Field& map) const {
     Limits limits;
-    for (const Entry& entry : TPROC_TRY(entries_of(map, kLimitKeys))) {
+    for (const Entry& entry : TPROC_TRY(reader_.entries_of(map, kLimitKeys))) {
       const Field& field = entry.value;
       if (field.node.IsNull()) continue;  // unset: inherited
       if (entry.key == "open_files") {
-        limits.open_files = TPROC_TRY(integer_of(field));
+        limits.open_files = TPROC_TRY(reader_.integer_of(field));
       } else if (entry.key == "processes") {
-        limits.processes = TPROC_TRY(integer_of(field));
+        limits.processes = TPROC_TRY(reader_.integer_of(field));
       } else if (entry.key == "address_space") {
         limits.address_space = TPROC_TRY(size_of(field));
       } else if (entry.key == "stack") {
         limits.stack = TPROC_TRY(size_of(field));
       } else if (entry.key == "core_dumps") {
-        limits.core_dumps = TPROC_TRY(bool_of(field));
+        limits.core_dumps = TPROC_TRY(reader_.bool_of(field));
       }
     }
     return limits;
@@ -556,11 +286,11 @@ class ManifestDecoder {
     MallocSettings settings;
     std::optional<Entry> threshold;
     std::optional<Field> tunables;
-    for (const Entry& entry : TPROC_TRY(entries_of(map, kMallocKeys))) {
+    for (const Entry& entry : TPROC_TRY(reader_.entries_of(map, kMallocKeys))) {
       const Field& field = entry.value;
       if (field.node.IsNull()) continue;
       if (entry.key == "policy") {
-        size_t index = TPROC_TRY(choice_of(field, kMallocPolicies));
+        size_t index = TPROC_TRY(reader_.choice_of(field, kMallocPolicies));
         settings.policy = index == 0 ? MallocPolicy::brk_guard : MallocPolicy::mmap_threshold;
       } else if (entry.key == "mmap_threshold") {
         settings.mmap_threshold = TPROC_TRY(size_of(field));
@@ -573,14 +303,14 @@ class ManifestDecoder {
     }
     // Both checks wait for the whole map: `policy` may come after the fields it governs.
     if (threshold && settings.policy != MallocPolicy::mmap_threshold) {
-      return fail(threshold->key_mark, threshold->value.path,
-                  "only allowed with policy 'mmap-threshold'");
+      return reader_.fail(threshold->key_mark, threshold->value.path,
+                          "only allowed with policy 'mmap-threshold'");
     }
     if (tunables && settings.policy == MallocPolicy::mmap_threshold) {
-      for (const Entry& tunable : TPROC_TRY(entries_of(*tunables, {}))) {
+      for (const Entry& tunable : TPROC_TRY(reader_.entries_of(*tunables, {}))) {
         if (tunable.key == "MALLOC_MMAP_THRESHOLD_") {
-          return fail(tunable.key_mark, tunable.value.path,
-                      "conflicts with policy 'mmap-threshold' (set malloc.mmap_threshold instead)");
+          return reader_.fail(tunable.key_mark, tunable.value.path,
+                              "conflicts with policy 'mmap-threshold' (set malloc.mmap_threshold instead)");
         }
       }
     }
@@ -589,36 +319,36 @@ class ManifestDecoder {
 
   Result<Manifest> decode_manifest(const Field& top) const {
     if (!top.node.IsMap()) {
-      return fail(top,
-                  "expected a map of manifest fields at the top level, got " + describe(top.node));
+      return reader_.fail(top,
+                          "expected a map of manifest fields at the top level, got " + yaml::describe(top.node));
     }
     Manifest manifest;
     bool has_name = false;
     bool has_entrypoint = false;
-    for (const Entry& entry : TPROC_TRY(entries_of(top, kTopKeys))) {
+    for (const Entry& entry : TPROC_TRY(reader_.entries_of(top, kTopKeys))) {
       const Field& field = entry.value;
       if (entry.key == "name") {
         manifest.name_ = TPROC_TRY(app_name_of(field));
         has_name = true;
       } else if (entry.key == "entrypoint") {
-        manifest.entrypoint_ = TPROC_TRY(nonempty_string_of(field));
+        manifest.entrypoint_ = TPROC_TRY(reader_.nonempty_string_of(field));
         has_entrypoint = true;
       } else if (field.node.IsNull()) {
         continue;  // an optional field left empty keeps its default
       } else if (entry.key == "version") {
-        manifest.version_ = TPROC_TRY(nonempty_string_of(field));
+        manifest.version_ = TPROC_TRY(reader_.nonempty_string_of(field));
       } else if (entry.key == "args") {
-        manifest.args_ = TPROC_TRY(strings_of(field, true));
+        manifest.args_ = TPROC_TRY(reader_.strings_of(field, yaml::EmptyStrings::allowed));
       } else if (entry.key == "env") {
         manifest.env_ = TPROC_TRY(
             named_values_of(field, valid_env_name, "expected a name of 1-255 bytes without '=' or control characters"));
       } else if (entry.key == "workdir") {
         manifest.workdir_ = TPROC_TRY(workdir_of(field));
       } else if (entry.key == "libraries") {
-        size_t index = TPROC_TRY(choice_of(field, kLibraryPolicies));
+        size_t index = TPROC_TRY(reader_.choice_of(field, kLibraryPolicies));
         manifest.libraries_ = index == 0 ? LibraryPolicy::bundled : LibraryPolicy::host;
       } else if (entry.key == "files") {
-        manifest.files_ = TPROC_TRY(strings_of(field, false));
+        manifest.files_ = TPROC_TRY(reader_.strings_of(field, yaml::EmptyStrings::refused));
       } else if (entry.key == "endpoints") {
         manifest.endpoints_ = TPROC_TRY(endpoints_of(field));
       } else if (entry.key == "limits") {
@@ -627,12 +357,12 @@ class ManifestDecoder {
         manifest.malloc_ = TPROC_TRY(malloc_of(field));
       }
     }
-    if (!has_name) return fail(top.mark, "name", "missing required field");
-    if (!has_entrypoint) return fail(top.mark, "entrypoint", "missing required field");
+    if (!has_name) return reader_.fail(top.mark, "name", "missing required field");
+    if (!has_entrypoint) return reader_.fail(top.mark, "entrypoint", "missing required field");
     return manifest;
   }
 
-  std::string file_name_;
+  FieldReader reader_;
 };
 
 }  // namespace detail
@@ -770,7 +500,7 @@ Result<uint64_t> parse_size(std::string_view text) {
     default: break;
   }
   std::optional<uint64_t> number =
-      parse_decimal(shift == 0 ? text : text.substr(0, text.size() - 1));
+      yaml::parse_decimal(shift == 0 ? text : text.substr(0, text.size() - 1));
   if (!number) {
     bool all_digits = std::all_of(text.begin(), text.end() - (shift == 0 ? 0 : 1),
                                   [](char c) { return c >= '0' && c <= '9'; });

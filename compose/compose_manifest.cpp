@@ -5,26 +5,29 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <array>
 #include <cerrno>
-#include <charconv>
 #include <climits>
 #include <cmath>
-#include <unordered_map>
 
-#include "common/printable.hpp"
+#include "common/nearest_word.hpp"
 #include "common/unique_fd.hpp"
 #include "compose/dependency_graph.hpp"
-#include "common/nearest_word.hpp"
+#include "yaml/document.hpp"
+#include "yaml/field_reader.hpp"
 
 namespace tproc::compose {
 namespace {
 
+using yaml::Entry;
+using yaml::Field;
+using yaml::FieldReader;
+using yaml::parse_decimal;
+using yaml::quoted;
+
 constexpr size_t kMaxComposeBytes = size_t{1} << 20;
-constexpr size_t kMaxQuotedLength = 60;
 constexpr uint32_t kMaxReplicas = 64;
 constexpr size_t kMaxServices = 256;
 
@@ -36,31 +39,6 @@ constexpr std::array<std::string_view, 2> kDependencyKeys = {"condition", "timeo
 constexpr std::array<std::string_view, 3> kConditions = {"started", "ready", "completed_successfully"};
 constexpr std::array<std::string_view, 4> kRestartModes = {"no", "always", "on-failure", "unless-stopped"};
 
-std::string quoted(std::string_view text) { return "\"" + printable(text, kMaxQuotedLength) + "\""; }
-
-std::string describe(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Scalar: return quoted(node.Scalar());
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Map: return "a map";
-    case YAML::NodeType::Null: return "null";
-    case YAML::NodeType::Undefined: break;
-  }
-  return "nothing";
-}
-
-bool contains(std::span<const std::string_view> words, std::string_view word) {
-  return std::find(words.begin(), words.end(), word) != words.end();
-}
-
-std::optional<uint64_t> parse_decimal(std::string_view text) {
-  if (text.empty() || text[0] == '+' || text[0] == '-') return std::nullopt;
-  uint64_t value = 0;
-  auto [end, status] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (status != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
-
 bool valid_service_name(std::string_view name) {
   auto head = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); };
   auto tail = [&](char c) { return head(c) || c == '_' || c == '-'; };
@@ -70,11 +48,6 @@ bool valid_service_name(std::string_view name) {
 bool valid_env_name(std::string_view name) {
   return !name.empty() && name.size() <= 255 && name.find('=') == std::string_view::npos &&
          std::none_of(name.begin(), name.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
-}
-
-std::string join_path(std::string_view path, std::string_view key) {
-  const std::string component = printable(key, 64);
-  return path.empty() ? component : std::string(path) + "." + component;
 }
 
 /// Splits a `command` string into words: whitespace separates, '…' and "…" quote, \ escapes.
@@ -115,154 +88,57 @@ std::optional<std::vector<std::string>> split_words(std::string_view text) {
 class ComposeDecoder {
  public:
   ComposeDecoder(std::string_view file_name, std::string_view default_name)
-      : file_name_(file_name), default_name_(default_name) {}
+      : reader_(file_name), default_name_(default_name) {}
 
   Result<ComposeManifest> decode(std::string_view text) const {
-    if (text.size() > kMaxComposeBytes) return fail(YAML::Mark(), "", "compose file is larger than 1 MiB");
-    YAML::Node document;
-    try {
-      document = YAML::Load(std::string(text));
-    } catch (const YAML::Exception& error) {
-      return fail(error.mark, "", "bad YAML: " + printable(error.msg));
-    } catch (const std::exception& error) {
-      return fail(YAML::Mark(), "", "bad YAML: " + printable(error.what()));
-    }
+    if (text.size() > kMaxComposeBytes) return reader_.fail(YAML::Mark(), "", "compose file is larger than 1 MiB");
+    const YAML::Node document = TPROC_TRY(yaml::load_document(text, reader_));
     if (!document.IsDefined() || document.IsNull())
-      return fail(YAML::Mark(), "", "empty compose file (expected a map with services)");
-    try {
-      return decode_app(Field{document, document.Mark(), ""});
-    } catch (const YAML::Exception& error) {
-      return fail(error.mark, "", "bad YAML: " + printable(error.msg));
-    } catch (const std::exception& error) {
-      return fail(YAML::Mark(), "", std::string("bad YAML: ") + printable(error.what()));
-    }
+      return reader_.fail(YAML::Mark(), "", "empty compose file (expected a map with services)");
+    return reader_.guarded([&] { return decode_app(FieldReader::root(document)); });
   }
 
  private:
-  struct Field {
-    YAML::Node node;
-    YAML::Mark mark;
-    std::string path;
-  };
-  struct Entry {
-    std::string key;
-    YAML::Mark key_mark;
-    Field value;
-  };
-
   static SourceLocation location(const YAML::Mark& mark) {
-    return SourceLocation{mark.line >= 0 ? mark.line + 1 : 1, mark.column >= 0 ? mark.column + 1 : 1};
-  }
-
-  Error fail(const YAML::Mark& mark, std::string_view path, std::string_view what) const {
-    const SourceLocation where = location(mark);
-    std::string message = file_name_ + ":" + std::to_string(where.line) + ":" + std::to_string(where.column) + ": ";
-    if (!path.empty()) message += std::string(path) + ": ";
-    message += what;
-    return Error::explained(std::move(message), EINVAL);
-  }
-  Error fail(const Field& field, std::string_view what) const { return fail(field.mark, field.path, what); }
-  Error type_error(const Field& field, std::string_view expected) const {
-    return fail(field, "expected " + std::string(expected) + ", got " + describe(field.node));
-  }
-
-  static YAML::Mark mark_or(const YAML::Node& node, const YAML::Mark& fallback) {
-    const YAML::Mark mark = node.Mark();
-    return mark.is_null() ? fallback : mark;
-  }
-
-  // The entries of a map in file order; with `known` non-empty, other keys are errors that suggest
-  // the nearest valid one. A key given twice is always an error (yaml-cpp would keep both).
-  Result<std::vector<Entry>> entries_of(const Field& map, std::span<const std::string_view> known) const {
-    if (!map.node.IsMap()) return type_error(map, "a map");
-    std::vector<Entry> entries;
-    std::unordered_map<std::string, int> first_line;
-    for (const auto& pair : map.node) {
-      const YAML::Mark key_mark = mark_or(pair.first, map.mark);
-      if (!pair.first.IsScalar()) return fail(key_mark, map.path, "expected a string key, got " + describe(pair.first));
-      const std::string key = pair.first.Scalar();
-      const std::string path = join_path(map.path, key);
-      if (!known.empty() && !contains(known, key)) {
-        const auto suggestion = nearest_word(key, known);
-        return fail(key_mark, path,
-                    suggestion ? "unknown key (did you mean '" + std::string(*suggestion) + "'?)"
-                               : "unknown key (expected " + one_of(known) + ")");
-      }
-      auto [previous, inserted] = first_line.emplace(key, key_mark.line + 1);
-      if (!inserted)
-        return fail(key_mark, path, "duplicate key (first given on line " + std::to_string(previous->second) + ")");
-      const YAML::Mark value_mark = pair.second.IsNull() ? key_mark : mark_or(pair.second, key_mark);
-      entries.push_back(Entry{key, key_mark, Field{pair.second, value_mark, path}});
-    }
-    return entries;
-  }
-
-  Result<std::string> string_of(const Field& field) const {
-    if (!field.node.IsScalar()) return type_error(field, "a string");
-    const std::string& text = field.node.Scalar();
-    if (text.find('\0') != std::string::npos) return fail(field, "contains a NUL byte");
-    return text;
-  }
-
-  Result<std::string> nonempty_string_of(const Field& field) const {
-    std::string text = TPROC_TRY(string_of(field));
-    if (text.empty()) return fail(field, "must not be empty");
-    return text;
-  }
-
-  Result<std::vector<std::string>> strings_of(const Field& list) const {
-    if (!list.node.IsSequence()) return type_error(list, "a list of strings");
-    std::vector<std::string> items;
-    size_t index = 0;
-    for (const YAML::Node& item : list.node)
-      items.push_back(TPROC_TRY(string_of(Field{item, mark_or(item, list.mark), list.path + "[" + std::to_string(index++) + "]"})));
-    return items;
-  }
-
-  Result<size_t> choice_of(const Field& field, std::span<const std::string_view> words) const {
-    const std::string text = TPROC_TRY(string_of(field));
-    auto found = std::find(words.begin(), words.end(), text);
-    if (found != words.end()) return static_cast<size_t>(found - words.begin());
-    std::string what = "expected " + one_of(words) + ", got " + quoted(text);
-    if (auto suggestion = nearest_word(text, words)) what += " (did you mean '" + std::string(*suggestion) + "'?)";
-    return fail(field, what);
+    const yaml::Position where = FieldReader::position(mark);
+    return SourceLocation{where.line, where.column};
   }
 
   Result<std::chrono::milliseconds> duration_of(const Field& field) const {
-    const std::string text = TPROC_TRY(string_of(field));
+    const std::string text = TPROC_TRY(reader_.string_of(field));
     auto duration = parse_duration(text);
-    if (!duration) return fail(field, duration.error().message());
+    if (!duration) return reader_.fail(field, duration.error().message());
     return *duration;
   }
 
   Result<std::string> space_name_of(const Field& field) const {
-    const std::string name = TPROC_TRY(string_of(field));
+    const std::string name = TPROC_TRY(reader_.string_of(field));
     if (!valid_space_name(name))
-      return fail(field, "invalid name " + quoted(name) + ": expected 1-64 characters from A-Z a-z 0-9 _ . -, starting with a letter or digit");
+      return reader_.fail(field, "invalid name " + quoted(name) + ": expected 1-64 characters from A-Z a-z 0-9 _ . -, starting with a letter or digit");
     return name;
   }
 
   Result<ComposeManifest> decode_app(const Field& root) const {
     ComposeManifest manifest;
     std::optional<Field> services;
-    for (const Entry& entry : TPROC_TRY(entries_of(root, kTopKeys))) {
+    for (const Entry& entry : TPROC_TRY(reader_.entries_of(root, kTopKeys))) {
       if (entry.key == "name") manifest.name_ = TPROC_TRY(space_name_of(entry.value));
       else if (entry.key == "space") manifest.space_ = TPROC_TRY(space_name_of(entry.value));
       else if (entry.key == "services") services = entry.value;
     }
     if (manifest.name_.empty()) {
       if (!valid_space_name(default_name_))
-        return fail(root.mark, "name",
-                    "the app needs a name: its directory's name " + quoted(default_name_) + " is not a valid one");
+        return reader_.fail(root.mark, "name",
+                            "the app needs a name: its directory's name " + quoted(default_name_) + " is not a valid one");
       manifest.name_ = default_name_;
     }
     if (manifest.space_.empty()) manifest.space_ = manifest.name_;
-    if (!services) return fail(root.mark, "services", "missing required field");
-    if (services->node.IsMap() && services->node.size() == 0) return fail(*services, "an app needs at least one service");
-    const std::vector<Entry> entries = TPROC_TRY(entries_of(*services, {}));
-    if (entries.size() > kMaxServices) return fail(*services, "more than " + std::to_string(kMaxServices) + " services");
+    if (!services) return reader_.fail(root.mark, "services", "missing required field");
+    if (services->node.IsMap() && services->node.size() == 0) return reader_.fail(*services, "an app needs at least one service");
+    const std::vector<Entry> entries = TPROC_TRY(reader_.entries_of(*services, {}));
+    if (entries.size() > kMaxServices) return reader_.fail(*services, "more than " + std::to_string(kMaxServices) + " services");
     for (const Entry& entry : entries) manifest.services_.push_back(TPROC_TRY(decode_service(entry)));
-    TPROC_TRY(DependencyGraph::create(manifest.services_, file_name_));
+    TPROC_TRY(DependencyGraph::create(manifest.services_, reader_.file_name()));
     return manifest;
   }
 
@@ -271,53 +147,54 @@ class ComposeDecoder {
     service.name = entry.key;
     service.where = location(entry.key_mark);
     if (!valid_service_name(service.name))
-      return fail(entry.key_mark, entry.value.path,
-                  "invalid service name: expected 1-48 characters from A-Z a-z 0-9 _ -, starting with a letter or digit");
-    if (entry.value.node.IsNull()) return fail(entry.value, "missing required field 'bundle'");
+      return reader_.fail(entry.key_mark, entry.value.path,
+                          "invalid service name: expected 1-48 characters from A-Z a-z 0-9 _ -, starting with a letter or digit");
+    if (entry.value.node.IsNull()) return reader_.fail(entry.value, "missing required field 'bundle'");
     bool has_bundle = false;
     std::optional<Field> command_field;
-    for (const Entry& item : TPROC_TRY(entries_of(entry.value, kServiceKeys))) {
+    for (const Entry& item : TPROC_TRY(reader_.entries_of(entry.value, kServiceKeys))) {
       const Field& field = item.value;
       if (item.key == "bundle") {
-        service.bundle = TPROC_TRY(nonempty_string_of(field));
+        service.bundle = TPROC_TRY(reader_.nonempty_string_of(field));
         has_bundle = true;
       } else if (item.key == "command" || item.key == "args") {
-        if (command_field) return fail(item.key_mark, field.path, "give either 'command' or 'args', not both");
+        if (command_field) return reader_.fail(item.key_mark, field.path, "give either 'command' or 'args', not both");
         command_field = field;
         if (field.node.IsScalar() && item.key == "command") {
-          auto words = split_words(field.node.Scalar());
-          if (!words) return fail(field, "unterminated quote");
+          const std::string command = TPROC_TRY(reader_.string_of(field));
+          auto words = split_words(command);
+          if (!words) return reader_.fail(field, "unterminated quote");
           service.args = std::move(*words);
         } else if (field.node.IsNull()) {
           service.args = std::vector<std::string>{};
         } else {
-          service.args = TPROC_TRY(strings_of(field));
+          service.args = TPROC_TRY(reader_.strings_of(field, yaml::EmptyStrings::allowed));
         }
       } else if (item.key == "environment") {
         service.environment = TPROC_TRY(environment_of(field));
       } else if (item.key == "working_dir") {
-        service.working_dir = TPROC_TRY(nonempty_string_of(field));
+        service.working_dir = TPROC_TRY(reader_.nonempty_string_of(field));
       } else if (item.key == "depends_on") {
         service.depends_on = TPROC_TRY(dependencies_of(field));
       } else if (item.key == "restart") {
         service.restart = TPROC_TRY(restart_of(field));
       } else if (item.key == "stop_signal") {
-        const std::string text = TPROC_TRY(string_of(field));
+        const std::string text = TPROC_TRY(reader_.string_of(field));
         auto signal = parse_signal_name(text);
-        if (!signal) return fail(field, "unknown signal " + quoted(text) + " (expected a name such as TERM or INT, or a number)");
-        if (*signal == SIGKILL || *signal == SIGSTOP) return fail(field, "a stop signal must be one a program can handle, not " + text);
+        if (!signal) return reader_.fail(field, "unknown signal " + quoted(text) + " (expected a name such as TERM or INT, or a number)");
+        if (*signal == SIGKILL || *signal == SIGSTOP) return reader_.fail(field, "a stop signal must be one a program can handle, not " + text);
         service.stop_signal = *signal;
       } else if (item.key == "stop_grace_period") {
         service.stop_grace_period = TPROC_TRY(duration_of(field));
       } else if (item.key == "replicas") {
-        const std::string text = TPROC_TRY(string_of(field));
+        const std::string text = TPROC_TRY(reader_.string_of(field));
         const auto count = parse_decimal(text);
         if (!count || *count < 1 || *count > kMaxReplicas)
-          return fail(field, "expected a number of replicas from 1 to " + std::to_string(kMaxReplicas) + ", got " + quoted(text));
+          return reader_.fail(field, "expected a number of replicas from 1 to " + std::to_string(kMaxReplicas) + ", got " + quoted(text));
         service.replicas = static_cast<uint32_t>(*count);
       }
     }
-    if (!has_bundle) return fail(entry.key_mark, join_path(entry.value.path, "bundle"), "missing required field");
+    if (!has_bundle) return reader_.fail(entry.key_mark, yaml::join_path(entry.value.path, "bundle"), "missing required field");
     return service;
   }
 
@@ -325,27 +202,27 @@ class ComposeDecoder {
   Result<std::vector<std::pair<std::string, std::string>>> environment_of(const Field& field) const {
     std::vector<std::pair<std::string, std::string>> values;
     auto add = [&](const std::string& key, std::string value, const Field& where) -> Result<void> {
-      if (!valid_env_name(key)) return fail(where, "invalid variable name " + quoted(key));
+      if (!valid_env_name(key)) return reader_.fail(where, "invalid variable name " + quoted(key));
       for (const auto& [existing, _] : values)
-        if (existing == key) return fail(where, "variable " + quoted(key) + " given twice");
+        if (existing == key) return reader_.fail(where, "variable " + quoted(key) + " given twice");
       values.emplace_back(key, std::move(value));
       return ok();
     };
     if (field.node.IsSequence()) {
       size_t index = 0;
       for (const YAML::Node& item : field.node) {
-        const Field entry{item, mark_or(item, field.mark), field.path + "[" + std::to_string(index++) + "]"};
-        const std::string text = TPROC_TRY(string_of(entry));
+        const Field entry = FieldReader::element(field, item, index++);
+        const std::string text = TPROC_TRY(reader_.string_of(entry));
         const size_t equals = text.find('=');
-        if (equals == std::string::npos || equals == 0) return fail(entry, "expected KEY=VALUE, got " + quoted(text));
+        if (equals == std::string::npos || equals == 0) return reader_.fail(entry, "expected KEY=VALUE, got " + quoted(text));
         TPROC_TRY(add(text.substr(0, equals), text.substr(equals + 1), entry));
       }
       return values;
     }
-    if (!field.node.IsMap()) return type_error(field, "a map of variables or a list of KEY=VALUE");
-    for (const Entry& entry : TPROC_TRY(entries_of(field, {}))) {
-      if (entry.value.node.IsNull()) return fail(entry.value, "expected a string, got null (write \"\" for an empty value)");
-      TPROC_TRY(add(entry.key, TPROC_TRY(string_of(entry.value)), entry.value));
+    if (!field.node.IsMap()) return reader_.type_error(field, "a map of variables or a list of KEY=VALUE");
+    for (const Entry& entry : TPROC_TRY(reader_.entries_of(field, {}))) {
+      if (entry.value.node.IsNull()) return reader_.fail(entry.value, "expected a string, got null (write \"\" for an empty value)");
+      TPROC_TRY(add(entry.key, TPROC_TRY(reader_.string_of(entry.value)), entry.value));
     }
     return values;
   }
@@ -356,27 +233,27 @@ class ComposeDecoder {
     if (field.node.IsSequence()) {
       size_t index = 0;
       for (const YAML::Node& item : field.node) {
-        const Field entry{item, mark_or(item, field.mark), field.path + "[" + std::to_string(index++) + "]"};
+        const Field entry = FieldReader::element(field, item, index++);
         Dependency dependency;
-        dependency.service = TPROC_TRY(nonempty_string_of(entry));
+        dependency.service = TPROC_TRY(reader_.nonempty_string_of(entry));
         dependency.where = location(entry.mark);
-        dependency.path = join_path(field.path, dependency.service);
+        dependency.path = yaml::join_path(field.path, dependency.service);
         for (const Dependency& existing : dependencies)
-          if (existing.service == dependency.service) return fail(entry, "service " + quoted(dependency.service) + " listed twice");
+          if (existing.service == dependency.service) return reader_.fail(entry, "service " + quoted(dependency.service) + " listed twice");
         dependencies.push_back(std::move(dependency));
       }
       return dependencies;
     }
-    if (!field.node.IsMap()) return type_error(field, "a list of services or a map of service: {condition: …}");
-    for (const Entry& entry : TPROC_TRY(entries_of(field, {}))) {
+    if (!field.node.IsMap()) return reader_.type_error(field, "a list of services or a map of service: {condition: …}");
+    for (const Entry& entry : TPROC_TRY(reader_.entries_of(field, {}))) {
       Dependency dependency;
       dependency.service = entry.key;
       dependency.where = location(entry.key_mark);
       dependency.path = entry.value.path;
       if (!entry.value.node.IsNull()) {
-        for (const Entry& item : TPROC_TRY(entries_of(entry.value, kDependencyKeys))) {
+        for (const Entry& item : TPROC_TRY(reader_.entries_of(entry.value, kDependencyKeys))) {
           if (item.key == "condition") {
-            dependency.condition = static_cast<Condition>(TPROC_TRY(choice_of(item.value, kConditions)));
+            dependency.condition = static_cast<Condition>(TPROC_TRY(reader_.choice_of(item.value, kConditions)));
           } else if (item.key == "timeout") {
             dependency.timeout = TPROC_TRY(duration_of(item.value));
           }
@@ -388,7 +265,7 @@ class ComposeDecoder {
   }
 
   Result<RestartPolicy> restart_of(const Field& field) const {
-    const std::string text = TPROC_TRY(string_of(field));
+    const std::string text = TPROC_TRY(reader_.string_of(field));
     RestartPolicy policy;
     std::string mode = text;
     // YAML reads an unquoted `no` as a boolean false: accept the words it spells.
@@ -396,9 +273,9 @@ class ComposeDecoder {
     const size_t colon = mode.find(':');
     if (colon != std::string::npos) {
       if (mode.substr(0, colon) != "on-failure")
-        return fail(field, "only 'on-failure' takes a maximum (on-failure:N), got " + quoted(text));
+        return reader_.fail(field, "only 'on-failure' takes a maximum (on-failure:N), got " + quoted(text));
       const auto max = parse_decimal(std::string_view(mode).substr(colon + 1));
-      if (!max || *max > UINT32_MAX) return fail(field, "expected on-failure:N with N a number of retries, got " + quoted(text));
+      if (!max || *max > UINT32_MAX) return reader_.fail(field, "expected on-failure:N with N a number of retries, got " + quoted(text));
       policy.mode = RestartMode::on_failure;
       policy.max_retries = static_cast<uint32_t>(*max);
       return policy;
@@ -407,13 +284,13 @@ class ComposeDecoder {
     if (found == kRestartModes.end()) {
       std::string what = "expected 'no', 'always', 'on-failure[:max]' or 'unless-stopped', got " + quoted(text);
       if (auto suggestion = nearest_word(mode, kRestartModes)) what += " (did you mean '" + std::string(*suggestion) + "'?)";
-      return fail(field, what);
+      return reader_.fail(field, what);
     }
     policy.mode = static_cast<RestartMode>(found - kRestartModes.begin());
     return policy;
   }
 
-  std::string file_name_;
+  FieldReader reader_;
   std::string default_name_;
 };
 

@@ -4,7 +4,9 @@
 // Invariant: a ComposeManifest that exists passed every check below, dependency graph included
 // (no unknown service, no cycle): consumers never re-validate. Every parse error is one line,
 // `FILE:LINE:COL: field.path: what is wrong`, with errno EINVAL, unknown keys and values with the
-// nearest valid one suggested — the same shape as bundle/manifest.hpp's errors.
+// nearest valid one suggested — the same shape as bundle/manifest.hpp's errors, since both are
+// read by yaml/field_reader.hpp. Like a tproc.yaml, the file must be one YAML document of UTF-8
+// text (yaml/document.hpp).
 
 #include <chrono>
 #include <cstdint>

@@ -168,6 +168,30 @@ TEST_CASE("errors carry FILE:LINE:COL and the field path, with hints for typos")
   CHECK_THAT(parse_error(""), Equals("app.yaml:1:1: empty compose file (expected a map with services)"));
 }
 
+TEST_CASE("a compose file is UTF-8 text, one document, nested within bounds: as strict as a bundle manifest") {
+  CHECK_THAT(parse_error("services:\n  web:\n    bundle: caf\xff\n"),
+             Equals("app.yaml:3:16: invalid UTF-8 (a manifest is UTF-8 text)"));
+  CHECK_THAT(parse_error("services:\n  web:\n    bundle: \"\\N\"\n"),
+             Equals("app.yaml:3:13: services.web.bundle: its escapes decode to invalid UTF-8"));
+  CHECK_THAT(parse_error("services:\n  web:\n    bundle: b\n    command: \"run \\N\"\n"),
+             Equals("app.yaml:4:14: services.web.command: its escapes decode to invalid UTF-8"));
+  CHECK_THAT(parse_error("services:\n  \"\\N\": {bundle: b}\n"),
+             Equals("app.yaml:2:3: services: a key whose escapes decode to invalid UTF-8"));
+  // Load() used to keep the first document and drop the rest without a word.
+  CHECK_THAT(parse_error("services: {web: {bundle: b}}\n---\nservices: {db: {bundle: d}}\n"),
+             Equals("app.yaml:2:1: expected one YAML document, found 2"));
+  CHECK_THAT(parse_error("\"\","), Contains("expected one YAML document"));
+  CHECK_THAT(parse_error(std::string(100000, '[')), Contains("bad YAML: nested too deeply"));
+  CHECK_THAT(parse_error("services:\n  web:\n    bundle: b\n    args: " + std::string(5000, '[') + std::string(5000, ']') + "\n"),
+             Contains("bad YAML: nested too deeply"));
+}
+
+TEST_CASE("a long key is named whole in an error path, not cut at 64 characters") {
+  const std::string key(100, 'k');
+  CHECK_THAT(parse_error("services:\n  web:\n    bundle: b\n    " + key + ": 1\n"),
+             StartsWith("app.yaml:4:5: services.web." + key + ": unknown key"));
+}
+
 TEST_CASE("durations and signals read as users write them") {
   using tproc::compose::parse_duration;
   using tproc::compose::parse_signal_name;
