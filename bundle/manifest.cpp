@@ -1,17 +1,14 @@
 #include "bundle/manifest.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cerrno>
 #include <unordered_map>
 
-#include "common/unique_fd.hpp"
 #include "yaml/document.hpp"
 #include "yaml/field_reader.hpp"
+#include "yaml/manifest_file.hpp"
 
 namespace tproc::bundle {
 
@@ -372,27 +369,7 @@ Result<Manifest> Manifest::parse(std::string_view text, std::string_view file_na
 }
 
 Result<Manifest> Manifest::load(const std::string& path) {
-  // O_NONBLOCK: a FIFO named as the manifest must fail the S_ISREG check, not hang the open.
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
-  if (!fd) return Error::from_errno(path);
-  struct stat status {};
-  if (::fstat(fd.get(), &status) != 0) return Error::from_errno(path);
-  if (!S_ISREG(status.st_mode)) return Error::explained(path + ": not a regular file", EINVAL);
-  if (static_cast<uint64_t>(status.st_size) > kMaxManifestBytes) {
-    return Error::explained(path + ": manifest is larger than 1 MiB", EFBIG);
-  }
-  std::string text;
-  char buffer[16384];
-  for (;;) {
-    ssize_t count = ::read(fd.get(), buffer, sizeof buffer);
-    if (count < 0 && errno == EINTR) continue;
-    if (count < 0) return Error::from_errno(path);
-    if (count == 0) break;
-    text.append(buffer, static_cast<size_t>(count));
-    // The file may grow after fstat; parse() refuses what is over the cap.
-    if (text.size() > kMaxManifestBytes) break;
-  }
-  return parse(text, path);
+  return parse(TPROC_TRY(yaml::read_manifest_file(path, kMaxManifestBytes, "manifest")), path);
 }
 
 Result<Manifest> Manifest::from_json(std::string_view json) { return parse(json, "manifest.json"); }

@@ -1,9 +1,7 @@
 #include "compose/compose_manifest.hpp"
 
-#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,10 +11,10 @@
 #include <cmath>
 
 #include "common/nearest_word.hpp"
-#include "common/unique_fd.hpp"
 #include "compose/dependency_graph.hpp"
 #include "yaml/document.hpp"
 #include "yaml/field_reader.hpp"
+#include "yaml/manifest_file.hpp"
 
 namespace tproc::compose {
 namespace {
@@ -299,22 +297,7 @@ Result<ComposeManifest> ComposeManifest::parse(std::string_view text, std::strin
 }
 
 Result<ComposeManifest> ComposeManifest::load(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return Error::from_errno(path);
-  struct stat st {};
-  if (::fstat(fd.get(), &st) < 0) return Error::from_errno(path);
-  if (S_ISDIR(st.st_mode)) return Error(path, EISDIR);
-  if (static_cast<size_t>(st.st_size) > kMaxComposeBytes) return Error::explained(path + ": compose file is larger than 1 MiB", EFBIG);
-  std::string text(static_cast<size_t>(st.st_size), '\0');
-  size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t got = ::read(fd.get(), text.data() + done, text.size() - done);
-    if (got < 0 && errno == EINTR) continue;
-    if (got < 0) return Error::from_errno(path);
-    if (got == 0) break;
-    done += static_cast<size_t>(got);
-  }
-  text.resize(done);
+  const std::string text = TPROC_TRY(yaml::read_manifest_file(path, kMaxComposeBytes, "compose file"));
   // The default app name: the name of the directory that holds the file.
   char resolved[PATH_MAX];
   std::string directory = ::realpath(path.c_str(), resolved) ? std::string(resolved) : path;
