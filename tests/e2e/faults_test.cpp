@@ -30,17 +30,6 @@ bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
-/// The one-letter state of a process in /proc/PID/stat ('R', 'S', 'T' stopped...), or 0 if gone.
-char process_state(pid_t pid) {
-  try {
-    const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
-    const size_t end_of_comm = stat.rfind(')');
-    return end_of_comm + 2 < stat.size() ? stat[end_of_comm + 2] : 0;
-  } catch (const std::exception&) {
-    return 0;
-  }
-}
-
 /// A running sibling: a canary attached through its own `tproc run --name sibling`.
 class Sibling {
  public:

@@ -209,6 +209,10 @@ ChildProcess Sandbox::start_tproc(const std::vector<std::string>& args,
   return start(argv, options);
 }
 
+ChildProcess Sandbox::start_direct(const std::vector<std::string>& argv, const SpawnOptions& options) {
+  return start(argv, options);
+}
+
 Outcome Sandbox::run_direct(const std::vector<std::string>& argv, const SpawnOptions& options,
                             Duration timeout) {
   return start(argv, options).wait(timeout);
@@ -316,12 +320,16 @@ bool eventually(const std::function<bool()>& condition, Duration timeout) {
   }
 }
 
-bool process_alive(pid_t pid) {
+char process_state(pid_t pid) {
   std::string stat = read_proc(pid, "stat");
   size_t end_of_comm = stat.rfind(')');
-  if (end_of_comm == std::string::npos || end_of_comm + 2 >= stat.size()) return false;
-  char state = stat[end_of_comm + 2];
-  return state != 'Z' && state != 'X';
+  if (end_of_comm == std::string::npos || end_of_comm + 2 >= stat.size()) return 0;
+  return stat[end_of_comm + 2];
+}
+
+bool process_alive(pid_t pid) {
+  const char state = process_state(pid);
+  return state != 0 && state != 'Z' && state != 'X';
 }
 
 size_t open_fd_count(pid_t pid) {

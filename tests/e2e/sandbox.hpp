@@ -70,6 +70,9 @@ class Sandbox {
   /// Starts `tproc ARGS...` in the background (e.g. a `tproc run` to signal or kill).
   ChildProcess start_tproc(const std::vector<std::string>& args, const SpawnOptions& options = {});
 
+  /// Starts a program directly (e.g. the full CLI), with the same environment rules.
+  ChildProcess start_direct(const std::vector<std::string>& argv, const SpawnOptions& options = {});
+
   /// Runs a program directly, without tproc, with the same environment rules.
   Outcome run_direct(const std::vector<std::string>& argv, const SpawnOptions& options = {},
                      Duration timeout = kCommandTimeout);
@@ -115,6 +118,9 @@ bool eventually(const std::function<bool()>& condition,
 
 /// True when `pid` names a live process (not gone, not a zombie).
 bool process_alive(pid_t pid);
+
+/// The state letter /proc/PID/stat shows for `pid` ('R', 'S', 'T' stopped...), or 0 if it is gone.
+char process_state(pid_t pid);
 
 /// How many descriptors `pid` has open (the entries of /proc/PID/fd).
 size_t open_fd_count(pid_t pid);

@@ -1,23 +1,50 @@
-// Signals sent to `tproc run` reach the program; killing `tproc run` kills the program unless it
-// was detached with -d.
+// Signals sent to `tproc run` reach the program, through the front door's quick path and through
+// the full CLI alike; Ctrl-Z stops both `tproc run` and the program; killing `tproc run` kills the
+// program unless it was detached with -d.
 
 #include <catch2/catch.hpp>
 
 #include <csignal>
 #include <cstring>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "expectations.hpp"
 #include "sandbox.hpp"
 
 using namespace tproc::e2e;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// The two ways `tproc run` stands in for its program (cli/front/quick_run.hpp): the front door's
+/// quick path, into a space whose daemon runs, and the full CLI, which also starts the daemon.
+enum class Door { quick, full };
+
+const char* name_of(Door door) { return door == Door::quick ? "the front door" : "the full CLI"; }
+
+/// Starts `tproc run RUN_ARGS...` (space "sig") through `door`.
+ChildProcess start_run(Sandbox& sandbox, Door door, const std::vector<std::string>& run_args) {
+  std::vector<std::string> args{"run"};
+  args.insert(args.end(), run_args.begin(), run_args.end());
+  if (door == Door::quick) {
+    REQUIRE_THAT(sandbox.tproc({"run", "sig", program("exit_with"), "0"}), ExitsWith(0));  // the daemon runs
+    return sandbox.start_tproc(args);
+  }
+  args.insert(args.begin(), full_cli_binary());
+  return sandbox.start_direct(args);
+}
+
+}  // namespace
 
 TEST_CASE("a signal sent to tproc run reaches the program's handler") {
   const int signal = GENERATE(SIGINT, SIGTERM, SIGUSR1, SIGUSR2, SIGHUP, SIGQUIT, SIGWINCH);
+  const Door door = GENERATE(Door::quick, Door::full);
   const std::string name = sigabbrev_np(signal);
-  INFO("SIG" << name);
+  INFO("SIG" << name << " through " << name_of(door));
   Sandbox sandbox;
-  ChildProcess run = sandbox.start_tproc({"run", "sig", program("wait_signal"), name});
+  ChildProcess run = start_run(sandbox, door, {"sig", program("wait_signal"), name});
   REQUIRE(run.wait_for_output("ready\n"));
   run.send_signal(signal);
   Outcome outcome = run.wait();
@@ -27,18 +54,38 @@ TEST_CASE("a signal sent to tproc run reaches the program's handler") {
 
 TEST_CASE("a signal the program does not handle ends it with 128+N") {
   const int signal = GENERATE(SIGINT, SIGTERM);
-  INFO("SIG" << sigabbrev_np(signal));
+  const Door door = GENERATE(Door::quick, Door::full);
+  INFO("SIG" << sigabbrev_np(signal) << " through " << name_of(door));
   Sandbox sandbox;
-  ChildProcess run = sandbox.start_tproc({"run", "sig", program("sleeper"), "300"});
+  ChildProcess run = start_run(sandbox, door, {"sig", program("sleeper"), "300"});
   REQUIRE(run.wait_for_output("sleeping\n"));
   run.send_signal(signal);
   CHECK_THAT(run.wait(), ExitsWith(128 + signal));
 }
 
-TEST_CASE("killing tproc run with SIGKILL kills its program") {
+TEST_CASE("Ctrl-Z stops tproc run and its program; SIGCONT resumes both") {
+  const Door door = GENERATE(Door::quick, Door::full);
+  INFO("through " << name_of(door));
   Sandbox sandbox;
-  ChildProcess run =
-      sandbox.start_tproc({"run", "--name", "victim", "sig", program("sleeper"), "300"});
+  ChildProcess run = start_run(sandbox, door, {"--name", "napper", "sig", program("sleeper"), "1"});
+  REQUIRE(run.wait_for_output("sleeping\n"));
+  const pid_t napper = sandbox.tproc_info("sig", "napper").pid;
+
+  run.send_signal(SIGTSTP);
+  CHECK(eventually([&] { return process_state(run.pid()) == 'T' && process_state(napper) == 'T'; }));
+  // Stopped for longer than it meant to sleep: it must still be there, stopped.
+  std::this_thread::sleep_for(1500ms);
+  CHECK(process_state(napper) == 'T');
+
+  run.send_signal(SIGCONT);
+  CHECK_THAT(run.wait(), ExitsWith(0));
+}
+
+TEST_CASE("killing tproc run with SIGKILL kills its program") {
+  const Door door = GENERATE(Door::quick, Door::full);
+  INFO("through " << name_of(door));
+  Sandbox sandbox;
+  ChildProcess run = start_run(sandbox, door, {"--name", "victim", "sig", program("sleeper"), "300"});
   REQUIRE(run.wait_for_output("sleeping\n"));
   auto victim = sandbox.find_tproc("sig", "victim");
   REQUIRE(victim);
