@@ -6,7 +6,6 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <climits>
@@ -15,6 +14,7 @@
 
 #include "cli/arguments.hpp"
 #include "cli/space_client.hpp"
+#include "cli/stand_in.hpp"
 
 extern char** environ;
 
@@ -33,9 +33,6 @@ const char* const kRunUsage =
     "      --cwd DIR        working directory (default: the current one)\n";
 
 namespace {
-
-/// The signals a user sends to `tproc run` that are meant for the program.
-constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGTSTP, SIGALRM};
 
 std::vector<std::string> environment_with(const std::vector<std::string>& overrides) {
   std::vector<std::string> env;
@@ -59,19 +56,6 @@ Result<std::string> absolute_directory(const std::string& requested) {
   return path;
 }
 
-int pidfd_signal(int pidfd, int signal) { return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, signal, nullptr, 0)); }
-
-/// A pidfd for the daemon at the other end of `socket` (its SO_PEERCRED pid), or none. The
-/// connection alone cannot tell that the daemon died: on Linux before 6.5 the daemon's io_uring
-/// rings are mapped from the ring's fd into the space, so the ring, and the sockets it polls, stay
-/// open for as long as any tproc keeps the space's memory alive.
-UniqueFd daemon_pidfd(int socket) {
-  ucred peer{};
-  socklen_t length = sizeof(peer);
-  if (::getsockopt(socket, SOL_SOCKET, SO_PEERCRED, &peer, &length) < 0 || peer.pid <= 0) return UniqueFd();
-  return UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, peer.pid, 0)));
-}
-
 /// Relays signals to the program until the daemon reports how it ended.
 Result<int> supervise(protocol::Connection& connection, int pidfd, int signals) {
   const UniqueFd daemon = daemon_pidfd(connection.fd());
@@ -81,19 +65,7 @@ Result<int> supervise(protocol::Connection& connection, int pidfd, int signals) 
       if (errno == EINTR) continue;
       return Error::from_errno("poll");
     }
-    if (waiting[0].revents & POLLIN) {
-      signalfd_siginfo info{};
-      while (::read(signals, &info, sizeof(info)) == sizeof(info)) {
-        if (info.ssi_signo == SIGTSTP) {
-          // The program sits in the daemon's orphaned process group, where SIGTSTP would be
-          // discarded: stop it for real, then stop ourselves like any job; SIGCONT resumes both.
-          pidfd_signal(pidfd, SIGSTOP);
-          ::kill(::getpid(), SIGSTOP);
-          continue;
-        }
-        pidfd_signal(pidfd, static_cast<int>(info.ssi_signo));
-      }
-    }
+    if (waiting[0].revents & POLLIN) relay_signals(signals, pidfd);
     if (waiting[1].revents) {
       auto received = TPROC_TRY(connection.receive());
       if (!received) return Error("the space daemon went away before the program ended", ECONNRESET);
@@ -149,19 +121,13 @@ Result<int> run_in_space(const space::SpacePaths& paths, const RunInvocation& in
   request.cwd = TPROC_TRY(absolute_directory(invocation.cwd.empty() ? prepared.workdir : invocation.cwd));
   if (!invocation.name.empty()) request.name = invocation.name;
   request.detach = invocation.detach;
-  for (int signal = 1; signal < 32; ++signal) {
-    struct sigaction current {};
-    if (::sigaction(signal, nullptr, &current) == 0 && current.sa_handler == SIG_IGN)
-      request.ignored_signals |= uint64_t{1} << (signal - 1);
-  }
+  request.ignored_signals = ignored_signal_mask();
 
   protocol::Connection connection = TPROC_TRY(connect_or_start_space(paths, invocation.space));
 
   // Block the forwarded signals before the program exists, so none is lost in between: from
   // here they queue on the signalfd and are relayed once the pidfd is known.
-  sigset_t forwarded;
-  sigemptyset(&forwarded);
-  for (int signal : kForwarded) sigaddset(&forwarded, signal);
+  const sigset_t forwarded = forwarded_signal_set();
   if (!request.detach) sigprocmask(SIG_BLOCK, &forwarded, nullptr);
   UniqueFd signals(::signalfd(-1, &forwarded, SFD_CLOEXEC | SFD_NONBLOCK));
   if (!signals) return Error::from_errno("signalfd");
@@ -185,12 +151,6 @@ Result<int> run_in_space(const space::SpacePaths& paths, const RunInvocation& in
   return TPROC_TRY_CTX(context, supervise(connection, reply.fds[0].get(), signals.get()));
 }
 
-int run_exit_code(const Error& error) {
-  switch (error.code()) {
-    case ENOENT: return 127;
-    case ENOEXEC: case EACCES: case EISDIR: case ELIBBAD: case ENOTDIR: return 126;
-    default: return 125;
-  }
-}
+int run_exit_code(const Error& error) { return exit_status_for(error.code()); }
 
 }  // namespace tproc::cli

@@ -10,6 +10,8 @@
 #include <signal.h>
 #include <cstdlib>
 
+#include "space/space_name.hpp"
+
 namespace tproc::space {
 namespace {
 
@@ -91,9 +93,7 @@ bool process_running(pid_t pid) {
 }
 
 Result<void> validate_space_name(const std::string& name) {
-  auto allowed = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-'; };
-  if (name.empty() || name.size() > 64 || !std::isalnum(static_cast<unsigned char>(name[0])) ||
-      !std::all_of(name.begin(), name.end(), allowed))
+  if (!is_valid_space_name(name.data(), name.size()))
     return Error("invalid space name '" + name + "' (1-64 letters, digits, '_', '.', '-', starting with a letter or digit)", EINVAL);
   return ok();
 }

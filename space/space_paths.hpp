@@ -50,7 +50,7 @@ LockHolders read_lock_holders(int lock);
 /// Whether process `pid` exists and has not exited (a zombie has).
 bool process_running(pid_t pid);
 
-/// Checks a space name: 1-64 of [A-Za-z0-9_.-], starting with a letter or digit.
+/// Checks a space name (space/space_name.hpp), with the rule in the error.
 Result<void> validate_space_name(const std::string& name);
 
 /// mkdir -p with `mode` for the directories it creates.

@@ -11,19 +11,18 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "cli/front/quick_wire.hpp"
+#include "cli/stand_in.hpp"
 #include "common/unique_fd.hpp"
 #include "protocol/message_header.hpp"
+#include "space/space_name.hpp"
 
 namespace tproc::front {
 namespace {
 
-/// The signals a user sends to `tproc run` that are meant for the program (as cli/run_session.cpp).
-constexpr int kForwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGTSTP, SIGALRM};
 /// Replies are a few dozen bytes; a Failure's message is one line. On the stack: a heap buffer
 /// this size would be an mmap of its own.
 constexpr size_t kReplyBuffer = 16 * 1024;
@@ -111,17 +110,7 @@ struct Invocation {
     program_arg_count = static_cast<size_t>(count - i - 1);
     for (size_t e = 0; e < env_count; ++e)
       if (!strchr(env[e], '=') || env[e][0] == '=') return false;
-    return valid_space_name(space);
-  }
-
-  /// As space::validate_space_name: 1-64 letters, digits, '_', '.', '-', starting with a letter or digit.
-  static bool valid_space_name(const char* text) {
-    const auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); };
-    const size_t length = strlen(text);
-    if (length == 0 || length > 64 || !alnum(text[0])) return false;
-    for (size_t i = 0; i < length; ++i)
-      if (!alnum(text[i]) && text[i] != '_' && text[i] != '.' && text[i] != '-') return false;
-    return true;
+    return space::is_valid_space_name(space, strlen(space));
   }
 };
 
@@ -194,15 +183,6 @@ const char** environment_with(char** envp, const Invocation& invocation, size_t&
   return env;
 }
 
-uint64_t ignored_signals() {
-  uint64_t ignored = 0;
-  for (int signal = 1; signal < 32; ++signal) {
-    struct sigaction current {};
-    if (sigaction(signal, nullptr, &current) == 0 && current.sa_handler == SIG_IGN) ignored |= uint64_t{1} << (signal - 1);
-  }
-  return ignored;
-}
-
 bool send_with_fds(int socket, const ByteWriter& bytes, const int* fds, size_t fd_count) {
   iovec io{const_cast<unsigned char*>(bytes.data()), bytes.size()};
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4)]{};
@@ -250,53 +230,23 @@ bool receive_reply(int socket, unsigned char* buffer, QuickReply& reply, UniqueF
   return read_reply(buffer, static_cast<size_t>(got), reply);
 }
 
-int pidfd_signal(int pidfd, int signal) { return static_cast<int>(syscall(SYS_pidfd_send_signal, pidfd, signal, nullptr, 0)); }
-
-/// A pidfd for the daemon at the other end of `socket`: see daemon_pidfd in cli/run_session.cpp.
-UniqueFd daemon_pidfd(int socket) {
-  ucred peer{};
-  socklen_t length = sizeof(peer);
-  if (getsockopt(socket, SOL_SOCKET, SO_PEERCRED, &peer, &length) < 0 || peer.pid <= 0) return UniqueFd();
-  return UniqueFd(static_cast<int>(syscall(SYS_pidfd_open, peer.pid, 0)));
-}
-
-/// Exit statuses as cli/run_session.cpp's run_exit_code gives them.
-int exit_code_for(int code) {
-  switch (code) {
-    case ENOENT: return 127;
-    case ENOEXEC: case EACCES: case EISDIR: case ELIBBAD: case ENOTDIR: return 126;
-    default: return 125;
-  }
-}
-
 /// The one way this file reports an error once the program exists: as the full CLI would.
 int fail(const Invocation& invocation, const char* message, int code) {
   if (code == 0) fprintf(stderr, "tproc: run %s: %s\n", invocation.target, message);
   else fprintf(stderr, "tproc: run %s: %s: %s\n", invocation.target, message, strerror(code));
-  return exit_code_for(code);
+  return cli::exit_status_for(code);
 }
 
 /// Relays signals to the program until the daemon reports how it ended; returns tproc's status.
 int supervise(const Invocation& invocation, int connection, int pidfd, int signals, unsigned char* buffer) {
-  const UniqueFd daemon = daemon_pidfd(connection);
+  const UniqueFd daemon = cli::daemon_pidfd(connection);
   for (;;) {
     pollfd waiting[] = {{signals, POLLIN, 0}, {connection, POLLIN, 0}, {daemon.get(), POLLIN, 0}};
     if (poll(waiting, 3, -1) < 0) {
       if (errno == EINTR) continue;
       return fail(invocation, "poll", errno);
     }
-    if (waiting[0].revents & POLLIN) {
-      signalfd_siginfo info{};
-      while (read(signals, &info, sizeof(info)) == sizeof(info)) {
-        if (info.ssi_signo == SIGTSTP) {
-          // As in run_session.cpp: the program's process group is orphaned, so stop it for real.
-          pidfd_signal(pidfd, SIGSTOP);
-          kill(getpid(), SIGSTOP);
-          continue;
-        }
-        pidfd_signal(pidfd, static_cast<int>(info.ssi_signo));
-      }
-    }
+    if (waiting[0].revents & POLLIN) cli::relay_signals(signals, pidfd);
     if (waiting[1].revents) {
       QuickReply reply;
       UniqueFd unexpected;
@@ -305,7 +255,7 @@ int supervise(const Invocation& invocation, int connection, int pidfd, int signa
       if (reply.kind == QuickReply::kExited) return reply.killed ? 128 + reply.value : reply.value;
       if (reply.kind != QuickReply::kFailure) return fail(invocation, "unexpected message from the space daemon", EPROTO);
       fprintf(stderr, "tproc: run %s: %.*s\n", invocation.target, static_cast<int>(reply.message_size), reply.message);
-      return exit_code_for(reply.code);
+      return cli::exit_status_for(reply.code);
     }
     if (waiting[2].revents) return fail(invocation, "the space daemon went away before the program ended", ECONNRESET);
   }
@@ -361,7 +311,7 @@ bool quick_run(int arg_count, char** args, char** envp, int& status) {
   fields.cwd = cwd;
   fields.name = invocation.name;
   fields.detach = invocation.detach;
-  fields.ignored_signals = ignored_signals();
+  fields.ignored_signals = cli::ignored_signal_mask();
   write_run_request(fields, request);
   if (request.failed() || request.size() > protocol::kMaxMessageSize) return false;
 
@@ -374,9 +324,7 @@ bool quick_run(int arg_count, char** args, char** envp, int& status) {
   MaskRestorer mask;
   UniqueFd signals;
   if (!invocation.detach) {
-    sigset_t forwarded;
-    sigemptyset(&forwarded);
-    for (int signal : kForwarded) sigaddset(&forwarded, signal);
+    const sigset_t forwarded = cli::forwarded_signal_set();
     sigprocmask(SIG_BLOCK, &forwarded, nullptr);
     signals.reset(signalfd(-1, &forwarded, SFD_CLOEXEC | SFD_NONBLOCK));
     if (!signals) return false;
