@@ -71,11 +71,11 @@ Result<std::unique_ptr<Daemon>> Daemon::create(std::string space, SpacePaths pat
   daemon->keeper_.emplace(TPROC_TRY(ListenerKeeper::start(daemon->lock_.get())));
   write_lock_holders(daemon->lock_.get(), ::getpid(), daemon->keeper_->pid());
   daemon->host_auxv_ = TPROC_TRY(loader::HostAuxv::read_self());
-  // The daemon holds a few fds per tproc: let it have as many as it may. Each tproc gets the
-  // limit the daemon started with back (space/operations/run.cpp).
   // The stack and core limits it started with are read once: each launch uses them.
   ::getrlimit(RLIMIT_STACK, &daemon->tproc_stack_);
   ::getrlimit(RLIMIT_CORE, &daemon->tproc_core_);
+  // The daemon holds a few fds per tproc: let it have as many as it may. Each tproc gets the
+  // limit the daemon started with back (space/operations/run.cpp).
   rlimit files{};
   if (::getrlimit(RLIMIT_NOFILE, &files) == 0) {
     daemon->tproc_open_files_ = files;
