@@ -24,7 +24,8 @@ const char* const kRunUsage =
     "Usage: tproc run [OPTIONS] SPACE TARGET [ARGS...]\n\n"
     "Run TARGET (an executable, or a bundle made by 'tproc build') in SPACE, starting the space if needed. The program gets this\n"
     "terminal's stdin/stdout/stderr, ARGS, the environment and the working directory; signals sent\n"
-    "to tproc run reach it, and tproc run exits with its status (128+N if killed by signal N).\n\n"
+    "to tproc run reach it, and tproc run ends as it does: with its exit status, or killed by the\n"
+    "same signal.\n\n"
     "Options:\n"
     "  -d, --detach         start it in the background, print its id; output goes to 'tproc logs'\n"
     "      --name NAME      name it (default: the bundle's name, or the file name of TARGET);\n"
@@ -56,8 +57,10 @@ Result<std::string> absolute_directory(const std::string& requested) {
   return path;
 }
 
-/// Relays signals to the program until the daemon reports how it ended.
-Result<int> supervise(protocol::Connection& connection, int pidfd, int signals) {
+/// Relays signals to the program until it ends, and ends the way it did. Normally the daemon
+/// reports the end; if the daemon dies first, the program goes on (its listener keeper answers
+/// its mapping calls) and is waited for through its pidfd.
+Result<int> supervise(protocol::Connection& connection, int pidfd, int signals, const std::string& target) {
   const UniqueFd daemon = daemon_pidfd(connection.fd());
   for (;;) {
     pollfd waiting[] = {{signals, POLLIN, 0}, {connection.fd(), POLLIN, 0}, {daemon.get(), POLLIN, 0}};
@@ -66,17 +69,27 @@ Result<int> supervise(protocol::Connection& connection, int pidfd, int signals) 
       return Error::from_errno("poll");
     }
     if (waiting[0].revents & POLLIN) relay_signals(signals, pidfd);
+    bool daemon_gone = waiting[2].revents != 0;
     if (waiting[1].revents) {
-      auto received = TPROC_TRY(connection.receive());
-      if (!received) return Error("the space daemon went away before the program ended", ECONNRESET);
-      if (auto* exited = std::get_if<protocol::Exited>(&received->message))
-        return exited->killed ? 128 + exited->value : exited->value;
-      if (auto* failure = std::get_if<protocol::Failure>(&received->message))
-        return Error::explained(failure->message, failure->code);
-      return Error(std::string("unexpected message ") + protocol::type_name(received->message), EPROTO);
+      auto received = connection.receive();
+      if (received && *received) {
+        if (auto* exited = std::get_if<protocol::Exited>(&(*received)->message))
+          return end_like({exited->killed, exited->value});
+        if (auto* failure = std::get_if<protocol::Failure>(&(*received)->message))
+          return Error::explained(failure->message, failure->code);
+        return Error(std::string("unexpected message ") + protocol::type_name((*received)->message), EPROTO);
+      }
+      if (!received && received.error().code() == EAGAIN) continue;
+      daemon_gone = true;  // the connection ended, or broke, without a word about the program
     }
     // Checked after the connection, so a reply sent just before the daemon ended is still read.
-    if (waiting[2].revents) return Error("the space daemon went away before the program ended", ECONNRESET);
+    if (daemon_gone) {
+      std::fprintf(stderr, "tproc: run %s: the space daemon went away; waiting for the program itself\n", target.c_str());
+      ProgramEnd end;
+      if (!wait_for_orphan(signals, pidfd, end))
+        return Error::explained("the space daemon went away and the program's status is lost", ECHILD);
+      return end_like(end);
+    }
   }
 }
 
@@ -148,7 +161,7 @@ Result<int> run_in_space(const space::SpacePaths& paths, const RunInvocation& in
     return 0;
   }
   if (reply.fds.empty()) return Error("the space daemon sent no pidfd", EPROTO);
-  return TPROC_TRY_CTX(context, supervise(connection, reply.fds[0].get(), signals.get()));
+  return TPROC_TRY_CTX(context, supervise(connection, reply.fds[0].get(), signals.get(), invocation.target));
 }
 
 int run_exit_code(const Error& error) { return exit_status_for(error.code()); }

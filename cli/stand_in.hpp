@@ -5,11 +5,19 @@
 // it needs nothing but libc: the front door is built without the C++ standard library.
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/unique_fd.hpp"
@@ -64,6 +72,126 @@ inline UniqueFd daemon_pidfd(int socket) {
   socklen_t length = sizeof(peer);
   if (::getsockopt(socket, SOL_SOCKET, SO_PEERCRED, &peer, &length) < 0 || peer.pid <= 0) return UniqueFd();
   return UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, peer.pid, 0)));
+}
+
+/// How the program ended: its exit status, or the signal that killed it.
+struct ProgramEnd {
+  bool killed = false;
+  int value = 0;
+};
+
+/// Ends `tproc run` the way its program ended, so that a parent's waitpid sees what a direct run
+/// would show (WIFSIGNALED with the same signal: Python's returncode -15, bash's "Terminated"),
+/// as timeout(1) and env(1) do. A killed program's signal is re-raised on ourselves with our own
+/// core dump off: the program's core, if any, is the program's; ours would only mislead. Returns
+/// the shell-style status (128+N) only if the signal did not end us (one whose default action is
+/// not to terminate, which cannot have killed the program anyway).
+inline int end_like(ProgramEnd end) {
+  if (!end.killed) return end.value;
+  const int signal = end.value;
+  fflush(nullptr);
+  const rlimit no_core{0, 0};
+  ::setrlimit(RLIMIT_CORE, &no_core);
+  struct sigaction fallback {};
+  fallback.sa_handler = SIG_DFL;
+  ::sigaction(signal, &fallback, nullptr);
+  sigset_t only;
+  sigemptyset(&only);
+  sigaddset(&only, signal);
+  ::kill(::getpid(), signal);  // pending until unblocked, then delivered before sigprocmask returns
+  ::sigprocmask(SIG_UNBLOCK, &only, nullptr);
+  return 128 + signal;
+}
+
+/// What PIDFD_GET_INFO (Linux 6.13; exit status since 6.15) says about a pidfd's process; the
+/// layout of the kernel's struct pidfd_info, which Debian 12's headers predate.
+struct PidfdInfo {
+  uint64_t mask;
+  uint64_t cgroupid;
+  uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+  int32_t exit_code;
+  uint32_t coredump_mask;
+  uint32_t spare;
+};
+inline constexpr uint64_t kPidfdInfoPid = 1u << 0;
+inline constexpr uint64_t kPidfdInfoExit = 1u << 3;
+inline constexpr unsigned long kPidfdGetInfo = _IOWR(0xFF, 11, PidfdInfo);
+
+/// A wait status (as waitpid reports it) as a ProgramEnd.
+inline ProgramEnd end_from_wait_status(int status) {
+  if (WIFSIGNALED(status)) return {true, WTERMSIG(status)};
+  return {false, WEXITSTATUS(status)};
+}
+
+/// The wait status of zombie `pid` from field 52 of /proc/PID/stat (exit_code, "in the form
+/// reported by waitpid"), or -1 if it is not a zombie or cannot be read.
+inline int zombie_wait_status(uint32_t pid) {
+  char path[48];
+  snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  char text[1024];
+  const ssize_t got = ::read(fd, text, sizeof(text) - 1);
+  ::close(fd);
+  if (got <= 0) return -1;
+  text[got] = '\0';
+  const char* field = strrchr(text, ')');  // the name before it may hold spaces and parentheses
+  if (!field || field[1] != ' ' || field[2] != 'Z') return -1;
+  // Field 3 (the state) follows ") "; field 52 is 49 spaces further on.
+  ++field;
+  for (int number = 3; number < 52; ++number) {
+    field = strchr(field + 1, ' ');
+    if (!field) return -1;
+  }
+  return atoi(field + 1);
+}
+
+/// How the process behind `pidfd` ended, once the pidfd is readable, although it is not our
+/// child: the daemon, its parent, is gone and the program was re-parented (to init, or a
+/// subreaper). The kernel records the status once the new parent reaps it (PIDFD_INFO_EXIT); until
+/// then the zombie's /proc/PID/stat holds it. The stat is read first and only trusted if the
+/// pidfd still has no exit status afterwards: then the pid cannot have been reaped and reused
+/// in between. False if neither says.
+inline bool ended_program(int pidfd, ProgramEnd& end) {
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    PidfdInfo info{};
+    info.mask = kPidfdInfoPid | kPidfdInfoExit;
+    if (::ioctl(pidfd, kPidfdGetInfo, &info) < 0 && errno != ESRCH) return false;
+    if (info.mask & kPidfdInfoExit) {
+      end = end_from_wait_status(info.exit_code);
+      return true;
+    }
+    if (info.mask & kPidfdInfoPid) {
+      const int status = zombie_wait_status(info.pid);
+      PidfdInfo again{};
+      again.mask = kPidfdInfoExit;
+      const bool reaped = ::ioctl(pidfd, kPidfdGetInfo, &again) == 0 && (again.mask & kPidfdInfoExit);
+      if (reaped) {
+        end = end_from_wait_status(again.exit_code);
+        return true;
+      }
+      if (status >= 0) {
+        end = end_from_wait_status(status);
+        return true;
+      }
+    }
+    ::usleep(5000);  // exited but not yet a zombie with its status, nor reaped: a moment
+  }
+  return false;
+}
+
+/// Stands in for a program whose daemon died: relays signals (the pidfd still reaches it) until
+/// it ends, then says how. False if its status cannot be found.
+inline bool wait_for_orphan(int signals, int pidfd, ProgramEnd& end) {
+  for (;;) {
+    pollfd waiting[] = {{signals, POLLIN, 0}, {pidfd, POLLIN, 0}};
+    if (::poll(waiting, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    if (waiting[0].revents & POLLIN) relay_signals(signals, pidfd);
+    if (waiting[1].revents) return ended_program(pidfd, end);
+  }
 }
 
 /// Exit statuses as a shell and docker/podman report them, for an error with errno `code`:

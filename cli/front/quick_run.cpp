@@ -237,7 +237,8 @@ int fail(const Invocation& invocation, const char* message, int code) {
   return cli::exit_status_for(code);
 }
 
-/// Relays signals to the program until the daemon reports how it ended; returns tproc's status.
+/// Relays signals to the program until it ends, then ends as it did (cli/run_session.cpp's
+/// supervise: the same steps, the daemon's death included); returns tproc's status.
 int supervise(const Invocation& invocation, int connection, int pidfd, int signals, unsigned char* buffer) {
   const UniqueFd daemon = cli::daemon_pidfd(connection);
   for (;;) {
@@ -247,17 +248,25 @@ int supervise(const Invocation& invocation, int connection, int pidfd, int signa
       return fail(invocation, "poll", errno);
     }
     if (waiting[0].revents & POLLIN) cli::relay_signals(signals, pidfd);
+    bool daemon_gone = waiting[2].revents != 0;
     if (waiting[1].revents) {
       QuickReply reply;
       UniqueFd unexpected;
-      if (!receive_reply(connection, buffer, reply, unexpected))
-        return fail(invocation, "the space daemon went away before the program ended", ECONNRESET);
-      if (reply.kind == QuickReply::kExited) return reply.killed ? 128 + reply.value : reply.value;
-      if (reply.kind != QuickReply::kFailure) return fail(invocation, "unexpected message from the space daemon", EPROTO);
-      fprintf(stderr, "tproc: run %s: %.*s\n", invocation.target, static_cast<int>(reply.message_size), reply.message);
-      return cli::exit_status_for(reply.code);
+      if (receive_reply(connection, buffer, reply, unexpected)) {
+        if (reply.kind == QuickReply::kExited) return cli::end_like({reply.killed, reply.value});
+        if (reply.kind != QuickReply::kFailure) return fail(invocation, "unexpected message from the space daemon", EPROTO);
+        fprintf(stderr, "tproc: run %s: %.*s\n", invocation.target, static_cast<int>(reply.message_size), reply.message);
+        return cli::exit_status_for(reply.code);
+      }
+      daemon_gone = true;  // the connection ended, or broke, without a word about the program
     }
-    if (waiting[2].revents) return fail(invocation, "the space daemon went away before the program ended", ECONNRESET);
+    if (daemon_gone) {
+      fprintf(stderr, "tproc: run %s: the space daemon went away; waiting for the program itself\n", invocation.target);
+      cli::ProgramEnd end;
+      if (!cli::wait_for_orphan(signals, pidfd, end))
+        return fail(invocation, "the space daemon went away and the program's status is lost", 0);
+      return cli::end_like(end);
+    }
   }
 }
 

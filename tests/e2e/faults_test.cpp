@@ -277,21 +277,7 @@ TEST_CASE("kill -9 of the daemon: its tprocs keep running and can still allocate
   CHECK(read_file(log) == "ready\nintact\n");
 }
 
-TEST_CASE("kill -9 of the daemon: an attached tproc run ends at once with a clear error") {
-  Sandbox sandbox;
-  const std::string space = "orphans";
-  const pid_t detached = start_sleeper(sandbox, space, "detached");
-  ChildProcess run = sandbox.start_tproc({"run", "--name", "attached", space, program("sleeper"), "300"});
-  REQUIRE(run.wait_for_output("sleeping\n"));
-  KillOnExit orphans{{detached, sandbox.tproc_info(space, "attached").pid}};
-
-  kill_daemon(sandbox, space);
-  const bool ended = eventually([&] { return run.exited(); }, 5s);
-  CHECK(ended);
-  kill_all(orphans.pids);  // lets a hung client go
-  Outcome outcome = run.wait();
-  CHECK_THAT(outcome, IsOneLineError().because_of({"daemon"}));
-}
+// What an attached `tproc run` does when the daemon is killed: tests/e2e/stand_in_test.cpp.
 
 TEST_CASE("kill -9 of the daemon: no new daemon starts over its live tprocs, and space rm -f ends them") {
   Sandbox sandbox;

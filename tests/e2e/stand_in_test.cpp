@@ -1,0 +1,137 @@
+// `tproc run` stands in for its program (cli/stand_in.hpp) through both doors, the front door's
+// quick path into a running space and the full CLI: it ends the way the program ended, a parent
+// watching it sees what it would see of a direct child, and it still does so when the space's
+// daemon is killed while the program runs.
+
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "expectations.hpp"
+#include "sandbox.hpp"
+
+using namespace tproc::e2e;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// The two ways `tproc run` stands in for its program: the front door's quick path, into a
+/// space whose daemon already runs, and the full CLI.
+enum class Door { quick, full };
+
+const char* name_of(Door door) { return door == Door::quick ? "the front door" : "the full CLI"; }
+
+/// The command that runs a program in space "s" through `door`: "tproc run s" or
+/// "tproc-cli run s". For the quick door the space's daemon is started first.
+std::vector<std::string> run_command(Sandbox& sandbox, Door door) {
+  if (door == Door::full) return {full_cli_binary(), "run", "s"};
+  REQUIRE_THAT(sandbox.tproc({"run", "s", program("exit_with"), "0"}), ExitsWith(0));
+  return {tproc_binary(), "run", "s"};
+}
+
+/// `command` followed by `args`.
+std::vector<std::string> with(std::vector<std::string> command, const std::vector<std::string>& args) {
+  command.insert(command.end(), args.begin(), args.end());
+  return command;
+}
+
+/// Kills the listed processes when a test ends, passed or failed (orphans of a killed daemon).
+struct KillOnExit {
+  std::vector<pid_t> pids;
+  ~KillOnExit() {
+    for (pid_t pid : pids)
+      if (process_alive(pid)) ::kill(pid, SIGKILL);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a program killed by a signal ends tproc run by the same signal") {
+  const Door door = GENERATE(Door::quick, Door::full);
+  INFO("through " << name_of(door));
+  Sandbox sandbox;
+  const std::vector<std::string> run = run_command(sandbox, door);
+
+  Outcome crashed = sandbox.run_direct(with(run, {program("crash"), "nullderef"}));
+  CHECK(crashed.signal == SIGSEGV);
+  Outcome aborted = sandbox.run_direct(with(run, {program("crash"), "abort"}));
+  CHECK(aborted.signal == SIGABRT);
+
+  ChildProcess sleeping = sandbox.start_direct(with(run, {program("sleeper"), "300"}));
+  REQUIRE(sleeping.wait_for_output("sleeping\n"));
+  sleeping.send_signal(SIGTERM);
+  Outcome terminated = sleeping.wait();
+  CHECK(terminated.signal == SIGTERM);
+  CHECK(terminated.err.empty());
+  // An exit status stays an exit status, 128+N included.
+  CHECK(sandbox.run_direct(with(run, {program("exit_with"), "143"})).signal == 0);
+  CHECK_THAT(sandbox.run_direct(with(run, {program("exit_with"), "143"})), ExitsWith(143));
+}
+
+TEST_CASE("a python parent sees returncode -15 and -11, and bash reports the signal, as for a direct child") {
+  const Door door = GENERATE(Door::quick, Door::full);
+  INFO("through " << name_of(door));
+  Sandbox sandbox;
+  const std::vector<std::string> run = run_command(sandbox, door);
+  const std::string parent = R"(
+import signal, subprocess, sys
+run = sys.argv[1:4]
+crash, sleeper = sys.argv[4], sys.argv[5]
+print(subprocess.run(run + [crash, "nullderef"]).returncode)
+child = subprocess.Popen(run + [sleeper, "300"], stdout=subprocess.PIPE)
+child.stdout.readline()
+child.send_signal(signal.SIGTERM)
+print(child.wait())
+)";
+  Outcome watched = sandbox.run_direct(with({"/usr/bin/python3", "-c", parent}, with(run, {program("crash"), program("sleeper")})));
+  REQUIRE_THAT(watched, ExitsWith(0));
+  CHECK(watched.out == "-11\n-15\n");
+
+  // bash says how its child died, as it says it of a direct one.
+  const std::string script = "\"$@\" " + program("crash") + " abort; echo status=$?";
+  Outcome direct = sandbox.run_direct({"/bin/bash", "-c", "\"$@\"; echo status=$?", "bash", program("crash"), "abort"});
+  Outcome in_space = sandbox.run_direct(with({"/bin/bash", "-c", script, "bash"}, run));
+  CHECK(in_space.out == direct.out);
+  CHECK(in_space.out == "status=134\n");
+  CHECK(in_space.err.find("Aborted") != std::string::npos);
+  CHECK(direct.err.find("Aborted") != std::string::npos);
+}
+
+TEST_CASE("kill -9 of the daemon: tproc run waits for its program and ends with the program's real status") {
+  const Door door = GENERATE(Door::quick, Door::full);
+  INFO("through " << name_of(door));
+  Sandbox sandbox;
+  const std::vector<std::string> run = run_command(sandbox, door);
+  ChildProcess waiting = sandbox.start_direct(with(run, {program("wait_signal"), "USR1"}));
+  ChildProcess sleeping = sandbox.start_direct(with(run, {program("sleeper"), "300"}));
+  REQUIRE(waiting.wait_for_output("ready\n"));
+  REQUIRE(sleeping.wait_for_output("sleeping\n"));
+  KillOnExit orphans;
+  for (const TprocInfo& tproc : sandbox.ps("s")) orphans.pids.push_back(tproc.pid);
+  REQUIRE(orphans.pids.size() == 2);
+
+  const pid_t daemon = sandbox.daemon_pid("s");
+  REQUIRE(::kill(daemon, SIGKILL) == 0);
+  REQUIRE(eventually([&] { return !process_alive(daemon); }));
+  std::this_thread::sleep_for(300ms);
+  // Both programs still run, and so do both stand-ins: they wait for them, not for the daemon.
+  for (pid_t pid : orphans.pids) CHECK(process_alive(pid));
+  CHECK(!waiting.exited());
+  CHECK(!sleeping.exited());
+
+  // Signals still reach the programs, and each stand-in ends as its program ends.
+  waiting.send_signal(SIGUSR1);
+  Outcome handled = waiting.wait();
+  CHECK_THAT(handled, ExitsWith(0));
+  CHECK(handled.out == "ready\ngot SIGUSR1\n");
+  CHECK_THAT(handled.err, Catch::Contains("daemon went away"));
+  sleeping.send_signal(SIGTERM);
+  Outcome terminated = sleeping.wait();
+  CHECK(terminated.signal == SIGTERM);
+  for (pid_t pid : orphans.pids) CHECK(eventually([&] { return !process_alive(pid); }));
+}
