@@ -199,7 +199,7 @@ inline bool wait_for_orphan(int signals, int pidfd, ProgramEnd& end) {
 inline int exit_status_for(int code) {
   switch (code) {
     case ENOENT: return 127;
-    case ENOEXEC: case EACCES: case EISDIR: case ELIBBAD: case ENOTDIR: return 126;
+    case ENOEXEC: case EACCES: case EISDIR: case ELIBBAD: case ENOTDIR: case ELOOP: return 126;
     default: return 125;
   }
 }

@@ -2,23 +2,41 @@
 // environment, cwd, signals and exit status. This half starts executables; a bundle goes to the
 // bundle tool (cli/bundle_tool.hpp), which runs the same session (cli/run_session.hpp).
 
+#include <climits>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
 
 #include "bundle/bundle_probe.hpp"
 #include "cli/bundle_tool.hpp"
 #include "cli/command.hpp"
+#include "cli/exec_target.hpp"
 #include "cli/run_session.hpp"
 
 namespace tproc::cli {
 namespace {
 
+/// What execvp would run (cli/exec_target.hpp): the ELF program, and argv with a script's
+/// interpreters in front.
 Result<PreparedRun> prepare_executable(const RunInvocation& invocation) {
+  auto target = std::make_unique<ExecTarget>();
+  if (!resolve_exec_target(invocation.target.c_str(), std::getenv("PATH"), *target)) {
+    char what[PATH_MAX + 128];
+    describe_exec_failure(*target, what, sizeof(what));
+    // A script whose interpreter cannot run was found: 126 whatever the errno, as bash exits.
+    if (target->interpreter_count > 0)
+      return Error::explained(std::string(what) + ": " + std::strerror(target->error), ENOEXEC);
+    return Error(what, target->error);
+  }
   PreparedRun prepared;
   protocol::RunRequest& request = prepared.request;
-  request.argv.push_back(invocation.target);
+  std::vector<const char*> prefix(target->argv_prefix_size());
+  target->argv_prefix(invocation.target.c_str(), prefix.data());
+  request.argv.assign(prefix.begin(), prefix.end());
   request.argv.insert(request.argv.end(), invocation.args.begin(), invocation.args.end());
-  request.execfn = invocation.target;
-  prepared.executable = TPROC_TRY(open_executable(invocation.target));
+  request.execfn = target->path;
+  prepared.executable = std::move(target->executable);
   return prepared;
 }
 

@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "cli/exec_target.hpp"
 #include "cli/front/quick_wire.hpp"
 #include "cli/stand_in.hpp"
 #include "common/unique_fd.hpp"
@@ -137,18 +138,6 @@ bool socket_address(const char* space, sockaddr_un& address) {
   address.sun_family = AF_UNIX;
   const int length = snprintf(address.sun_path, sizeof(address.sun_path), "%s/%s.sock", runtime_dir, space);
   return length > 0 && static_cast<size_t>(length) < sizeof(address.sun_path);
-}
-
-/// The target opened as cli/run_session.cpp's open_executable opens it: a regular file we may
-/// execute, and not a bundle (a tar archive: "ustar" at offset 257).
-UniqueFd open_executable(const char* path) {
-  UniqueFd fd(open(path, O_RDONLY | O_CLOEXEC));
-  struct stat st {};
-  if (!fd || fstat(fd.get(), &st) < 0 || !S_ISREG(st.st_mode) || access(path, X_OK) < 0) return UniqueFd();
-  char magic[5];
-  if (pread(fd.get(), magic, sizeof(magic), 257) == sizeof(magic) && memcmp(magic, "ustar", sizeof(magic)) == 0)
-    return UniqueFd();
-  return fd;
 }
 
 /// The working directory the program gets: --cwd made absolute, or ours.
@@ -302,21 +291,32 @@ bool quick_run(int arg_count, char** args, char** envp, int& status) {
   if (!invocation.parse(arg_count, args)) return false;
   sockaddr_un address;
   if (!socket_address(invocation.space, address)) return false;
-  const UniqueFd executable = open_executable(invocation.target);
-  if (!executable) return false;
+  // What execvp would run (cli/exec_target.hpp); whatever it cannot, the full CLI explains.
+  cli::ExecTarget target;
+  if (!cli::resolve_exec_target(invocation.target, getenv("PATH"), target)) return false;
+  const UniqueFd& executable = target.executable;
   char cwd[PATH_MAX];
   if (!working_directory(invocation.cwd, cwd)) return false;
   Strings env;
   env.items = environment_with(envp, invocation, env.count);
   if (!env.items) return false;
 
+  // argv: the script's interpreters and path in front of the program's own arguments.
+  Strings argv;
+  const size_t prefix = target.argv_prefix_size();
+  argv.count = prefix + invocation.program_arg_count - 1;
+  argv.items = static_cast<const char**>(malloc(argv.count * sizeof(char*)));
+  if (!argv.items) return false;
+  target.argv_prefix(invocation.program_args[0], argv.items);
+  for (size_t i = 1; i < invocation.program_arg_count; ++i) argv.items[prefix + i - 1] = invocation.program_args[i];
+
   ByteWriter request;
   QuickRequest fields;
-  fields.argv = invocation.program_args;
-  fields.argc = invocation.program_arg_count;
+  fields.argv = argv.items;
+  fields.argc = argv.count;
   fields.env = env.items;
   fields.env_count = env.count;
-  fields.execfn = invocation.target;
+  fields.execfn = target.path;
   fields.cwd = cwd;
   fields.name = invocation.name;
   fields.detach = invocation.detach;

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <climits>
 #include <cstdio>
 
 #include "runtime/mapping_filter.hpp"
@@ -29,6 +30,16 @@ std::string join(const std::vector<std::string>& words) {
   std::string text;
   for (const std::string& word : words) text += (text.empty() ? "" : " ") + word;
   return text;
+}
+
+/// The absolute path of the open file `fd` (what /proc/PID/exe shows for a program run from it).
+Result<std::string> path_of(const UniqueFd& fd) {
+  char link[64], path[PATH_MAX];
+  std::snprintf(link, sizeof(link), "/proc/self/fd/%d", fd.get());
+  const ssize_t length = ::readlink(link, path, sizeof(path));
+  if (length < 0) return Error::from_errno("readlink " + std::string(link));
+  if (static_cast<size_t>(length) == sizeof(path)) return Error("the program's path is too long", ENAMETOOLONG);
+  return std::string(path, static_cast<size_t>(length));
 }
 
 /// Where the launch script keeps the listener channel: the first slot after stdio.
@@ -77,8 +88,9 @@ struct MainProgram {
     MainProgram started{&sent, &sent, {}, {}, interpreter_path};
     started.interpreter.reset(::open(interpreter_path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!started.interpreter) return Error::from_errno("interpreter " + interpreter_path);
-    // The program's own path, as the user named it, relative to its working directory.
-    started.argv = {interpreter_path, "--argv0", request.argv[0], request.execfn};
+    // The program's own path, from the file itself: execfn names the script when the program
+    // is a script's interpreter (cli/exec_target.hpp).
+    started.argv = {interpreter_path, "--argv0", request.argv[0], TPROC_TRY(path_of(sent))};
     started.argv.insert(started.argv.end(), request.argv.begin() + 1, request.argv.end());
     return started;
   }
