@@ -67,8 +67,11 @@ Result<Mapping> reserve_span(const LoadSpan& span, const RangeHolder& holder) {
     const int error = errno;
     if (error != EEXIST) return Error("reserve " + range, error);
     std::optional<std::string> who = holder ? holder(span.begin, span.end) : std::nullopt;
+    // Inherent to one address space (README, Limits): say what to do about it.
     return Error::explained("non-PIE executable needs " + range + ", which is held by " +
-                                who.value_or("another mapping in the space"),
+                                who.value_or("another mapping in the space") +
+                                "; a non-PIE program runs only at its fixed address: run it in another space, or use a "
+                                "PIE build of it (-fPIE -pie)",
                             EEXIST);
   }
   if (reinterpret_cast<uint64_t>(area) != span.begin) {  // kernels before 4.17 ignore the flag

@@ -51,3 +51,21 @@ TEST_CASE("a second copy of a non-PIE program is refused while the first holds i
   // The range is free again once its holder has exited.
   CHECK_THAT(sandbox.tproc({"run", "fixed", program("nonpie_hello")}), ExitsWith(0));
 }
+
+TEST_CASE("two different non-PIE programs exclude each other: the refusal names both and says what to do") {
+  Sandbox sandbox;
+  ChildProcess holder = sandbox.start_tproc({"run", "fixed", program("nonpie_hello"), "wait"}, {.keep_stdin_open = true});
+  REQUIRE(holder.wait_for_output("hello from a non-PIE program\n"));
+
+  // Another program linked at the same fixed address (Debian's python3.11, node and busybox-static all are).
+  Outcome other = sandbox.tproc({"run", "fixed", program("nonpie_needs_bar")});
+  CHECK_THAT(other, ExitsWith(125));
+  CHECK_THAT(other, IsOneLineError().naming(program("nonpie_needs_bar")).naming("(nonpie_hello)"));
+  CHECK_THAT(other, IsOneLineError().because_of({"another space"}).because_of({"PIE build"}));
+
+  // As it says: in another space, it runs.
+  Outcome elsewhere = sandbox.tproc({"run", "elsewhere", program("nonpie_needs_bar")});
+  CHECK_THAT(elsewhere, ExitsWith(0));
+  holder.close_stdin();
+  CHECK_THAT(holder.wait(), ExitsWith(0));
+}
