@@ -8,6 +8,7 @@
 
 #include "cli/executables.hpp"
 #include "common/detached_start.hpp"
+#include "space/space_socket.hpp"
 
 namespace tproc::cli {
 namespace {
@@ -34,7 +35,7 @@ Result<void> start_daemon(const std::string& space) {
 
 Result<protocol::Connection> connect_space(const space::SpacePaths& paths, const std::string& space) {
   TPROC_TRY(space::validate_space_name(space));
-  auto connection = protocol::Connection::connect(paths.socket(space));
+  auto connection = space::connect_space_socket(paths, space);
   if (!connection && no_daemon(connection.error()))
     return Error("no space '" + space + "' (no daemon listening at " + paths.socket(space) + ")", ESRCH);
   return connection;
@@ -42,14 +43,14 @@ Result<protocol::Connection> connect_space(const space::SpacePaths& paths, const
 
 Result<protocol::Connection> connect_or_start_space(const space::SpacePaths& paths, const std::string& space) {
   TPROC_TRY(space::validate_space_name(space));
-  auto connection = protocol::Connection::connect(paths.socket(space));
+  auto connection = space::connect_space_socket(paths, space);
   if (connection || !no_daemon(connection.error())) return connection;
 
   TPROC_TRY(start_daemon(space));
   // A daemon started concurrently by another client may need a moment to listen.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   for (;;) {
-    connection = protocol::Connection::connect(paths.socket(space));
+    connection = space::connect_space_socket(paths, space);
     if (connection || !no_daemon(connection.error()) || std::chrono::steady_clock::now() > deadline) return connection;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }

@@ -9,6 +9,7 @@
 
 #include "bundle/bundle_cache.hpp"
 #include "bundle/bundle_launch.hpp"
+#include "space/space_socket.hpp"
 
 namespace tproc::compose {
 namespace {
@@ -35,7 +36,7 @@ std::vector<std::string> base_environment() {
 
 Result<StartedTproc> start_in_space(const space::SpacePaths& paths, const std::string& space,
                                     const protocol::RunRequest& request, const std::vector<int>& fds) {
-  auto connected = protocol::Connection::connect(paths.socket(space));
+  auto connected = space::connect_space_socket(paths, space);
   if (!connected) return daemon_error(space, connected.error());
   protocol::Connection connection = std::move(*connected);
   // A daemon that refuses us answers and hangs up without reading: the answer is still queued.
@@ -97,7 +98,7 @@ Result<int> exit_status_of(const space::SpacePaths& paths, const std::string& sp
   // once may be a loop iteration ahead of it, hence the short retry (there is no "wait" request).
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   for (;;) {
-    auto connected = protocol::Connection::connect(paths.socket(space));
+    auto connected = space::connect_space_socket(paths, space);
     if (!connected) return daemon_error(space, connected.error());
     TPROC_TRY(connected->send(protocol::OpenRequest{std::to_string(id)}));
     auto received = TPROC_TRY(connected->receive());

@@ -187,7 +187,7 @@ class SupervisorLoop {
 
 Result<void> SupervisorLoop::open() {
   TPROC_TRY(app_.prepare());
-  lock_.reset(::open(app_.lock().c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  lock_.reset(::open(app_.lock().c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (!lock_) return Error::from_errno("open " + app_.lock());
   if (::flock(lock_.get(), LOCK_EX | LOCK_NB) < 0) {
     if (errno == EWOULDBLOCK) return Error::explained("space '" + app_.space() + "' already has a supervisor", EEXIST);

@@ -8,6 +8,8 @@
 #include <cstring>
 
 #include "common/detached_start.hpp"
+#include "space/space_socket.hpp"
+#include "space/trusted_directory.hpp"
 
 namespace tproc::compose {
 
@@ -15,14 +17,17 @@ Result<SupervisorLink> SupervisorLink::connect(const AppPaths& paths) {
   const std::string path = paths.socket();
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
-  if (path.size() >= sizeof(address.sun_path)) return Error("socket path too long: " + path, ENAMETOOLONG);
-  std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+  // The directory is checked and the peer must be us before a command goes out (space/space_socket.hpp).
+  const UniqueFd dir = TPROC_TRY(space::open_trusted(paths.socket_directory(), false));
+  if (!space::path_in_directory(dir.get(), (paths.space() + ".sock").c_str(), address.sun_path, sizeof(address.sun_path)))
+    return Error("socket path too long: " + path, ENAMETOOLONG);
   UniqueFd socket(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!socket) return Error::from_errno("socket");
   while (::connect(socket.get(), reinterpret_cast<const sockaddr*>(&address), sizeof(address)) < 0) {
     if (errno == EINTR) continue;
     return Error::from_errno("connect " + path);
   }
+  TPROC_TRY(space::check_peer_is_us(socket.get(), path));
   return SupervisorLink(std::move(socket));
 }
 
@@ -68,7 +73,7 @@ Result<std::optional<Record>> SupervisorLink::receive() {
 
 Result<void> start_supervisor(const std::string& executable, const AppPaths& paths) {
   TPROC_TRY(paths.prepare());
-  UniqueFd log(::open(paths.supervisor_log().c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+  UniqueFd log(::open(paths.supervisor_log().c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (!log) return Error::from_errno("open " + paths.supervisor_log());
   const std::string space = paths.space();
   // Its stderr is its log.

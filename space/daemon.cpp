@@ -14,6 +14,8 @@
 
 #include <cstring>
 
+#include "space/trusted_directory.hpp"
+
 namespace tproc::space {
 namespace {
 
@@ -22,12 +24,16 @@ void write_lock_holders(int lock, pid_t daemon, pid_t keeper) {
   if (::ftruncate(lock, 0) == 0) (void)!::pwrite(lock, text.data(), text.size(), 0);
 }
 
-/// Takes the space's lock file for the daemon's lifetime. Retries if the file was replaced
-/// between open and flock (a daemon that was exiting unlinked it).
-Result<UniqueFd> take_lock(const std::string& path, const std::string& space) {
+/// Takes the space's lock file `name` in the runtime dir for the daemon's lifetime. Retries if
+/// the file was replaced between open and flock (a daemon that was exiting unlinked it). Opened
+/// without following links: a symlink planted there must not let us truncate its target.
+Result<UniqueFd> take_lock(int runtime_dir, const std::string& name, const std::string& path, const std::string& space) {
   for (;;) {
-    UniqueFd lock(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-    if (!lock) return Error::from_errno("open " + path);
+    UniqueFd lock(::openat(runtime_dir, name.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600));
+    if (!lock) return Error::from_errno("open " + path + (errno == ELOOP ? " (a symlink)" : ""));
+    struct stat held {};
+    if (::fstat(lock.get(), &held) < 0) return Error::from_errno("stat " + path);
+    if (!S_ISREG(held.st_mode)) return Error::explained(path + " is not a regular file: refusing to use it", EPERM);
     if (::flock(lock.get(), LOCK_EX | LOCK_NB) < 0) {
       if (errno != EWOULDBLOCK) return Error::from_errno("lock " + path);
       const LockHolders holders = read_lock_holders(lock.get());
@@ -38,20 +44,23 @@ Result<UniqueFd> take_lock(const std::string& path, const std::string& space) {
                                 EBUSY);
       return Error("space '" + space + "' already has a daemon", EEXIST);
     }
-    struct stat held {}, current {};
-    if (::fstat(lock.get(), &held) == 0 && ::stat(path.c_str(), &current) == 0 && held.st_ino == current.st_ino)
+    struct stat current {};
+    if (::fstatat(runtime_dir, name.c_str(), &current, AT_SYMLINK_NOFOLLOW) == 0 && held.st_ino == current.st_ino &&
+        held.st_dev == current.st_dev)
       return lock;
   }
 }
 
-Result<UniqueFd> listen_on(const std::string& path) {
+/// Listens on `name` in the runtime dir. bind() takes a path: /proc/self/fd/DIR/NAME names the
+/// checked directory itself, whatever its path names by now.
+Result<UniqueFd> listen_on(int runtime_dir, const std::string& name, const std::string& path) {
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
-  if (path.size() >= sizeof(address.sun_path)) return Error("socket path too long: " + path, ENAMETOOLONG);
-  std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+  if (!path_in_directory(runtime_dir, name.c_str(), address.sun_path, sizeof(address.sun_path)))
+    return Error("socket path too long: " + path, ENAMETOOLONG);
   UniqueFd socket(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!socket) return Error::from_errno("socket");
-  ::unlink(path.c_str());  // we hold the lock: a socket file left here belongs to a dead daemon
+  ::unlinkat(runtime_dir, name.c_str(), 0);  // we hold the lock: a socket file left here belongs to a dead daemon
   if (::bind(socket.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) < 0)
     return Error::from_errno("bind " + path);
   if (::listen(socket.get(), 128) < 0) return Error::from_errno("listen " + path);
@@ -65,8 +74,9 @@ Result<std::unique_ptr<Daemon>> Daemon::create(std::string space, SpacePaths pat
   daemon->options_ = options;
   // First, before anything else moves the break: every tproc shares it (runtime/brk_guard.hpp).
   daemon->brk_guard_ = TPROC_TRY(runtime::BrkGuard::place());
-  TPROC_TRY(daemon->paths_.prepare(daemon->space_));
-  daemon->lock_ = TPROC_TRY(take_lock(daemon->paths_.lock(daemon->space_), daemon->space_));
+  daemon->runtime_dir_ = TPROC_TRY(daemon->paths_.prepare(daemon->space_));
+  daemon->lock_ = TPROC_TRY(take_lock(daemon->runtime_dir_.get(), daemon->space_ + ".lock", daemon->paths_.lock(daemon->space_),
+                                      daemon->space_));
   // Before any thread exists: the keeper is a fork of this process (space/listener_keeper.hpp).
   daemon->keeper_.emplace(TPROC_TRY(ListenerKeeper::start(daemon->lock_.get())));
   write_lock_holders(daemon->lock_.get(), ::getpid(), daemon->keeper_->pid());
@@ -115,7 +125,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(std::string space, SpacePaths pat
   if (!daemon->signals_) return Error::from_errno("signalfd");
 
   daemon->socket_path_ = daemon->paths_.socket(daemon->space_);
-  daemon->listener_ = TPROC_TRY(listen_on(daemon->socket_path_));
+  daemon->listener_ = TPROC_TRY(listen_on(daemon->runtime_dir_.get(), daemon->space_ + ".sock", daemon->socket_path_));
   return daemon;
 }
 
@@ -126,8 +136,8 @@ Daemon::~Daemon() {
   mappings_.reset();  // its thread calls back into the daemon: stop it before any member goes
   keeper_.reset();
   // Remove the socket while still holding the lock, so no client finds a dead socket of ours.
-  if (listener_) ::unlink(socket_path_.c_str());
-  if (lock_) ::unlink(paths_.lock(space_).c_str());
+  if (listener_) ::unlinkat(runtime_dir_.get(), (space_ + ".sock").c_str(), 0);
+  if (lock_) ::unlinkat(runtime_dir_.get(), (space_ + ".lock").c_str(), 0);
 }
 
 void Daemon::withdraw_endpoints(pid_t pid) {

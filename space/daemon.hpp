@@ -130,6 +130,7 @@ class Daemon {
   std::optional<EventLoop> loop_;
   std::optional<ListenerKeeper> keeper_;
   std::unique_ptr<MappingServer> mappings_;  ///< null when the space runs without reclaim
+  UniqueFd runtime_dir_;  ///< the checked runtime dir: the lock and socket are made inside it, never by path
   UniqueFd lock_;
   UniqueFd listener_;
   UniqueFd signals_;

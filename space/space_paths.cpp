@@ -1,6 +1,7 @@
 #include "space/space_paths.hpp"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include <cstdlib>
 
 #include "space/space_name.hpp"
+#include "space/trusted_directory.hpp"
 
 namespace tproc::space {
 namespace {
@@ -37,23 +39,35 @@ Result<SpacePaths> SpacePaths::from_environment() {
   return SpacePaths(env_or("TPROC_RUNTIME_DIR", runtime_default), env_or("TPROC_HOME", home_default));
 }
 
-Result<void> make_directories(const std::string& path, unsigned mode) {
-  for (size_t slash = path.find('/', 1);; slash = path.find('/', slash + 1)) {
-    const std::string prefix = path.substr(0, slash);
-    if (::mkdir(prefix.c_str(), mode) < 0 && errno != EEXIST) return Error::from_errno("mkdir " + prefix);
-    if (slash == std::string::npos) return ok();
-  }
+Result<UniqueFd> open_trusted(const std::string& path, bool create) {
+  DistrustReason why;
+  UniqueFd dir(open_trusted_directory(path.c_str(), ::geteuid(), create, why));
+  if (dir) return dir;
+  const std::string at = why.path == path ? "" : " (" + std::string(why.path) + ")";
+  // ENOENT travels as it is (no daemon yet, nothing to list); anything else is tproc refusing
+  // its own directory, exit status 125, never 126 "cannot execute" for an EACCES on the way.
+  if (why.code == ENOENT) return Error(path + at + " " + why.what, why.code);
+  if (why.code == EPERM || why.code == ELOOP || why.code == ENOTDIR)
+    return Error::explained(path + at + " " + why.what + ": refusing to use it", EPERM);
+  return Error::explained(path + at + " " + why.what + ": " + std::strerror(why.code), EPERM);
 }
 
-Result<void> SpacePaths::prepare(const std::string& space) const {
-  TPROC_TRY(make_directories(runtime_dir_, 0700));
+Result<UniqueFd> SpacePaths::open_runtime_dir(bool create) const {
+  return TPROC_TRY_CTX("runtime dir", open_trusted(runtime_dir_, create));
+}
+
+Result<UniqueFd> SpacePaths::prepare(const std::string& space) const {
+  UniqueFd runtime = TPROC_TRY(open_runtime_dir(true));
+  // Ours, and no one else may write to it; readable by others it would only list the spaces.
+  // Changed through the checked fd, never by path: a path could name another directory by now.
   struct stat st {};
-  if (::stat(runtime_dir_.c_str(), &st) < 0) return Error::from_errno("stat " + runtime_dir_);
-  if (st.st_uid != ::geteuid()) return Error("runtime dir " + runtime_dir_ + " is owned by uid " + std::to_string(st.st_uid), EPERM);
-  if ((st.st_mode & 0077) != 0 && ::chmod(runtime_dir_.c_str(), 0700) < 0)
-    return Error::from_errno("chmod 0700 " + runtime_dir_);
-  TPROC_TRY(make_directories(log_dir(space), 0700));
-  return ok();
+  if (::fstat(runtime.get(), &st) < 0) return Error::from_errno("stat " + runtime_dir_);
+  if ((st.st_mode & 0077) != 0) {
+    UniqueFd readable(::openat(runtime.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!readable || ::fchmod(readable.get(), 0700) < 0) return Error::from_errno("chmod 0700 " + runtime_dir_);
+  }
+  TPROC_TRY_CTX("TPROC_HOME", open_trusted(log_dir(space), true));
+  return runtime;
 }
 
 std::vector<std::string> SpacePaths::list_spaces() const {

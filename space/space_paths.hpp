@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/result.hpp"
+#include "common/unique_fd.hpp"
 
 namespace tproc::space {
 
@@ -26,9 +27,13 @@ class SpacePaths {
   std::string log_dir(const std::string& space) const { return state_dir(space) + "/logs"; }
   std::string daemon_log(const std::string& space) const { return state_dir(space) + "/daemon.log"; }
 
-  /// Creates the runtime dir (mode 0700, owned by us: others must not reach the sockets) and the
-  /// space's state dirs.
-  Result<void> prepare(const std::string& space) const;
+  /// The runtime dir, checked as space/trusted_directory.hpp says (with `create`, made mode 0700
+  /// where missing) before anything in it is used. ENOENT when it does not exist.
+  Result<UniqueFd> open_runtime_dir(bool create) const;
+
+  /// Creates the runtime dir (mode 0700 and ours: others must not reach the sockets) and the
+  /// space's state dirs under a TPROC_HOME that others cannot write; returns the runtime dir.
+  Result<UniqueFd> prepare(const std::string& space) const;
 
   /// The names of the spaces that have a socket in the runtime dir, sorted.
   std::vector<std::string> list_spaces() const;
@@ -53,7 +58,9 @@ bool process_running(pid_t pid);
 /// Checks a space name (space/space_name.hpp), with the rule in the error.
 Result<void> validate_space_name(const std::string& name);
 
-/// mkdir -p with `mode` for the directories it creates.
-Result<void> make_directories(const std::string& path, unsigned mode);
+/// Opens the directory `path` after checking it and every directory above it (owned by us or
+/// root, not writable by others, no symlinks: space/trusted_directory.hpp); with `create` the
+/// missing ones are made, mode 0700. The error names the directory at fault and why.
+Result<UniqueFd> open_trusted(const std::string& path, bool create);
 
 }  // namespace tproc::space

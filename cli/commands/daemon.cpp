@@ -60,7 +60,7 @@ Result<int> daemon(std::span<char* const> args) {
   }
   // From here the daemon's own diagnostics go to its log, not to whoever started it.
   if (ready_fd >= 0) {
-    int log = ::open(paths->daemon_log(name).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    int log = ::open(paths->daemon_log(name).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (log >= 0) {
       ::dup2(log, STDOUT_FILENO);
       ::dup2(log, STDERR_FILENO);

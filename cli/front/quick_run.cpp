@@ -20,6 +20,7 @@
 #include "common/unique_fd.hpp"
 #include "protocol/message_header.hpp"
 #include "space/space_name.hpp"
+#include "space/trusted_directory.hpp"
 
 namespace tproc::front {
 namespace {
@@ -120,8 +121,11 @@ const char* nonempty_env(const char* name) {
   return value && *value ? value : nullptr;
 }
 
-/// The daemon's socket for `space`, where space::SpacePaths puts it; false if it cannot say.
-bool socket_address(const char* space, sockaddr_un& address) {
+/// The runtime dir, where space::SpacePaths puts it, opened only if it and every directory above
+/// it pass space/trusted_directory.hpp's rule; and the daemon's socket for `space` as a path
+/// through that fd. False if it cannot say, or the dir is not to be trusted: the full CLI then
+/// says why.
+bool socket_address(const char* space, UniqueFd& runtime, sockaddr_un& address) {
   char runtime_dir[PATH_MAX];
   if (const char* chosen = nonempty_env("TPROC_RUNTIME_DIR")) {
     snprintf(runtime_dir, sizeof(runtime_dir), "%s", chosen);
@@ -134,10 +138,21 @@ bool socket_address(const char* space, sockaddr_un& address) {
   }
   // SpacePaths refuses a user without HOME; so does the full CLI, with the reason.
   if (geteuid() != 0 && !nonempty_env("HOME")) return false;
+  space::DistrustReason why;
+  runtime.reset(space::open_trusted_directory(runtime_dir, geteuid(), false, why));
+  if (!runtime) return false;
+  char name[80];
+  if (snprintf(name, sizeof(name), "%s.sock", space) >= static_cast<int>(sizeof(name))) return false;
   address = sockaddr_un{};
   address.sun_family = AF_UNIX;
-  const int length = snprintf(address.sun_path, sizeof(address.sun_path), "%s/%s.sock", runtime_dir, space);
-  return length > 0 && static_cast<size_t>(length) < sizeof(address.sun_path);
+  return space::path_in_directory(runtime.get(), name, address.sun_path, sizeof(address.sun_path));
+}
+
+/// Whether the peer listening on `connection` runs as we do (space/space_socket.hpp).
+bool peer_is_us(int connection) {
+  ucred peer{};
+  socklen_t length = sizeof(peer);
+  return getsockopt(connection, SOL_SOCKET, SO_PEERCRED, &peer, &length) == 0 && peer.uid == geteuid();
 }
 
 /// The working directory the program gets: --cwd made absolute, or ours.
@@ -289,8 +304,9 @@ struct Strings {
 bool quick_run(int arg_count, char** args, char** envp, int& status) {
   Invocation invocation;
   if (!invocation.parse(arg_count, args)) return false;
+  UniqueFd runtime;
   sockaddr_un address;
-  if (!socket_address(invocation.space, address)) return false;
+  if (!socket_address(invocation.space, runtime, address)) return false;
   // What execvp would run (cli/exec_target.hpp); whatever it cannot, the full CLI explains.
   cli::ExecTarget target;
   if (!cli::resolve_exec_target(invocation.target, getenv("PATH"), target)) return false;
@@ -326,6 +342,8 @@ bool quick_run(int arg_count, char** args, char** envp, int& status) {
 
   const UniqueFd connection(socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
   if (!connection || connect(connection.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) < 0) return false;
+  // Nothing is sent to a socket that another user listens on.
+  if (!peer_is_us(connection.get())) return false;
   unsigned char reply_buffer[kReplyBuffer];
 
   // Block the forwarded signals before the program exists, so none is lost in between: they

@@ -56,7 +56,8 @@ Result<std::vector<UniqueFd>> detached_stdio(const std::string& log_path) {
   std::vector<UniqueFd> stdio;
   stdio.emplace_back(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (!stdio.back()) return Error::from_errno("open /dev/null");
-  stdio.emplace_back(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600));
+  // Never through a symlink: the log dir is checked (SpacePaths::prepare), this is belt and braces.
+  stdio.emplace_back(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (!stdio.back()) return Error::from_errno("create log " + log_path);
   stdio.emplace_back(::dup(stdio.back().get()));
   return stdio;

@@ -172,10 +172,15 @@ void Sandbox::kill_leftovers() noexcept {
 
 std::vector<std::string> Sandbox::environment(const std::vector<std::string>& extra) const {
   auto key_of = [](const std::string& entry) { return entry.substr(0, entry.find('=')); };
-  std::vector<std::string> env = {"TPROC_RUNTIME_DIR=" + runtime_dir().native(),
-                                  "TPROC_HOME=" + home_dir().native()};
   std::set<std::string> overridden = {"TPROC_RUNTIME_DIR", "TPROC_HOME"};
-  for (const std::string& entry : extra) overridden.insert(key_of(entry));
+  std::set<std::string> extra_keys;
+  for (const std::string& entry : extra) extra_keys.insert(key_of(entry));
+  // `extra` may point TPROC_RUNTIME_DIR or TPROC_HOME elsewhere (at a directory another user
+  // planted, say): then it replaces the sandbox's, never follows it unseen.
+  std::vector<std::string> env;
+  if (!extra_keys.count("TPROC_RUNTIME_DIR")) env.push_back("TPROC_RUNTIME_DIR=" + runtime_dir().native());
+  if (!extra_keys.count("TPROC_HOME")) env.push_back("TPROC_HOME=" + home_dir().native());
+  overridden.insert(extra_keys.begin(), extra_keys.end());
   for (char** entry = environ; *entry != nullptr; ++entry)
     if (!overridden.count(key_of(*entry))) env.emplace_back(*entry);
   env.insert(env.end(), extra.begin(), extra.end());
