@@ -11,6 +11,7 @@
 #include <cmath>
 
 #include "common/nearest_word.hpp"
+#include "space/space_name.hpp"
 #include "compose/dependency_graph.hpp"
 #include "yaml/document.hpp"
 #include "yaml/field_reader.hpp"
@@ -112,7 +113,7 @@ class ComposeDecoder {
   Result<std::string> space_name_of(const Field& field) const {
     const std::string name = TPROC_TRY(reader_.string_of(field));
     if (!valid_space_name(name))
-      return reader_.fail(field, "invalid name " + quoted(name) + ": expected 1-64 characters from A-Z a-z 0-9 _ . -, starting with a letter or digit");
+      return reader_.fail(field, "invalid name " + quoted(name) + ": expected " + space::kSpaceNameRule);
     return name;
   }
 
@@ -374,10 +375,6 @@ std::string signal_name(int signal) {
   return abbreviation ? std::string(abbreviation) : std::to_string(signal);
 }
 
-bool valid_space_name(std::string_view name) {
-  auto head = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); };
-  auto tail = [&](char c) { return head(c) || c == '_' || c == '.' || c == '-'; };
-  return !name.empty() && name.size() <= 64 && head(name[0]) && std::all_of(name.begin() + 1, name.end(), tail);
-}
+bool valid_space_name(std::string_view name) { return space::is_valid_space_name(name.data(), name.size()); }
 
 }  // namespace tproc::compose

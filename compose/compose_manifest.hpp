@@ -112,7 +112,7 @@ Result<int> parse_signal_name(std::string_view text);
 /// "TERM" for 15; the number as text when the signal has no name.
 std::string signal_name(int signal);
 
-/// Whether `name` may name a space or an app: 1-64 of [A-Za-z0-9_.-], starting with a letter or digit.
+/// Whether `name` may name a space or an app: space/space_name.hpp's rule.
 bool valid_space_name(std::string_view name);
 
 }  // namespace tproc::compose

@@ -14,6 +14,8 @@
 
 #include <cstring>
 
+#include "registry/registry_layout.hpp"
+#include "space/space_name.hpp"
 #include "space/trusted_directory.hpp"
 
 namespace tproc::space {
@@ -70,6 +72,9 @@ Result<UniqueFd> listen_on(int runtime_dir, const std::string& name, const std::
 }  // namespace
 
 Result<std::unique_ptr<Daemon>> Daemon::create(std::string space, SpacePaths paths, DaemonOptions options) {
+  // Before anything is made for it: a name the registry cannot hold must leave nothing behind.
+  TPROC_TRY(validate_space_name(space));
+  static_assert(kMaxSpaceNameLength < sizeof(registry::RegistryHeader::space_name));
   std::unique_ptr<Daemon> daemon(new Daemon(std::move(space), std::move(paths)));
   daemon->options_ = options;
   // First, before anything else moves the break: every tproc shares it (runtime/brk_guard.hpp).

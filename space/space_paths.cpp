@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <cstdlib>
 
+#include "common/printable.hpp"
 #include "space/space_name.hpp"
 #include "space/trusted_directory.hpp"
 
@@ -108,7 +109,7 @@ bool process_running(pid_t pid) {
 
 Result<void> validate_space_name(const std::string& name) {
   if (!is_valid_space_name(name.data(), name.size()))
-    return Error("invalid space name '" + name + "' (1-64 letters, digits, '_', '.', '-', starting with a letter or digit)", EINVAL);
+    return Error::explained("invalid space name \"" + printable(name, 80) + "\" (" + kSpaceNameRule + ")", EINVAL);
   return ok();
 }
 
