@@ -32,6 +32,7 @@ extern const Command kLogsCommand;
 extern const Command kSpaceCommand;
 extern const Command kDaemonCommand;
 extern const Command kRegistryCommand;
+extern const Command kVersionCommand;
 // ...and the bundle tool's (cli/bundle_tool.hpp).
 extern const Command kBuildCommand;
 extern const Command kInspectCommand;

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <span>
 
+#include <tproc_version.h>
+
 #include "cli/bundle_tool.hpp"
 #include "cli/command.hpp"
 
@@ -15,6 +17,7 @@ using tproc::cli::Command;
 const Command* const kCommands[] = {
     &tproc::cli::kRunCommand,  &tproc::cli::kPsCommand,       &tproc::cli::kStopCommand,  &tproc::cli::kKillCommand,
     &tproc::cli::kLogsCommand, &tproc::cli::kRegistryCommand, &tproc::cli::kSpaceCommand, &tproc::cli::kDaemonCommand,
+    &tproc::cli::kVersionCommand,
 };
 
 void print_help() {
@@ -29,7 +32,7 @@ void print_help() {
       "\nEnvironment:\n"
       "  TPROC_RUNTIME_DIR  daemon sockets (default /run/tproc for root, else $XDG_RUNTIME_DIR/tproc)\n"
       "  TPROC_HOME         logs and state (default /var/lib/tproc for root, else ~/.local/share/tproc)\n"
-      "\nRun 'tproc COMMAND --help' for more on a command.\n");
+      "\nRun 'tproc COMMAND --help' for more on a command; 'tproc --version' for the version.\n");
 }
 
 }  // namespace
@@ -39,6 +42,10 @@ int main(int argc, char** argv) {
       std::strcmp(argv[1], "help") == 0) {
     print_help();
     return argc < 2 ? 2 : 0;
+  }
+  if (argc == 2 && std::strcmp(argv[1], "--version") == 0) {
+    std::fputs(TPROC_VERSION_LINE, stdout);
+    return 0;
   }
   const std::span<char* const> args(argv + 2, static_cast<size_t>(argc - 2));
   for (const Command* command : kCommands)

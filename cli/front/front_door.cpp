@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <tproc_version.h>
+
 #include "cli/front/quick_run.hpp"
 
 namespace {
@@ -36,6 +38,11 @@ bool full_cli_path(char (&path)[PATH_MAX]) {
 }  // namespace
 
 int main(int argc, char** argv, char** envp) {
+  // Answered here, without starting the full CLI (which prints the same line for `tproc-cli version`).
+  if (argc == 2 && (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0)) {
+    fputs(TPROC_VERSION_LINE, stdout);
+    return 0;
+  }
   if (argc >= 3 && strcmp(argv[1], "run") == 0) {
     int status = 0;
     if (tproc::front::quick_run(argc - 2, argv + 2, envp, status)) return status;
