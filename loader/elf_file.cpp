@@ -23,6 +23,11 @@ constexpr uint64_t kUserSpaceEnd = 0x0000800000000000;
 constexpr uint16_t kMaxProgramHeaders = 4096;
 // PATH_MAX minus the NUL: the kernel cannot open a longer interpreter path.
 constexpr uint64_t kMaxInterpreterLength = 4095;
+// Bounds on a PT_TLS block and its alignment, far above what any program uses (glibc's static TLS
+// surplus is a few KiB): ld.so sizes the block from them, and a sum that wraps would have it copy
+// the init image and zero the rest outside the block it allocated.
+constexpr uint64_t kMaxTlsSize = uint64_t{1} << 30;
+constexpr uint64_t kMaxTlsAlignment = uint64_t{1} << 30;
 
 std::string dec(uint64_t value) { return std::to_string(value); }
 
@@ -77,6 +82,68 @@ Result<void> check_identification(std::span<const std::byte> bytes) {
                  dec(EV_CURRENT) + ")");
   }
   return ok();
+}
+
+std::string header_name(uint32_t type) {
+  switch (type) {
+    case PT_DYNAMIC: return "PT_DYNAMIC";
+    case PT_INTERP: return "PT_INTERP";
+    case PT_NOTE: return "PT_NOTE";
+    case PT_TLS: return "PT_TLS";
+    case PT_GNU_EH_FRAME: return "PT_GNU_EH_FRAME";
+    case PT_GNU_RELRO: return "PT_GNU_RELRO";
+    case PT_GNU_PROPERTY: return "PT_GNU_PROPERTY";
+    default: return "program header type " + hex(type);
+  }
+}
+
+// A header that ld.so acts on at bias + p_vaddr must describe memory of this object: in a shared
+// space, an address outside the object's span is someone else's memory (the daemon's heap, a
+// sibling), and ld.so would mprotect it (PT_GNU_RELRO), write to it (DT_DEBUG in PT_DYNAMIC, the
+// TLS init image's copy) or read it as its own. `size` is the part ld.so touches.
+Result<void> check_in_span(const Elf64_Phdr& phdr, size_t index, uint64_t size, const LoadSpan& span) {
+  const std::string what = header_name(phdr.p_type) + " (program header " + dec(index) + ")";
+  if (size > UINT64_MAX - phdr.p_vaddr) {
+    return Error(what + " address range overflows (p_vaddr " + hex(phdr.p_vaddr) + ", size " + hex(size) + ")");
+  }
+  if (phdr.p_vaddr < span.begin || phdr.p_vaddr + size > span.end) {
+    return Error(what + " " + hex(phdr.p_vaddr) + "-" + hex(phdr.p_vaddr + size) +
+                 " is outside the object's loadable range " + hex(span.begin) + "-" + hex(span.end));
+  }
+  return ok();
+}
+
+// The headers ld.so (and, for a directly executed file, the kernel) act on besides PT_LOAD and
+// PT_PHDR, each checked against the span the PT_LOADs cover. PT_GNU_STACK carries only flags.
+Result<void> check_acted_on(const Elf64_Phdr& phdr, size_t index, const LoadSpan& span) {
+  switch (phdr.p_type) {
+    case PT_GNU_RELRO:
+    case PT_DYNAMIC:
+    case PT_NOTE:
+    case PT_GNU_PROPERTY:
+    case PT_GNU_EH_FRAME:
+      return check_in_span(phdr, index, phdr.p_memsz, span);
+    case PT_INTERP:
+      return check_in_span(phdr, index, phdr.p_filesz, span);
+    case PT_TLS: {
+      const std::string what = "PT_TLS (program header " + dec(index) + ")";
+      if (phdr.p_filesz > phdr.p_memsz) {
+        return Error(what + " has p_filesz " + hex(phdr.p_filesz) + " larger than p_memsz " + hex(phdr.p_memsz));
+      }
+      if (phdr.p_memsz > kMaxTlsSize) {
+        return Error(what + " p_memsz " + hex(phdr.p_memsz) + " is too large (at most " + hex(kMaxTlsSize) + ")");
+      }
+      if (phdr.p_align > 1 && (!is_power_of_two(phdr.p_align) || phdr.p_align > kMaxTlsAlignment)) {
+        return Error(what + " p_align " + hex(phdr.p_align) + " is not a power of two up to " +
+                     hex(kMaxTlsAlignment));
+      }
+      // The init image is what ld.so copies from the object; the rest of the block is zeroed in
+      // memory ld.so allocates, so it may reach past the span (a large .tbss).
+      return check_in_span(phdr, index, phdr.p_filesz, span);
+    }
+    default:
+      return ok();
+  }
 }
 
 Result<void> check_header(const Elf64_Ehdr& header, uint16_t machine) {
@@ -269,6 +336,11 @@ Result<ElfFile> ElfFile::parse(std::span<const std::byte> bytes, uint16_t machin
       }
     }
     if (!found) return Error("program header table is not in a loadable segment");
+  }
+
+  // Stage 5: every other header ld.so acts on lies inside the span (check_acted_on).
+  for (size_t index = 0; index < elf.program_headers_.size(); ++index) {
+    TPROC_TRY(check_acted_on(elf.program_headers_[index], index, elf.load_span_));
   }
 
   return elf;

@@ -4,8 +4,11 @@
 // Invariant: an ElfFile that exists has a valid header for `machine`, a program header table that
 // lies inside the bytes, PT_LOAD segments whose file ranges lie inside the bytes and whose layout
 // can be mapped (filesz <= memsz, offset and vaddr congruent modulo the page size, no overflow),
-// and a NUL-terminated PT_INTERP inside the bytes if there is one. The bytes are not owned: they
-// must outlive the ElfFile.
+// a NUL-terminated PT_INTERP inside the bytes if there is one, and every header ld.so acts on at
+// bias + p_vaddr (PT_GNU_RELRO, PT_TLS's init image, PT_DYNAMIC, PT_INTERP, PT_NOTE,
+// PT_GNU_PROPERTY, PT_GNU_EH_FRAME; PT_PHDR inside a PT_LOAD's file bytes) inside load_span(): in a
+// shared space anything outside it is another program's or the daemon's memory. The bytes are not
+// owned: they must outlive the ElfFile.
 
 #include <elf.h>
 

@@ -2,13 +2,14 @@
 
 #include <fcntl.h>
 
+#include "common/regular_file.hpp"
 #include "common/unique_fd.hpp"
 
 namespace tproc::loader {
 
 Result<InterpreterStock::Copy> InterpreterStock::map(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return Error::from_errno("interpreter " + path);
+  // Any path a program's PT_INTERP names: a FIFO there must fail, not block the daemon.
+  UniqueFd fd = TPROC_TRY_CTX("interpreter " + path, open_regular_file(path));
   struct stat st {};
   if (::fstat(fd.get(), &st) < 0) return Error::from_errno("interpreter " + path);
   MappedObject object = TPROC_TRY_CTX("interpreter " + path, MappedObject::map(fd));

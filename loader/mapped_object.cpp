@@ -4,11 +4,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <sstream>
 
 #include "arch_traits.hpp"
 #include "loader/elf_dynamic.hpp"
+#include "loader/file_image.hpp"
 
 namespace tproc::loader {
 namespace {
@@ -46,18 +48,6 @@ uint64_t max_alignment(const ElfFile& elf) {
   return std::min<uint64_t>(align, 1ULL << 30);
 }
 
-/// A read-only view of a whole file, for parsing; unmapped once the object is mapped.
-Result<Mapping> view_file(int fd) {
-  struct stat st {};
-  if (::fstat(fd, &st) < 0) return Error::from_errno("fstat");
-  if (S_ISDIR(st.st_mode)) return Error("is a directory", EISDIR);
-  if (!S_ISREG(st.st_mode)) return Error("not a regular file", EACCES);
-  if (st.st_size == 0) return Error("empty file (not an ELF file)", ENOEXEC);
-  void* view = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
-  if (view == MAP_FAILED) return Error::from_errno("mmap for reading");
-  return Mapping(view, static_cast<size_t>(st.st_size));
-}
-
 /// Reserves exactly [span.begin, span.end), failing if any part of it is taken.
 Result<Mapping> reserve_span(const LoadSpan& span, const RangeHolder& holder) {
   void* area = ::mmap(reinterpret_cast<void*>(span.begin), span.size(), PROT_NONE,
@@ -84,15 +74,16 @@ Result<Mapping> reserve_span(const LoadSpan& span, const RangeHolder& holder) {
 }  // namespace
 
 Result<Mapping> reserve_fixed_image(const UniqueFd& fd, const RangeHolder& holder) {
-  Mapping view = TPROC_TRY(view_file(fd.get()));
-  ElfFile elf = TPROC_TRY(ElfFile::parse({view.bytes(), view.size()}, arch::kElfMachine));
+  const FileImage image = TPROC_TRY(FileImage::read_headers(fd.get()));
+  ElfFile elf = TPROC_TRY(ElfFile::parse(image.bytes(), arch::kElfMachine));
   if (elf.position_independent()) return Mapping();
   return reserve_span(page_span(elf), holder);
 }
 
 Result<MappedObject> MappedObject::map(const UniqueFd& fd, const RangeHolder& holder) {
-  Mapping view = TPROC_TRY(view_file(fd.get()));
-  ElfFile elf = TPROC_TRY(ElfFile::parse({view.bytes(), view.size()}, arch::kElfMachine));
+  // Parsed from a copy (file_image.hpp): a file truncated meanwhile cannot fault the daemon.
+  const FileImage image = TPROC_TRY(FileImage::read_headers(fd.get()));
+  ElfFile elf = TPROC_TRY(ElfFile::parse(image.bytes(), arch::kElfMachine));
 
   MappedObject object;
   object.position_independent_ = elf.position_independent();
@@ -139,21 +130,40 @@ Result<void> MappedObject::map_segments(const ElfFile& elf, int fd) {
     const uint64_t file_end = start + segment.p_filesz;
     const uint64_t mem_end = start + segment.p_memsz;
 
-    uint64_t anonymous_from = map_start;
-    if (segment.p_filesz > 0) {
-      void* at = ::mmap(reinterpret_cast<void*>(map_start), page_up(file_end) - map_start, prot,
+    // A segment with bss has its last file page copied rather than mapped: the rest of that page
+    // belongs to the bss and must read as zeros, up to the page end as the kernel does (ld.so's
+    // early allocator hands out the bytes after its own _end), and zeroing a mapped file page
+    // here would be a write through the file's mapping, which faults the daemon with SIGBUS if
+    // the file was truncated meanwhile. pread into anonymous memory cannot fault: a short read
+    // leaves zeros, and the program gets what the file holds now, as ld.so would.
+    const bool has_bss = mem_end > file_end;
+    const uint64_t mapped_end = has_bss ? page_down(file_end) : page_up(file_end);
+    if (segment.p_filesz > 0 && mapped_end > map_start) {
+      void* at = ::mmap(reinterpret_cast<void*>(map_start), mapped_end - map_start, prot,
                         MAP_PRIVATE | MAP_FIXED, fd, static_cast<off_t>(page_down(segment.p_offset)));
-      if (at == MAP_FAILED) return Error::from_errno("map segment at " + hex_range(map_start, page_up(file_end)));
-      anonymous_from = page_up(file_end);
-      // The rest of the last file page belongs to the bss: it must read as zeros, up to the page
-      // end as the kernel does (ld.so's early allocator hands out the bytes after its own _end).
-      const uint64_t zero_end = page_up(file_end);
-      if (mem_end > file_end && zero_end > file_end) {
-        const bool writable = prot & PROT_WRITE;
-        if (!writable) ::mprotect(reinterpret_cast<void*>(page_down(file_end)), kPage, prot | PROT_WRITE);
-        std::memset(reinterpret_cast<void*>(file_end), 0, zero_end - file_end);
-        if (!writable) ::mprotect(reinterpret_cast<void*>(page_down(file_end)), kPage, prot);
+      if (at == MAP_FAILED) return Error::from_errno("map segment at " + hex_range(map_start, mapped_end));
+    }
+    uint64_t anonymous_from = segment.p_filesz > 0 ? mapped_end : map_start;
+    if (segment.p_filesz > 0 && has_bss && page_down(file_end) < file_end) {
+      const uint64_t page = page_down(file_end);
+      void* at = ::mmap(reinterpret_cast<void*>(page), kPage, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+      if (at == MAP_FAILED) return Error::from_errno("map the last file page at " + hex_range(page, page + kPage));
+      // The page's file bytes begin at the file offset that maps to `page`; it may start before the
+      // segment (the segment's first page), which is what mapping it would show too.
+      const uint64_t file_offset = page_down(segment.p_offset) + (page - map_start);
+      uint64_t done = 0;
+      while (done < file_end - page) {
+        const ssize_t got = ::pread(fd, reinterpret_cast<std::byte*>(page) + done, file_end - page - done,
+                                    static_cast<off_t>(file_offset + done));
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) return Error::from_errno("read the last file page of segment at " + hex_range(map_start, page_up(file_end)));
+        if (got == 0) break;  // truncated meanwhile: the rest stays zero (a mapping would fault)
+        done += static_cast<uint64_t>(got);
       }
+      if (prot != (PROT_READ | PROT_WRITE) && ::mprotect(at, kPage, prot) < 0)
+        return Error::from_errno("protect the last file page at " + hex_range(page, page + kPage));
+      anonymous_from = page + kPage;
     }
     if (page_up(mem_end) > anonymous_from) {
       void* at = ::mmap(reinterpret_cast<void*>(anonymous_from), page_up(mem_end) - anonymous_from, prot,

@@ -1,11 +1,10 @@
 #include "space/endpoint_plan.hpp"
 
-#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "arch_traits.hpp"
-#include "common/mapping.hpp"
 #include "loader/elf_file.hpp"
+#include "loader/file_image.hpp"
 #include "loader/elf_symbols.hpp"
 #include "registry/endpoint_name.hpp"
 
@@ -22,12 +21,10 @@ Result<EndpointPlan> EndpointPlan::resolve(const UniqueFd& executable, const std
   if (!any_symbol) return plan;
   if (!executable) return Error("endpoints name symbols, but no executable came with the request", EPROTO);
 
-  struct stat st {};
-  if (::fstat(executable.get(), &st) < 0 || st.st_size <= 0) return Error::from_errno("fstat the executable");
-  void* view = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, executable.get(), 0);
-  if (view == MAP_FAILED) return Error::from_errno("read the executable");
-  Mapping bytes(view, static_cast<size_t>(st.st_size));
-  loader::ElfFile elf = TPROC_TRY(loader::ElfFile::parse({bytes.bytes(), bytes.size()}, arch::kElfMachine));
+  // A copy, not a mapped view: a file truncated while the daemon reads it must not fault it.
+  const loader::FileImage bytes = TPROC_TRY_CTX("read the executable", loader::FileImage::read_whole(executable.get()));
+  const struct stat& st = bytes.status();
+  loader::ElfFile elf = TPROC_TRY(loader::ElfFile::parse(bytes.bytes(), arch::kElfMachine));
   for (size_t i = 0; i < declared.size(); ++i) {
     if (declared[i].symbol.empty()) continue;
     auto address = TPROC_TRY_CTX("endpoint " + declared[i].name, loader::find_defined_symbol(elf, declared[i].symbol));

@@ -13,6 +13,7 @@
 #include <climits>
 #include <cstdio>
 
+#include "common/regular_file.hpp"
 #include "runtime/mapping_filter.hpp"
 #include "runtime/spawn.hpp"
 #include "space/endpoint_plan.hpp"
@@ -87,8 +88,8 @@ struct MainProgram {
   static Result<MainProgram> through_interpreter(const protocol::RunRequest& request, const UniqueFd& sent,
                                                  const std::string& interpreter_path) {
     MainProgram started{&sent, &sent, {}, {}, interpreter_path};
-    started.interpreter.reset(::open(interpreter_path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!started.interpreter) return Error::from_errno("interpreter " + interpreter_path);
+    // The path comes from the program's PT_INTERP: never a blocking open (a FIFO) in the daemon.
+    started.interpreter = TPROC_TRY_CTX("interpreter " + interpreter_path, open_regular_file(interpreter_path));
     // The program's own path, from the file itself: execfn names the script when the program
     // is a script's interpreter (cli/exec_target.hpp).
     started.argv = {interpreter_path, "--argv0", request.argv[0], TPROC_TRY(path_of(sent))};

@@ -143,4 +143,18 @@ std::string with_interpreter(std::string image, std::string_view path) {
   return image;
 }
 
+std::string with_program_header(std::string image, uint32_t type,
+                                const std::function<void(Elf64_Phdr&)>& edit) {
+  Elf64_Ehdr header = header64(image);
+  for (unsigned i = 0; i < header.e_phnum; ++i) {
+    const size_t offset = header.e_phoff + size_t{i} * header.e_phentsize;
+    auto phdr = get<Elf64_Phdr>(image, offset);
+    if (phdr.p_type != type) continue;
+    edit(phdr);
+    put(image, offset, phdr);
+    return image;
+  }
+  throw std::runtime_error("the image has no program header of type " + std::to_string(type));
+}
+
 }  // namespace tproc::e2e

@@ -3,7 +3,10 @@
 // lists (a 32-bit ELF, another architecture's ELF, a missing interpreter) and to check what a
 // built program is (ET_EXEC or ET_DYN). All helpers throw std::runtime_error on malformed input.
 
+#include <elf.h>
+
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -27,5 +30,9 @@ std::string elf_interpreter(std::string_view image);
 /// A copy of `image` whose PT_INTERP names `path` instead; `path` must be exactly as long as
 /// the interpreter path it replaces, so no offset in the file moves.
 std::string with_interpreter(std::string image, std::string_view path);
+
+/// A copy of `image` whose first program header of `type` (PT_GNU_RELRO, PT_TLS...) `edit` has
+/// changed; throws if there is none.
+std::string with_program_header(std::string image, uint32_t type, const std::function<void(Elf64_Phdr&)>& edit);
 
 }  // namespace tproc::e2e

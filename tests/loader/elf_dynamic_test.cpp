@@ -95,10 +95,12 @@ struct DynImage {
       Elf64_Phdr dynamic{};
       dynamic.p_type = PT_DYNAMIC;
       dynamic.p_flags = PF_R | PF_W;
+      // The lies are in the file fields only: the memory range stays the object's own, which
+      // ElfFile requires of every header ld.so acts on.
       dynamic.p_offset = dynamic_offset.value_or(kDynamicOffset);
-      dynamic.p_vaddr = kBase + dynamic.p_offset;
+      dynamic.p_vaddr = kBase + kDynamicOffset;
       dynamic.p_filesz = dynamic_filesz.value_or(dynamic_size);
-      dynamic.p_memsz = dynamic.p_filesz;
+      dynamic.p_memsz = dynamic_size;
       dynamic.p_align = 8;
       phdrs.push_back(dynamic);
       if (second_dynamic) phdrs.push_back(dynamic);

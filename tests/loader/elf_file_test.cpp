@@ -542,6 +542,94 @@ TEST_CASE("ElfFile refuses two PT_INTERPs") {
   CHECK_THAT(refusal(image), Catch::Contains("more than one PT_INTERP"));
 }
 
+// --- Headers ld.so acts on stay inside the object (issue 14, item 7) ----------------------------
+// ld.so mprotects PT_GNU_RELRO, copies PT_TLS's init image, writes DT_DEBUG into PT_DYNAMIC and
+// reads the notes at bias + p_vaddr. In a shared space an address outside the object's span
+// (0x0-0x2000 in dyn_image) is the daemon's or a sibling's memory.
+
+/// dyn_image with one more program header, of `type`, at [vaddr, vaddr + memsz) (file bytes from
+/// the text segment, so only the address can be wrong).
+ElfImage image_with(uint32_t type, uint64_t vaddr, uint64_t memsz, uint64_t filesz = 0, uint64_t align = 8) {
+  ElfImage image = dyn_image();
+  image.phdrs.push_back(program_header(type, PF_R, vaddr, vaddr, filesz, memsz, align));
+  return image;
+}
+
+TEST_CASE("ElfFile accepts the headers ld.so acts on when they lie inside the object") {
+  ElfImage image = dyn_image();
+  image.phdrs.push_back(program_header(PT_DYNAMIC, PF_R | PF_W, 0x220, 0x1220, 0x10, 0x10, 8));
+  image.phdrs.push_back(program_header(PT_GNU_RELRO, PF_R, 0x220, 0x1220, 0x10, 0xde0, 1));
+  image.phdrs.push_back(program_header(PT_TLS, PF_R, 0x220, 0x1220, 0x8, 0x100000, 64));  // a large .tbss
+  Result<ElfFile> sut = image.parse();
+  REQUIRE(sut.has_value());
+  CHECK(sut->load_span().end == 0x2000);
+}
+
+TEST_CASE("ElfFile refuses a PT_GNU_RELRO outside the object, which ld.so would mprotect") {
+  SECTION("running past its end into whatever follows") {
+    ElfImage image = image_with(PT_GNU_RELRO, 0x1220, 0x100000000);
+    CHECK(refusal(image) == "PT_GNU_RELRO (program header 5) 0x1220-0x100001220 is outside the object's "
+                            "loadable range 0x0-0x2000");
+  }
+  SECTION("far from it") {
+    ElfImage image = image_with(PT_GNU_RELRO, 0x7f0000000000, 0x1000);
+    CHECK_THAT(refusal(image), Catch::Contains("PT_GNU_RELRO") && Catch::Contains("is outside the object's"));
+  }
+  SECTION("below a non-PIE's first segment") {
+    ElfImage image = exec_image();
+    image.phdrs.push_back(program_header(PT_GNU_RELRO, PF_R, 0, 0x1000, 0, 0x1000, 1));
+    CHECK(refusal(image) == "PT_GNU_RELRO (program header 2) 0x1000-0x2000 is outside the object's loadable "
+                            "range 0x400000-0x402000");
+  }
+  SECTION("wrapping around") {
+    ElfImage image = image_with(PT_GNU_RELRO, 0x1000, UINT64_MAX - 0x10);
+    CHECK_THAT(refusal(image), Catch::Contains("PT_GNU_RELRO (program header 5) address range overflows"));
+  }
+}
+
+TEST_CASE("ElfFile refuses PT_DYNAMIC, PT_NOTE, PT_GNU_PROPERTY and PT_GNU_EH_FRAME outside the object") {
+  const auto [type, name] = GENERATE(table<uint32_t, std::string>({{PT_DYNAMIC, "PT_DYNAMIC"},
+                                                                    {PT_NOTE, "PT_NOTE"},
+                                                                    {PT_GNU_PROPERTY, "PT_GNU_PROPERTY"},
+                                                                    {PT_GNU_EH_FRAME, "PT_GNU_EH_FRAME"}}));
+  ElfImage inside = image_with(type, 0x1f00, 0x100);
+  CHECK(inside.parse().has_value());
+  ElfImage past = image_with(type, 0x1f00, 0x101);
+  CHECK(refusal(past) == name + " (program header 5) 0x1f00-0x2001 is outside the object's loadable range 0x0-0x2000");
+  ElfImage away = image_with(type, 0x10000, 0x10);
+  CHECK_THAT(refusal(away), Catch::StartsWith(name + " (program header 5) 0x10000-0x10010 is outside"));
+}
+
+TEST_CASE("ElfFile refuses a PT_INTERP whose address is outside the object") {
+  ElfImage image = dyn_image();
+  image.segment(PT_INTERP).p_vaddr = 0x40000;
+  CHECK_THAT(refusal(image), Catch::StartsWith("PT_INTERP (program header 1) 0x40000-") &&
+                                 Catch::Contains("is outside the object's loadable range"));
+}
+
+TEST_CASE("ElfFile refuses a PT_TLS ld.so could not place") {
+  SECTION("an init image outside the object") {
+    ElfImage image = image_with(PT_TLS, 0x1ff8, 0x100, 0x10);
+    CHECK_THAT(refusal(image), Catch::StartsWith("PT_TLS (program header 5) 0x1ff8-0x2008 is outside"));
+  }
+  SECTION("more init bytes than the block holds") {
+    ElfImage image = image_with(PT_TLS, 0x1220, 0x8, 0x10);
+    CHECK(refusal(image) == "PT_TLS (program header 5) has p_filesz 0x10 larger than p_memsz 0x8");
+  }
+  SECTION("a block whose size would wrap ld.so's sums") {
+    ElfImage image = image_with(PT_TLS, 0x1220, UINT64_MAX - 0xfff, 0x10);
+    CHECK_THAT(refusal(image), Catch::Contains("PT_TLS (program header 5) p_memsz") && Catch::Contains("is too large"));
+  }
+  SECTION("an alignment that is not a power of two") {
+    ElfImage image = image_with(PT_TLS, 0x1220, 0x100, 0x10, 24);
+    CHECK_THAT(refusal(image), Catch::Contains("p_align 0x18 is not a power of two"));
+  }
+  SECTION("an alignment beyond any block") {
+    ElfImage image = image_with(PT_TLS, 0x1220, 0x100, 0x10, uint64_t{1} << 62);
+    CHECK_THAT(refusal(image), Catch::Contains("is not a power of two up to"));
+  }
+}
+
 TEST_CASE("ElfFile refuses a PT_PHDR that no PT_LOAD maps from the file") {
   ElfImage image = dyn_image();
   SECTION("outside every segment") { image.segment(PT_PHDR).p_vaddr = 0x5000; }

@@ -1,0 +1,222 @@
+// Survival (issue 14, items 6-10): the daemon survives any file and any client. Each test performs
+// an attack the way a user (or a hostile program of the same user) would -- a binary rewritten
+// while it starts, program headers that point outside the program, an interpreter that is a FIFO,
+// requests larger than any limit, connections that never speak -- and then checks that a sibling
+// tproc is still running with its memory intact, that the daemon is the same process and still
+// serves, and that its descriptors, mappings and RSS are back where they were.
+
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <map>
+#include <filesystem>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "elf_bytes.hpp"
+#include "expectations.hpp"
+#include "sandbox.hpp"
+
+using namespace tproc::e2e;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+/// The daemon's descriptors, mappings and resident memory at one moment.
+struct Footprint {
+  size_t fds = 0;
+  size_t mappings = 0;
+  long rss_kib = 0;
+
+  static Footprint of(pid_t daemon) { return {open_fd_count(daemon), mapping_count(daemon), rss_kib_of(daemon)}; }
+  static long rss_kib_of(pid_t daemon) { return tproc::e2e::rss_kib(daemon); }
+
+  /// Unchanged, give or take what the allocator keeps (as tests/e2e/reclaim_test.cpp allows).
+  bool within(const Footprint& baseline) const {
+    return fds <= baseline.fds && mappings <= baseline.mappings + 2 && rss_kib <= baseline.rss_kib + 1024;
+  }
+
+  std::string describe() const {
+    std::ostringstream text;
+    text << fds << " fds, " << mappings << " mappings, VmRSS " << rss_kib << " KiB";
+    return text.str();
+  }
+};
+
+/// A space with a running sibling (tests/programs/canary.c) and the daemon's footprint once both
+/// have settled; a test attacks it, then calls expect_unharmed().
+struct SurvivalScene {
+  Sandbox sandbox;
+  const std::string space = "survival";
+  ChildProcess sibling = sandbox.start_tproc({"run", "--name", "sibling", space, program("canary"), "8"});
+  pid_t daemon = 0;
+  Footprint baseline;
+
+  SurvivalScene() {
+    if (!sibling.wait_for_output("ready\n")) throw std::runtime_error("the sibling did not start: " + sibling.err());
+    daemon = sandbox.daemon_pid(space);
+    // Warm-up: the daemon's first launch allocates what every later one reuses.
+    for (int i = 0; i < 3; ++i) REQUIRE_THAT(run({program("exit_with"), "0"}), ExitsWith(0));
+    std::this_thread::sleep_for(200ms);
+    baseline = Footprint::of(daemon);
+  }
+
+  Outcome run(const std::vector<std::string>& args) {
+    std::vector<std::string> full = {"run", space};
+    full.insert(full.end(), args.begin(), args.end());
+    return sandbox.tproc(full);
+  }
+
+  /// The same daemon still serves, the sibling runs on with its memory intact, and the daemon's
+  /// footprint is back to its baseline.
+  void expect_unharmed(const std::string& after) {
+    INFO("after " << after);
+    REQUIRE(process_alive(daemon));
+    CHECK(sandbox.daemon_pid(space) == daemon);
+    CHECK_THAT(run({program("exit_with"), "0"}), ExitsWith(0));
+    Footprint now;
+    const bool settled = eventually([&] { return (now = Footprint::of(daemon)).within(baseline); }, 5s);
+    INFO("daemon footprint: baseline " << baseline.describe() << ", now " << now.describe());
+    CHECK(settled);
+    auto listed = sandbox.find_tproc(space, "sibling");
+    REQUIRE(listed);
+    CHECK(listed->state == "running");
+    sibling.send_signal(SIGUSR1);  // the canary checks its memory, allocates more and exits
+    Outcome checked = sibling.wait();
+    CHECK_THAT(checked, ExitsWith(0));
+    CHECK(checked.out == "ready\nintact\n");
+  }
+};
+
+}  // namespace
+
+// --- Item 6: the executable changes while it is launched ---------------------------------------
+
+TEST_CASE("a binary truncated and rewritten while it is launched over and over: the daemon survives") {
+  // execve refuses writers of a running binary (ETXTBSY); the daemon cannot, and used to read the
+  // file through a mapping: a truncation between two reads was SIGBUS in the daemon (exit 135),
+  // within a few hundred runs. Now every run ends on its own -- started, or refused as a bad file,
+  // or killed by the fault in the program itself -- and the daemon goes on.
+  SurvivalScene scene;
+  const std::string image = read_file(program("exit_with"));
+  const std::string path = scene.sandbox.write_file("rewritten", image);
+  std::atomic<bool> stop{false};
+  std::atomic<long> rewrites{0};
+  std::thread writer([&] {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    while (!stop) {
+      // Empty, half, whole: every state a reader can meet, as fast as the kernel allows.
+      (void)::ftruncate(fd, 0);
+      (void)::pwrite(fd, image.data(), image.size() / 2, 0);
+      (void)::ftruncate(fd, 0);
+      (void)::pwrite(fd, image.data(), image.size(), 0);
+      ++rewrites;
+    }
+    ::close(fd);
+  });
+  struct JoinOnExit {
+    std::atomic<bool>& stop;
+    std::thread& thread;
+    ~JoinOnExit() {
+      stop = true;
+      thread.join();
+    }
+  } join{stop, writer};
+
+  constexpr int kRuns = 300;
+  std::map<int, int> statuses;
+  bool daemon_alive = true;
+  for (int run = 0; run < kRuns && daemon_alive; ++run) {
+    Outcome outcome = scene.run({path, "0"});
+    REQUIRE_FALSE(outcome.timed_out);
+    ++statuses[outcome.status];
+    if (outcome.status == 125) daemon_alive = process_alive(scene.daemon);
+  }
+  stop = true;
+  std::ostringstream seen;
+  for (const auto& [status, count] : statuses) seen << " " << status << "x" << count;
+  INFO(kRuns << " runs during " << rewrites.load() << " rewrites; exit statuses:" << seen.str());
+  CHECK(daemon_alive);
+  CHECK(rewrites.load() > 0);
+  scene.expect_unharmed(std::to_string(kRuns) + " runs of a binary being rewritten");
+}
+
+// --- Item 7: program headers ld.so acts on ------------------------------------------------------
+
+TEST_CASE("a program whose PT_GNU_RELRO reaches outside it is refused, and the daemon survives") {
+  // ld.so mprotects RELRO read-only: 1 TiB from the program's data on covers the daemon's heap,
+  // its libraries and its stacks, which killed the daemon on every run before the check.
+  SurvivalScene scene;
+  const std::string image = read_file(program("exit_with"));
+  const std::string huge = scene.sandbox.write_file(
+      "relro-huge", with_program_header(image, PT_GNU_RELRO, [](Elf64_Phdr& relro) { relro.p_memsz = 1ULL << 40; }));
+  const std::string far = scene.sandbox.write_file(
+      "relro-far", with_program_header(image, PT_GNU_RELRO, [](Elf64_Phdr& relro) { relro.p_vaddr = 0x7f0000000000; }));
+  for (const std::string& path : {huge, far}) {
+    Outcome refused = scene.run({path, "0"});
+    CHECK(refused.status == 126);
+    CHECK_THAT(refused, IsOneLineError().naming(path).because_of({"PT_GNU_RELRO"}));
+  }
+  scene.expect_unharmed("two programs with a hostile PT_GNU_RELRO");
+}
+
+TEST_CASE("programs whose PT_TLS, PT_DYNAMIC or notes point outside them are refused, the daemon survives") {
+  SurvivalScene scene;
+  const std::string tls = read_file(program("threads_tls"));
+  const std::string plain = read_file(program("exit_with"));
+  struct Attack {
+    std::string name, bytes, reason;
+  };
+  const std::vector<Attack> attacks = {
+      {"tls-wrapping", with_program_header(tls, PT_TLS, [](Elf64_Phdr& h) { h.p_memsz = ~0ULL - 0xfff; }), "PT_TLS"},
+      {"tls-image-far", with_program_header(tls, PT_TLS, [](Elf64_Phdr& h) { h.p_vaddr += 1ULL << 36; }), "PT_TLS"},
+      {"dynamic-far", with_program_header(plain, PT_DYNAMIC, [](Elf64_Phdr& h) { h.p_vaddr += 1ULL << 36; }), "PT_DYNAMIC"},
+      {"note-far", with_program_header(plain, PT_NOTE, [](Elf64_Phdr& h) { h.p_memsz = 1ULL << 36; }), "PT_NOTE"},
+      {"property-far", with_program_header(plain, PT_GNU_PROPERTY, [](Elf64_Phdr& h) { h.p_vaddr -= 0x1000; }), "PT_GNU_PROPERTY"},
+  };
+  for (const Attack& attack : attacks) {
+    const std::string path = scene.sandbox.write_file(attack.name, attack.bytes);
+    Outcome refused = scene.run({path});
+    INFO(attack.name);
+    CHECK(refused.status == 126);
+    CHECK_THAT(refused, IsOneLineError().naming(path).because_of({attack.reason}));
+  }
+  scene.expect_unharmed("programs with hostile PT_TLS, PT_DYNAMIC and notes");
+}
+
+// --- Item 8: an interpreter path that names a FIFO ----------------------------------------------
+
+TEST_CASE("a program whose interpreter is a FIFO is refused at once, the daemon does not block") {
+  SurvivalScene scene;
+  const std::string image = read_file(program("exit_with"));
+  const std::string original = elf_interpreter(image);
+  REQUIRE(!original.empty());
+  // The FIFO's path must be as long as the interpreter's, so no offset in the file moves.
+  std::string fifo = "/tmp/tproc-fifo-" + std::to_string(::getpid()) + "-";
+  REQUIRE(fifo.size() < original.size());
+  fifo.append(original.size() - fifo.size(), 'f');
+  ::unlink(fifo.c_str());
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  struct RemoveOnExit {
+    std::string path;
+    ~RemoveOnExit() { ::unlink(path.c_str()); }
+  } remove{fifo};
+  const std::string path = scene.sandbox.write_file("fifo-interp", with_interpreter(image, fifo));
+
+  // Before the fix the daemon's open() waited for a writer, and every client of the space with it.
+  ChildProcess blocked_client = scene.sandbox.start_tproc({"run", scene.space, path, "0"});
+  Outcome refused = blocked_client.wait(20s);
+  CHECK_FALSE(refused.timed_out);
+  CHECK(refused.status == 126);
+  CHECK_THAT(refused, IsOneLineError().naming(fifo).because_of({"not a regular file"}));
+  scene.expect_unharmed("a FIFO as interpreter");
+}
