@@ -1,6 +1,23 @@
 #include "cli/arguments.hpp"
 
+#include "common/nearest_word.hpp"
+
 namespace tproc::cli {
+namespace {
+
+/// "unknown option --detatch (did you mean --detach?)": the nearest long option, if one is close.
+Error unknown_option(const std::string& name, bool is_long, const std::vector<OptionSpec>& options) {
+  std::string message = "unknown option " + (is_long ? "--" + name : "-" + name);
+  std::vector<std::string_view> known;
+  for (const OptionSpec& option : options) known.push_back(option.long_name);
+  known.push_back("help");
+  if (is_long)
+    if (std::optional<std::string_view> suggestion = nearest_word(name, known))
+      message += " (did you mean --" + std::string(*suggestion) + "?)";
+  return Error::explained(message, EINVAL);
+}
+
+}  // namespace
 
 Result<Arguments> Arguments::parse(std::span<char* const> args, const std::vector<OptionSpec>& options,
                                    bool positionals_end_options) {
@@ -38,7 +55,7 @@ Result<Arguments> Arguments::parse(std::span<char* const> args, const std::vecto
     const OptionSpec* spec = nullptr;
     for (const OptionSpec& option : options)
       if ((is_long && option.long_name == name) || (!is_long && option.short_name == name[0])) spec = &option;
-    if (!spec) return Error::explained("unknown option " + (is_long ? "--" + name : "-" + name), EINVAL);
+    if (!spec) return unknown_option(name, is_long, options);
     if (!spec->takes_value) {
       if (has_inline) return Error::explained("option --" + spec->long_name + " takes no value", EINVAL);
       parsed.values_[spec->long_name].push_back("");
@@ -67,6 +84,17 @@ Result<bool> Arguments::json_format() const {
 std::vector<std::string> Arguments::values(const std::string& name) const {
   auto found = values_.find(name);
   return found == values_.end() ? std::vector<std::string>{} : found->second;
+}
+
+Result<void> Arguments::expect_operands(std::string_view verb, size_t least, size_t most, std::string_view operands) const {
+  const std::string help = "see 'tproc " + std::string(verb) + " --help'";
+  if (positional_.size() < least)
+    return Error::explained(std::string(verb) + " needs " + std::string(operands) + " (" + help + ")", EINVAL);
+  if (positional_.size() > most)
+    return Error::explained("too many arguments for " + std::string(verb) + ", from '" + positional_[most] + "' on (" +
+                                std::string(verb) + " takes " + std::string(operands) + "; " + help + ")",
+                            EINVAL);
+  return ok();
 }
 
 }  // namespace tproc::cli

@@ -6,6 +6,7 @@
 #include <map>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.hpp"
@@ -36,6 +37,10 @@ class Arguments {
   /// The value of --format: true for json, false for table (the default); other values are errors.
   Result<bool> json_format() const;
   bool wants_help() const { return help_; }
+  /// Ok when `least` to `most` positionals were given. Otherwise "VERB needs OPERANDS" (too few) or
+  /// "too many arguments for VERB, from 'X' on (VERB takes OPERANDS)", both pointing at
+  /// `tproc VERB --help`. OPERANDS reads as a phrase: "SPACE and ID|NAME", "at most one SPACE".
+  Result<void> expect_operands(std::string_view verb, size_t least, size_t most, std::string_view operands) const;
 
  private:
   std::map<std::string, std::vector<std::string>> values_;

@@ -3,12 +3,17 @@
 
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <span>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include <tproc_version.h>
 
 #include "cli/bundle_tool.hpp"
 #include "cli/command.hpp"
+#include "common/nearest_word.hpp"
 
 namespace {
 
@@ -35,6 +40,16 @@ void print_help() {
       "\nRun 'tproc COMMAND --help' for more on a command; 'tproc --version' for the version.\n");
 }
 
+/// " (did you mean 'build'?)" for a command a typo away from a real one ("biuld"), else "".
+std::string did_you_mean(const char* typed) {
+  std::vector<std::string_view> names;
+  for (const Command* command : kCommands)
+    if (command->summary[0]) names.push_back(command->name);
+  for (const tproc::cli::BundleToolVerb& verb : tproc::cli::kBundleToolVerbs) names.push_back(verb.name);
+  const std::optional<std::string_view> nearest = tproc::nearest_word(typed, names);
+  return nearest ? " (did you mean '" + std::string(*nearest) + "'?)" : "";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -56,6 +71,6 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "tproc: %s\n", failed.error().describe().c_str());
     return 125;
   }
-  std::fprintf(stderr, "tproc: unknown command '%s' (see 'tproc --help')\n", argv[1]);
+  std::fprintf(stderr, "tproc: unknown command '%s'%s; see 'tproc --help'\n", argv[1], did_you_mean(argv[1]).c_str());
   return 2;
 }

@@ -28,7 +28,7 @@ Result<int> build(std::span<char* const> args) {
     std::fputs(kUsage, stdout);
     return 0;
   }
-  if (arguments.positional().size() > 1) return Error::explained("build takes at most one DIR (see 'tproc build --help')", EINVAL);
+  TPROC_TRY(arguments.expect_operands("build", 0, 1, "at most one DIR"));
   const std::string dir = arguments.positional().empty() ? "." : arguments.positional()[0];
   const std::string manifest_path = arguments.value("file", dir + "/tproc.yaml");
 

@@ -30,7 +30,7 @@ Result<int> down(std::span<char* const> args) {
     std::fputs(kUsage, stdout);
     return 0;
   }
-  if (arguments.positional().size() > 1) return Error::explained("down takes at most one SPACE (see 'tproc down --help')", EINVAL);
+  TPROC_TRY(arguments.expect_operands("down", 0, 1, "at most one SPACE"));
   std::string space;
   if (!arguments.positional().empty()) {
     space = arguments.positional()[0];

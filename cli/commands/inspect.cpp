@@ -35,7 +35,7 @@ Result<int> inspect(std::span<char* const> args) {
     return 0;
   }
   const bool json = TPROC_TRY(arguments.json_format());
-  if (arguments.positional().size() != 1) return Error::explained("inspect needs BUNDLE (see 'tproc inspect --help')", EINVAL);
+  TPROC_TRY(arguments.expect_operands("inspect", 1, 1, "BUNDLE"));
   const std::string& path = arguments.positional()[0];
 
   bundle::BundleArchive archive = TPROC_TRY(bundle::BundleArchive::open(path));

@@ -24,7 +24,7 @@ Result<int> kill(std::span<char* const> args) {
     std::fputs(kUsage, stdout);
     return 0;
   }
-  if (arguments.positional().size() != 2) return Error::explained("kill needs SPACE and ID|NAME (see 'tproc kill --help')", EINVAL);
+  TPROC_TRY(arguments.expect_operands("kill", 2, 2, "SPACE and ID|NAME"));
   const int signal = TPROC_TRY(parse_signal(arguments.value("signal", "KILL")));
   space::SpacePaths paths = TPROC_TRY(space::SpacePaths::from_environment());
   const std::string& target = arguments.positional()[1];

@@ -46,7 +46,7 @@ Result<int> logs(std::span<char* const> args) {
     std::fputs(kUsage, stdout);
     return 0;
   }
-  if (arguments.positional().size() != 2) return Error::explained("logs needs SPACE and ID|NAME (see 'tproc logs --help')", EINVAL);
+  TPROC_TRY(arguments.expect_operands("logs", 2, 2, "SPACE and ID|NAME"));
   space::SpacePaths paths = TPROC_TRY(space::SpacePaths::from_environment());
   const std::string& target = arguments.positional()[1];
   // A service of an app (`tproc up`) names its latest tproc, whatever its earlier runs left behind.

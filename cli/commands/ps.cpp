@@ -31,7 +31,7 @@ Result<int> ps(std::span<char* const> args) {
     return 0;
   }
   const bool json = TPROC_TRY(arguments.json_format());
-  if (arguments.positional().size() > 1) return Error::explained("ps takes at most one SPACE", EINVAL);
+  TPROC_TRY(arguments.expect_operands("ps", 0, 1, "at most one SPACE"));
   space::SpacePaths paths = TPROC_TRY(space::SpacePaths::from_environment());
 
   // A space that runs an app (`tproc up`) lists its services first (cli/app_ps.hpp).

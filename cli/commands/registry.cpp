@@ -27,7 +27,7 @@ Result<int> registry_command(std::span<char* const> args) {
     return 0;
   }
   const bool json = TPROC_TRY(arguments.json_format());
-  if (arguments.positional().size() != 1) return Error::explained("registry ls needs SPACE (see 'tproc registry --help')", EINVAL);
+  TPROC_TRY(arguments.expect_operands("registry ls", 1, 1, "SPACE"));
   space::SpacePaths paths = TPROC_TRY(space::SpacePaths::from_environment());
   protocol::Received reply = TPROC_TRY(ask_space(paths, arguments.positional()[0], protocol::EndpointsRequest{}));
   protocol::EndpointList list = TPROC_TRY(expect<protocol::EndpointList>(reply));

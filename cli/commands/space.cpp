@@ -110,7 +110,7 @@ Result<int> remove(std::span<char* const> args) {
     std::fputs(kUsage, stdout);
     return 0;
   }
-  if (arguments.positional().size() != 1) return Error::explained("space rm needs NAME (see 'tproc space --help')", EINVAL);
+  TPROC_TRY(arguments.expect_operands("space rm", 1, 1, "NAME"));
   const std::string& name = arguments.positional()[0];
   TPROC_TRY(space::validate_space_name(name));
   space::SpacePaths paths = TPROC_TRY(space::SpacePaths::from_environment());

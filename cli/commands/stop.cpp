@@ -40,7 +40,7 @@ Result<int> stop(std::span<char* const> args) {
     std::fputs(kUsage, stdout);
     return 0;
   }
-  if (arguments.positional().size() != 2) return Error::explained("stop needs SPACE and ID|NAME (see 'tproc stop --help')", EINVAL);
+  TPROC_TRY(arguments.expect_operands("stop", 2, 2, "SPACE and ID|NAME"));
   const std::string grace_text = arguments.value("time", "10");
   char* end = nullptr;
   const double grace = std::strtod(grace_text.c_str(), &end);

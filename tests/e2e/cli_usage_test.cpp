@@ -1,0 +1,59 @@
+// How the CLI answers a user's slips and questions, through the real `tproc` (issue 16's error
+// texts, issue 12's version): a typo'd command or option gets the nearest real one, too many
+// arguments say so, and `--version` answers from the front door and the full CLI alike.
+
+#include <catch2/catch.hpp>
+
+#include <regex>
+#include <string>
+
+#include "expectations.hpp"
+#include "sandbox.hpp"
+
+using namespace tproc::e2e;
+
+TEST_CASE("a typo'd command gets the nearest real one, an unrelated word gets none") {
+  Sandbox sandbox;
+  const Outcome typo = sandbox.tproc({"biuld"});
+  CHECK(typo.status == 2);
+  CHECK_THAT(typo, IsOneLineError().naming("unknown command 'biuld'").naming("did you mean 'build'?"));
+  const Outcome swapped = sandbox.tproc({"sotp", "demo", "1"});
+  CHECK_THAT(swapped, IsOneLineError().naming("'sotp'").naming("did you mean 'stop'?"));
+  const Outcome unrelated = sandbox.tproc({"xyzzyq"});
+  CHECK(unrelated.status == 2);
+  CHECK_THAT(unrelated, IsOneLineError().naming("unknown command 'xyzzyq'"));
+  CHECK(unrelated.err.find("did you mean") == std::string::npos);
+}
+
+TEST_CASE("a typo'd long option gets the nearest option of that command") {
+  Sandbox sandbox;
+  CHECK_THAT(sandbox.tproc({"ps", "--formt", "json"}),
+             IsOneLineError().naming("--formt").naming("did you mean --format?"));
+  CHECK_THAT(sandbox.tproc({"stop", "--tiem", "3", "demo", "1"}),
+             IsOneLineError().naming("--tiem").naming("did you mean --time?"));
+}
+
+TEST_CASE("too many and too few arguments are told apart") {
+  Sandbox sandbox;
+  const Outcome many = sandbox.tproc({"kill", "demo", "1", "2"});
+  CHECK(many.status != 0);
+  CHECK_THAT(many, IsOneLineError().naming("too many arguments for kill, from '2' on").naming("SPACE and ID|NAME"));
+  CHECK_THAT(sandbox.tproc({"ps", "a", "b"}), IsOneLineError().naming("too many arguments for ps, from 'b' on"));
+  CHECK_THAT(sandbox.tproc({"stop", "demo"}), IsOneLineError().naming("stop needs SPACE and ID|NAME"));
+  CHECK_THAT(sandbox.tproc({"inspect", "a.bundle", "b.bundle"}),
+             IsOneLineError().naming("too many arguments for inspect, from 'b.bundle' on"));
+}
+
+TEST_CASE("tproc --version and tproc version print the version and the commit, at both doors") {
+  Sandbox sandbox;
+  const std::regex line(R"(tproc version [0-9]+\.[0-9]+\.[0-9]+ \(commit ([0-9a-f]{12}(-dirty)?|unknown)\)\n)");
+  const Outcome front = sandbox.tproc({"--version"});
+  REQUIRE(front.status == 0);
+  CHECK(std::regex_match(front.out, line));
+  CHECK(sandbox.tproc({"version"}).out == front.out);
+  const Outcome full = sandbox.run_direct({full_cli_binary(), "--version"});
+  CHECK(full.status == 0);
+  CHECK(full.out == front.out);
+  CHECK(sandbox.run_direct({full_cli_binary(), "version"}).out == front.out);
+  CHECK_THAT(sandbox.tproc({"version", "extra"}), IsOneLineError().naming("version takes no arguments"));
+}
