@@ -13,15 +13,25 @@
 
 namespace tproc::runtime {
 void add_mapping_filter(LaunchScript& script, int channel_slot, int listener_slot, bool no_new_privs) {
-  // Native calls of this architecture to mmap, munmap or mremap notify the daemon; all else runs.
+  // Native calls of this architecture to mmap, munmap or mremap notify the daemon; so do
+  // readlink, readlinkat and execve, through which a program finds or re-runs /proc/self/exe
+  // (space/program_exe.hpp; rare calls: bench/exe_bench measures them). All else runs.
+#ifdef SYS_readlink
+  constexpr uint32_t kReadlink = SYS_readlink;
+#else
+  constexpr uint32_t kReadlink = SYS_readlinkat;  // aarch64 has only readlinkat: matched twice
+#endif
   const sock_filter program[] = {
       BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
       BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch::kAuditArch, 1, 0),
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
       BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mmap, 3, 0),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_munmap, 2, 0),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mremap, 1, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mmap, 6, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_munmap, 5, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mremap, 4, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kReadlink, 3, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_readlinkat, 2, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_execve, 1, 0),
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
   };

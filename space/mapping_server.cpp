@@ -102,7 +102,8 @@ void MappingServer::join_finished() {
 }
 
 Result<void> MappingServer::adopt(UniqueFd channel, uint64_t owner, pid_t pid, uint64_t address_space_limit,
-                                  std::function<void(int listener)> on_listener) {
+                                  std::function<void(int listener)> on_listener,
+                                  std::shared_ptr<const ProgramExe> exe) {
   std::lock_guard lock(mutex_);
   join_finished();
   auto adopted = std::make_unique<Listener>();
@@ -111,6 +112,7 @@ Result<void> MappingServer::adopt(UniqueFd channel, uint64_t owner, pid_t pid, u
   adopted->owner = owner;
   adopted->pid = pid;
   adopted->address_space_limit = address_space_limit;
+  adopted->exe = std::move(exe);
   pthread_attr_t attributes;
   ::pthread_attr_init(&attributes);
   adopted->stack = stacks_.take();
@@ -194,6 +196,17 @@ void MappingServer::serve(Listener& listener) {
       break;
     }
     std::memset(response, 0, response_size_);
+    if (ProgramExe::handles(request->data.nr)) {
+      // Not mapping calls: answered outside the lock (an exec waits here until it went through).
+      if (listener.exe) {
+        listener.exe->answer(listener.fd.get(), listener.pid, *request, *response);
+      } else {
+        response->id = request->id;
+        response->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+        ::ioctl(listener.fd.get(), SECCOMP_IOCTL_NOTIF_SEND, response);
+      }
+      continue;
+    }
     std::lock_guard lock(mutex_);
     answer(listener, *request, *response);
   }

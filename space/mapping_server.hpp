@@ -29,6 +29,7 @@
 #include "common/result.hpp"
 #include "common/unique_fd.hpp"
 #include "space/address_ledger.hpp"
+#include "space/program_exe.hpp"
 #include "space/thread_stacks.hpp"
 
 namespace tproc::space {
@@ -45,9 +46,10 @@ class MappingServer {
   /// runs (under the server's lock) with the listener as it arrives, before any call is
   /// answered. A non-zero `address_space_limit` caps the bytes it may hold mapped (its
   /// RLIMIT_AS: the kernel's own limit would count the whole shared space, and the daemon makes
-  /// the calls anyway).
+  /// the calls anyway). `exe` answers the calls that would name the daemon as the program's own
+  /// executable (space/program_exe.hpp); without it they run untouched.
   Result<void> adopt(UniqueFd channel, uint64_t owner, pid_t pid, uint64_t address_space_limit,
-                     std::function<void(int listener)> on_listener);
+                     std::function<void(int listener)> on_listener, std::shared_ptr<const ProgramExe> exe = nullptr);
 
   /// After `owner` ended: unmaps every range it made and runs `also` (e.g. releasing the
   /// loader's mappings) under the same lock. Its listener stays until no process uses the filter
@@ -73,6 +75,7 @@ class MappingServer {
     pid_t pid;
     UniqueFd process;  // a pidfd of `pid`, opened at its first file mapping (mapping thread only)
     uint64_t address_space_limit;
+    std::shared_ptr<const ProgramExe> exe;  // immutable once adopted: used without the mutex
     bool owner_gone = false;  // guarded by mutex_
     /// Whether a blocked SECCOMP_IOCTL_NOTIF_RECV returns once nobody uses the filter (Linux 6.6,
     /// with the synchronous wake-up); before, only poll reports that hang-up.

@@ -268,7 +268,12 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
       std::fprintf(stderr, "tproc %llu: %s\n", static_cast<unsigned long long>(id), kept.error().describe().c_str());
     pidfd->reset();
   };
-  return mappings_->adopt(std::move(ours), id, record.pid, address_space_limit, std::move(keep));
+  // What the program's /proc/self/exe names (space/program_exe.hpp): the program ld.so maps, not
+  // ld.so when that is what the daemon started. Without it, the program would find the daemon.
+  auto exe = ProgramExe::open(main_program.image ? *main_program.image : *main_program.sent);
+  if (!exe) std::fprintf(stderr, "tproc %llu: %s\n", static_cast<unsigned long long>(id), exe.error().describe().c_str());
+  return mappings_->adopt(std::move(ours), id, record.pid, address_space_limit, std::move(keep),
+                          exe ? std::move(*exe) : nullptr);
 }
 
 Result<void> Daemon::publish_endpoints(const TprocRecord& record, EndpointPlan plan) {

@@ -454,7 +454,7 @@ TEST_CASE("Launch steps set a signal disposition with the kernel's struct sigact
   CHECK(report.one("blocked") == "0");
 }
 
-TEST_CASE("The mapping filter notifies this architecture's mmap, munmap and mremap, and nothing else") {
+TEST_CASE("The mapping filter notifies this architecture's mmap, munmap, mremap, readlink(at) and execve, and nothing else") {
   runtime::LaunchScript script;
   runtime::add_mapping_filter(script, 3, 4, true);
   const sock_fprog& filter = installed_filter(script);
@@ -465,7 +465,12 @@ TEST_CASE("The mapping filter notifies this architecture's mmap, munmap and mrem
     data.nr = nr;
     return run_filter(filter, data) & SECCOMP_RET_ACTION_FULL;
   };
-  for (int nr : {SYS_mmap, SYS_munmap, SYS_mremap}) {
+  // readlink(at) and execve: how a program finds or re-runs /proc/self/exe (space/program_exe.hpp).
+  std::vector<int> notified{SYS_mmap, SYS_munmap, SYS_mremap, SYS_readlinkat, SYS_execve};
+#ifdef SYS_readlink
+  notified.push_back(SYS_readlink);
+#endif
+  for (int nr : notified) {
     INFO("syscall " << nr);
     CHECK(verdict(arch::kAuditArch, nr) == SECCOMP_RET_USER_NOTIF);
     // Another ABI's call with the same number is another call: let it run.
@@ -473,7 +478,7 @@ TEST_CASE("The mapping filter notifies this architecture's mmap, munmap and mrem
     CHECK(verdict(AUDIT_ARCH_ARM, nr) == SECCOMP_RET_ALLOW);
     CHECK(verdict(arch::kAuditArch == AUDIT_ARCH_X86_64 ? AUDIT_ARCH_AARCH64 : AUDIT_ARCH_X86_64, nr) == SECCOMP_RET_ALLOW);
   }
-  for (int nr : {SYS_getpid, SYS_mprotect, SYS_openat, SYS_brk, SYS_madvise})
+  for (int nr : {SYS_getpid, SYS_mprotect, SYS_openat, SYS_brk, SYS_madvise, SYS_execveat, SYS_newfstatat})
     CHECK(verdict(arch::kAuditArch, nr) == SECCOMP_RET_ALLOW);
 }
 

@@ -155,6 +155,7 @@ TEST_CASE("a name without a slash is searched in the caller's PATH, as execvp do
 
   // argv[0] is the name as typed; AT_EXECFN is the path found (an ELF program, no script).
   fs::copy_file(program("print_exe"), sandbox.root() / "second" / "whoami");
+  check_same(sandbox, door, {"whoami"}, options);
   Outcome who = run_in_space(sandbox, door, {"whoami"}, options);
   CHECK_THAT(who.out, Catch::StartsWith("argv[0]=whoami\nexecfn=" + (sandbox.root() / "second" / "whoami").native() + "\n"));
 
