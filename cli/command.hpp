@@ -33,6 +33,7 @@ extern const Command kSpaceCommand;
 extern const Command kDaemonCommand;
 extern const Command kRegistryCommand;
 extern const Command kVersionCommand;
+extern const Command kInfoCommand;
 // ...and the bundle tool's (cli/bundle_tool.hpp).
 extern const Command kBuildCommand;
 extern const Command kInspectCommand;

@@ -22,7 +22,7 @@ using tproc::cli::Command;
 const Command* const kCommands[] = {
     &tproc::cli::kRunCommand,  &tproc::cli::kPsCommand,       &tproc::cli::kStopCommand,  &tproc::cli::kKillCommand,
     &tproc::cli::kLogsCommand, &tproc::cli::kRegistryCommand, &tproc::cli::kSpaceCommand, &tproc::cli::kDaemonCommand,
-    &tproc::cli::kVersionCommand,
+    &tproc::cli::kVersionCommand, &tproc::cli::kInfoCommand,
 };
 
 void print_help() {

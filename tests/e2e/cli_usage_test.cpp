@@ -8,6 +8,7 @@
 #include <string>
 
 #include "expectations.hpp"
+#include "json.hpp"
 #include "sandbox.hpp"
 
 using namespace tproc::e2e;
@@ -56,4 +57,30 @@ TEST_CASE("tproc --version and tproc version print the version and the commit, a
   CHECK(full.out == front.out);
   CHECK(sandbox.run_direct({full_cli_binary(), "version"}).out == front.out);
   CHECK_THAT(sandbox.tproc({"version", "extra"}), IsOneLineError().naming("version takes no arguments"));
+}
+
+TEST_CASE("tproc info names the version, the paths, the kernel's facilities and the spaces, as JSON too") {
+  Sandbox sandbox;
+  sandbox.detach({"info-up", program("sleeper"), "30"});
+  const Outcome table = sandbox.tproc({"info"});
+  REQUIRE(table.status == 0);
+  CHECK(table.out.starts_with("tproc version "));
+  CHECK(table.out.find("runtime dir:  " + sandbox.runtime_dir().string()) != std::string::npos);
+  CHECK(table.out.find("spaces:       1 up, 0 dead") != std::string::npos);
+  CHECK(table.out.find("clone3                      yes") != std::string::npos);
+
+  const Outcome json = sandbox.tproc({"info", "--format", "json"});
+  REQUIRE(json.status == 0);
+  const Json info = Json::parse(json.out);
+  CHECK(info.at("home").str() == sandbox.home_dir().string());
+  CHECK(info.at("full_cli").str() == full_cli_binary());
+  REQUIRE(info.at("spaces").at("up").items().size() == 1);
+  CHECK(info.at("spaces").at("up").items()[0].str() == "info-up");
+  bool clone3_found = false;
+  for (const Json& feature : info.at("features").items()) {
+    CHECK_FALSE(feature.at("detail").str().empty());
+    if (feature.at("name").str() == "clone3") clone3_found = feature.at("present").kind() == Json::Kind::Bool;
+  }
+  CHECK(clone3_found);
+  CHECK_THAT(sandbox.tproc({"info", "extra"}), IsOneLineError().naming("too many arguments for info"));
 }
