@@ -13,6 +13,7 @@
 #include <cstdlib>
 
 #include "cli/arguments.hpp"
+#include "cli/env_file.hpp"
 #include "cli/space_client.hpp"
 #include "cli/stand_in.hpp"
 
@@ -30,8 +31,10 @@ const char* const kRunUsage =
     "  -d, --detach         start it in the background, print its id; output goes to 'tproc logs'\n"
     "      --name NAME      name it (default: the bundle's name, or the file name of TARGET);\n"
     "                       unique among running tprocs\n"
-    "  -e, --env KEY=VALUE  set an environment variable (repeatable)\n"
-    "      --cwd DIR        working directory (default: the current one)\n";
+    "  -e, --env KEY=VALUE  set an environment variable (repeatable); a bare KEY passes this\n"
+    "                       shell's value of KEY (none: not set)\n"
+    "      --env-file FILE  read KEY=VALUE lines from FILE (# comments; repeatable; -e wins)\n"
+    "  -w, --cwd DIR        working directory (default: the current one)\n";
 
 namespace {
 
@@ -97,7 +100,8 @@ Result<int> supervise(protocol::Connection& connection, int pidfd, int signals, 
 
 Result<RunInvocation> RunInvocation::parse(std::span<char* const> args) {
   Arguments arguments = TPROC_TRY(Arguments::parse(
-      args, {{"detach", 'd', false}, {"name", 0, true}, {"env", 'e', true}, {"cwd", 0, true}}, true));
+      args, {{"detach", 'd', false}, {"name", 0, true}, {"env", 'e', true}, {"env-file", 0, true}, {"cwd", 'w', true}},
+      true));
   RunInvocation invocation;
   invocation.wants_help = arguments.wants_help();
   if (invocation.wants_help) return invocation;
@@ -107,11 +111,16 @@ Result<RunInvocation> RunInvocation::parse(std::span<char* const> args) {
   invocation.args.assign(arguments.positional().begin() + 2, arguments.positional().end());
   invocation.detach = arguments.has("detach");
   invocation.name = arguments.value("name");
-  invocation.env = arguments.values("env");
   invocation.cwd = arguments.value("cwd");
-  for (const std::string& assignment : invocation.env)
-    if (assignment.find('=') == std::string::npos || assignment[0] == '=')
-      return Error::explained("-e " + assignment + ": expected KEY=VALUE", EINVAL);
+  // As docker does: the files first, in order, then -e, so -e overrides a file.
+  for (const std::string& file : arguments.values("env-file")) {
+    std::vector<std::string> assignments = TPROC_TRY_CTX("--env-file", read_env_file(file));
+    invocation.env.insert(invocation.env.end(), assignments.begin(), assignments.end());
+  }
+  for (const std::string& assignment : arguments.values("env")) {
+    std::vector<std::string> resolved = TPROC_TRY_CTX("-e", resolve_assignment(assignment));
+    invocation.env.insert(invocation.env.end(), resolved.begin(), resolved.end());
+  }
   return invocation;
 }
 

@@ -23,7 +23,7 @@ struct RunInvocation {
   std::vector<std::string> args;  ///< after TARGET: the program's own
   bool detach = false;
   std::string name;               ///< --name, or empty
-  std::vector<std::string> env;   ///< -e KEY=VALUE, in order
+  std::vector<std::string> env;   ///< KEY=VALUE from --env-file, then -e, in order
   std::string cwd;                ///< --cwd, or empty
   bool wants_help = false;
 

@@ -91,6 +91,9 @@ struct Invocation {
         slot = &name;
       } else if (long_option(arg, "cwd", value)) {
         slot = &cwd;
+      } else if (arg[1] == 'w') {
+        value = arg[2] != '\0' ? arg + 2 : nullptr;  // -wDIR, as docker's -w
+        slot = &cwd;
       } else if (long_option(arg, "env", value)) {
         slot = &env[env_count++];
       } else if (arg[1] == 'e') {
