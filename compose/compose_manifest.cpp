@@ -30,7 +30,9 @@ constexpr size_t kMaxComposeBytes = size_t{1} << 20;
 constexpr uint32_t kMaxReplicas = 64;
 constexpr size_t kMaxServices = 256;
 
-constexpr std::array<std::string_view, 3> kTopKeys = {"name", "space", "services"};
+// `version` is what docker compose files carried before the Compose Specification made it
+// obsolete: accepted (a scalar) and ignored, as docker compose does, so their files load here.
+constexpr std::array<std::string_view, 4> kTopKeys = {"name", "space", "services", "version"};
 constexpr std::array<std::string_view, 10> kServiceKeys = {
     "bundle", "command", "args", "environment", "working_dir", "depends_on", "restart", "stop_signal",
     "stop_grace_period", "replicas"};
@@ -124,6 +126,7 @@ class ComposeDecoder {
       if (entry.key == "name") manifest.name_ = TPROC_TRY(space_name_of(entry.value));
       else if (entry.key == "space") manifest.space_ = TPROC_TRY(space_name_of(entry.value));
       else if (entry.key == "services") services = entry.value;
+      else if (entry.key == "version") TPROC_TRY(reader_.string_of(entry.value));  // checked, then ignored
     }
     if (manifest.name_.empty()) {
       if (!valid_space_name(default_name_))

@@ -211,3 +211,9 @@ TEST_CASE("durations and signals read as users write them") {
   CHECK_FALSE(parse_signal_name("99"));
   CHECK(tproc::compose::signal_name(SIGTERM) == "TERM");
 }
+
+TEST_CASE("a docker compose file's obsolete version: is accepted and ignored, as docker compose does") {
+  CHECK(parse_ok("version: \"3.8\"\nservices: {web: {bundle: b}}\n").services().size() == 1);
+  CHECK(parse_ok("version: 2\nservices: {web: {bundle: b}}\n").services()[0].name == "web");
+  CHECK_THAT(parse_error("version: [3]\nservices: {web: {bundle: b}}\n"), Catch::Contains("app.yaml:1:10: version"));
+}
