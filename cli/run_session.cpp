@@ -145,6 +145,32 @@ Result<int> run_in_space(const space::SpacePaths& paths, const RunInvocation& in
   request.detach = invocation.detach;
   request.ignored_signals = ignored_signal_mask();
 
+  // What an exec would hand on: the process attributes, with the signal mask as the caller set
+  // it, and the descriptors it did not mark close-on-exec (not to a detached program: its stdio
+  // is its log).
+  sigset_t caller_mask;
+  sigprocmask(SIG_SETMASK, nullptr, &caller_mask);
+  CallerState caller;
+  caller.read(caller_mask);
+  request.caller.given = true;
+  request.caller.umask = caller.umask;
+  request.caller.nice = caller.nice;
+  request.caller.blocked_signals = caller.blocked_signals;
+  for (size_t i = 0; i < caller.limit_count; ++i)
+    request.caller.limits.push_back({caller.limits[i].resource, caller.limits[i].soft, caller.limits[i].hard});
+  if (!request.detach) {
+    std::vector<int> inherited(protocol::kMaxInheritedFds + 1);
+    const long count = inherited_fds(inherited.data(), inherited.size());
+    if (count < 0) return Error::from_errno("list inherited descriptors in /proc/self/fd");
+    if (static_cast<size_t>(count) > protocol::kMaxInheritedFds)
+      return Error::explained(std::to_string(count) + " inherited descriptors are open: at most " +
+                                  std::to_string(protocol::kMaxInheritedFds) +
+                                  " can reach the program (mark the others close-on-exec, or close them)",
+                              EMFILE);
+    for (long i = 0; i < count; ++i)
+      if (inherited[i] != prepared.held_lock_fd) request.inherited_fds.push_back(inherited[i]);
+  }
+
   protocol::Connection connection = TPROC_TRY(connect_or_start_space(paths, invocation.space));
 
   // Block the forwarded signals before the program exists, so none is lost in between: from
@@ -159,6 +185,7 @@ Result<int> run_in_space(const space::SpacePaths& paths, const RunInvocation& in
   if (!request.detach) fds.insert(fds.end(), {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO});
   if (request.holds_lock) fds.push_back(prepared.held_lock_fd);
   if (request.passes_executable) fds.push_back(prepared.executable_image.get());
+  fds.insert(fds.end(), request.inherited_fds.begin(), request.inherited_fds.end());
   const std::string context = "run " + invocation.target;
   protocol::Received reply = TPROC_TRY_CTX(context, ask(connection, request, fds));
   protocol::Started started = TPROC_TRY(expect<protocol::Started>(reply));

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -20,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/ignored_signals.hpp"
 #include "common/unique_fd.hpp"
 
 namespace tproc::cli {
@@ -36,14 +38,68 @@ inline sigset_t forwarded_signal_set() {
   return set;
 }
 
-/// Bit N-1 set for each signal N (1-31) this process ignores: a direct run would inherit them.
-inline uint64_t ignored_signal_mask() {
-  uint64_t ignored = 0;
-  for (int signal = 1; signal < 32; ++signal) {
-    struct sigaction current {};
-    if (::sigaction(signal, nullptr, &current) == 0 && current.sa_handler == SIG_IGN) ignored |= uint64_t{1} << (signal - 1);
+using tproc::ignored_signal_mask;
+
+/// The process attributes a direct run's exec would hand the program, read from this process
+/// (protocol::CallerAttributes says what each means).
+struct CallerState {
+  uint32_t umask = 022;
+  int32_t nice = 0;
+  uint64_t blocked_signals = 0;
+  struct Limit {
+    int32_t resource;
+    uint64_t soft, hard;
+  } limits[RLIM_NLIMITS];
+  size_t limit_count = 0;
+
+  /// Reads them; `mask` is the signal mask as the caller set it (before the stand-in blocked the
+  /// signals it relays).
+  void read(const sigset_t& mask) {
+    const mode_t current = ::umask(0);
+    ::umask(current);
+    umask = current;
+    errno = 0;
+    const int priority = ::getpriority(PRIO_PROCESS, 0);
+    nice = errno == 0 ? priority : 0;
+    blocked_signals = 0;
+    for (int signal = 1; signal <= 64; ++signal)
+      if (sigismember(&mask, signal) == 1) blocked_signals |= uint64_t{1} << (signal - 1);
+    limit_count = 0;
+    for (int resource = 0; resource < RLIM_NLIMITS; ++resource) {
+      rlimit limit{};
+      if (::getrlimit(resource, &limit) < 0) continue;
+      limits[limit_count++] = {resource, static_cast<uint64_t>(limit.rlim_cur), static_cast<uint64_t>(limit.rlim_max)};
+    }
   }
-  return ignored;
+};
+
+/// Writes to `fds` (room for `capacity`) the numbers, ascending, of this process's descriptors
+/// beyond stdio that an exec would keep: those without close-on-exec, which are the ones the
+/// caller meant the program to have (`cat <(echo hi)`, `3<file`, `exec 5>log`). Returns how many
+/// there are, which may exceed `capacity`, or -1 if /proc/self/fd cannot be read.
+inline long inherited_fds(int* fds, size_t capacity) {
+  DIR* directory = ::opendir("/proc/self/fd");
+  if (!directory) return -1;
+  const int own = ::dirfd(directory);
+  size_t count = 0;
+  while (const dirent* entry = ::readdir(directory)) {
+    char* end = nullptr;
+    const long number = strtol(entry->d_name, &end, 10);
+    if (end == entry->d_name || *end != '\0' || number < 3 || number == own) continue;
+    const int flags = ::fcntl(static_cast<int>(number), F_GETFD);
+    if (flags < 0 || (flags & FD_CLOEXEC)) continue;
+    if (count < capacity) {
+      size_t at = count;  // insertion keeps them ascending (the kernel lists them so anyway)
+      while (at > 0 && fds[at - 1] > number) {
+        fds[at] = fds[at - 1];
+        --at;
+      }
+      fds[at] = static_cast<int>(number);
+    }
+    ++count;
+  }
+  ::closedir(directory);
+  return static_cast<long>(count);
 }
 
 /// Relays every signal queued on `signals` (a non-blocking signalfd of kForwardedSignals) to the

@@ -9,7 +9,7 @@
 namespace tproc::protocol {
 namespace {
 
-constexpr size_t kMaxFds = 8;
+constexpr size_t kMaxFds = kMaxMessageFds;  // a RunRequest passes the caller's inherited fds
 
 }  // namespace
 

@@ -9,7 +9,7 @@
 namespace tproc::protocol {
 
 inline constexpr uint32_t kMagic = 0x43525054;  // "TPRC"
-inline constexpr uint16_t kVersion = 6;        // bump on every change of a message's fields
+inline constexpr uint16_t kVersion = 7;        // bump on every change of a message's fields
 
 /// A message's type on the wire: its index in protocol::Message (messages.cpp checks these).
 enum MessageType : uint16_t {
@@ -18,6 +18,14 @@ enum MessageType : uint16_t {
   kExitedType = 8,
   kFailureType = 9,
 };
+
+/// The most descriptors one message may carry (the kernel's SCM_MAX_FD).
+inline constexpr size_t kMaxMessageFds = 253;
+/// The descriptors a RunRequest carries besides the inherited ones, at most: program, stdio, lock,
+/// executable.
+inline constexpr size_t kMaxRunRequestOwnFds = 6;
+/// How many of the caller's inherited descriptors one RunRequest can pass.
+inline constexpr size_t kMaxInheritedFds = kMaxMessageFds - kMaxRunRequestOwnFds;
 
 /// The largest encoded message; a SOCK_SEQPACKET datagram must fit the socket buffer.
 inline constexpr size_t kMaxMessageSize = 192 * 1024;

@@ -33,8 +33,27 @@ struct DeclaredEndpoint {
   template <class A> void fields(A& a) { a(name, symbol, kind, ready_at_start); }
 };
 
+/// One of the caller's resource limits, both values, as getrlimit reports them.
+struct CallerLimit {
+  int32_t resource = 0;
+  uint64_t soft = 0;
+  uint64_t hard = 0;
+  template <class A> void fields(A& a) { a(resource, soft, hard); }
+};
+
+/// The process attributes a program run directly would inherit from the caller across exec.
+struct CallerAttributes {
+  bool given = false;  ///< false: the request has none (a supervisor's), the daemon's own apply
+  uint32_t umask = 022;
+  int32_t nice = 0;
+  uint64_t blocked_signals = 0;     ///< bit N-1 set: signal N is blocked (the caller's mask, 1-64)
+  std::vector<CallerLimit> limits;  ///< every RLIMIT_* the caller has
+  template <class A> void fields(A& a) { a(given, umask, nice, blocked_signals, limits); }
+};
+
 /// Start a program. fds: [program], then [stdin, stdout, stderr] unless detached, then
-/// [in-use lock] if `holds_lock`, then [executable] if `passes_executable`.
+/// [in-use lock] if `holds_lock`, then [executable] if `passes_executable`, then one for each of
+/// `inherited_fds`.
 struct RunRequest {
   std::vector<std::string> argv;
   std::vector<std::string> env;
@@ -42,7 +61,7 @@ struct RunRequest {
   std::string cwd;
   std::string name;    ///< empty: the program's file name
   bool detach = false;
-  uint64_t ignored_signals = 0;  ///< bit N-1 set: signal N is ignored by the caller, as a direct run would inherit
+  uint64_t ignored_signals = 0;  ///< bit N-1 set: signal N (1-64) is ignored by the caller, as a direct run would inherit
   std::vector<RunLimit> limits;  ///< RLIMIT_AS is enforced by the daemon on the tproc's mappings
   bool core_dumps = false;       ///< keep the daemon's core limit instead of turning cores off
   std::string bundle;            ///< the bundle's digest, when the program comes from one
@@ -51,9 +70,13 @@ struct RunRequest {
   /// if it is not PIE, and finds where it lands to publish `endpoints` by symbol.
   bool passes_executable = false;
   std::vector<DeclaredEndpoint> endpoints;
+  /// The numbers of the caller's descriptors beyond stdio that an exec would keep (not
+  /// close-on-exec), ascending: the program gets each at the same number, same open file.
+  std::vector<int32_t> inherited_fds;
+  CallerAttributes caller;
   template <class A> void fields(A& a) {
     a(argv, env, execfn, cwd, name, detach, ignored_signals, limits, core_dumps, bundle, holds_lock, passes_executable,
-      endpoints);
+      endpoints, inherited_fds, caller);
   }
 };
 

@@ -43,6 +43,12 @@ struct LaunchHeader {
 };
 static_assert(sizeof(LaunchHeader) == 32);
 
+/// A descriptor of the daemon's that the child must have at number `to`.
+struct FdPlacement {
+  int from;
+  int to;
+};
+
 /// The steps a new tproc runs on itself, built by the daemon, kept alive until the tproc exits.
 class LaunchScript {
  public:
@@ -54,6 +60,12 @@ class LaunchScript {
   void install_fd(int from, int to);
   /// Closes every descriptor from `first` up (close_range).
   void close_fds_from(int first);
+  /// Gives the child exactly these descriptors: each `from` at its `to` (not close-on-exec), every
+  /// other descriptor closed. A source may carry a number another placement targets: then every
+  /// source first moves above all of them, so no step overwrites one still to be placed.
+  void place_fds(std::vector<FdPlacement> placements);
+  /// The lowest number from `first` up that no placement targets.
+  static int first_free_number(const std::vector<FdPlacement>& placements, int first);
   /// Changes the working directory.
   void change_directory(const std::string& path);
   /// Sets the thread name shown by ps/top (truncated to 15 bytes by the kernel).
@@ -64,6 +76,10 @@ class LaunchScript {
   void new_process_group();
   /// Unblocks every signal (the daemon's mask is inherited across clone3).
   void clear_signal_mask();
+  /// Sets the signal mask to `blocked` (bit N-1: signal N), as an exec keeps the caller's.
+  void set_signal_mask(uint64_t blocked);
+  /// Sets the file mode creation mask.
+  void set_umask(uint32_t mask);
   /// Sets `signal`'s disposition to SIG_IGN, as an exec would have inherited it from the caller.
   void ignore_signal(int signal);
   /// Appends an arbitrary step described as `what`; its pointers must stay valid as long as the
@@ -88,6 +104,7 @@ class LaunchScript {
   std::deque<struct rlimit64> limits_;
   std::deque<std::vector<uint64_t>> blobs_;
   uint64_t empty_signal_set_ = 0;
+  uint64_t signal_mask_ = 0;
   LaunchHeader header_{};
   LaunchFailure failure_{};
 };

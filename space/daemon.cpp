@@ -14,6 +14,7 @@
 
 #include <cstring>
 
+#include "common/ignored_signals.hpp"
 #include "registry/registry_layout.hpp"
 #include "space/space_name.hpp"
 #include "space/trusted_directory.hpp"
@@ -114,10 +115,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(std::string space, SpacePaths pat
   // A tproc keeps every SIG_IGN of the daemon (CLONE_CLEAR_SIGHAND resets only handlers), so the
   // daemon drops whatever its starter ignored (posix_spawn, nohup); each run says what its caller
   // ignores instead.
-  for (int signal = 1; signal < SIGRTMAX; ++signal) {
-    struct sigaction current {};
-    if (::sigaction(signal, nullptr, &current) == 0 && current.sa_handler == SIG_IGN) ::signal(signal, SIG_DFL);
-  }
+  stop_ignoring_signals();  // all 64: libc's sigaction refuses the ones it reserves (32-34)
 
   // Signals for the daemon arrive on a signalfd; SIGPIPE is blocked rather than ignored, because
   // an ignored signal would stay ignored in every tproc (CLONE_CLEAR_SIGHAND keeps SIG_IGN).

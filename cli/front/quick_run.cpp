@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -192,7 +193,7 @@ const char** environment_with(char** envp, const Invocation& invocation, size_t&
 
 bool send_with_fds(int socket, const ByteWriter& bytes, const int* fds, size_t fd_count) {
   iovec io{const_cast<unsigned char*>(bytes.data()), bytes.size()};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4)]{};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * protocol::kMaxMessageFds)]{};
   msghdr header{};
   header.msg_iov = &io;
   header.msg_iovlen = 1;
@@ -340,6 +341,27 @@ bool quick_run(int arg_count, char** args, char** envp, int& status) {
   fields.name = invocation.name;
   fields.detach = invocation.detach;
   fields.ignored_signals = cli::ignored_signal_mask();
+  // What an exec would hand on: descriptors (not to a detached program: its stdio is its log)
+  // and process attributes, the signal mask as it is before we block the relayed signals.
+  int inherited[protocol::kMaxInheritedFds];
+  if (!invocation.detach) {
+    const long count = cli::inherited_fds(inherited, protocol::kMaxInheritedFds);
+    if (count < 0 || static_cast<size_t>(count) > protocol::kMaxInheritedFds) return false;  // the full CLI says why
+    fields.inherited_fds = inherited;
+    fields.inherited_count = static_cast<size_t>(count);
+  }
+  sigset_t caller_mask;
+  sigprocmask(SIG_SETMASK, nullptr, &caller_mask);
+  cli::CallerState caller;
+  caller.read(caller_mask);
+  QuickLimit limits[RLIM_NLIMITS];
+  for (size_t i = 0; i < caller.limit_count; ++i)
+    limits[i] = {caller.limits[i].resource, caller.limits[i].soft, caller.limits[i].hard};
+  fields.umask = caller.umask;
+  fields.nice = caller.nice;
+  fields.blocked_signals = caller.blocked_signals;
+  fields.limits = limits;
+  fields.limit_count = caller.limit_count;
   write_run_request(fields, request);
   if (request.failed() || request.size() > protocol::kMaxMessageSize) return false;
 
@@ -360,9 +382,10 @@ bool quick_run(int arg_count, char** args, char** envp, int& status) {
     if (!signals) return false;
   }
 
-  // The order the daemon expects: the executable, then stdio unless detached.
-  const int fds[] = {executable.get(), STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO};
-  if (!send_with_fds(connection.get(), request, fds, invocation.detach ? 1 : 4)) return false;
+  // The order the daemon expects: the executable, then stdio and the inherited fds unless detached.
+  int fds[protocol::kMaxMessageFds] = {executable.get(), STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO};
+  for (size_t i = 0; i < fields.inherited_count; ++i) fds[4 + i] = inherited[i];
+  if (!send_with_fds(connection.get(), request, fds, invocation.detach ? 1 : 4 + fields.inherited_count)) return false;
   QuickReply reply;
   UniqueFd pidfd;
   // A refusal started nothing: decline, and the full CLI asks again and explains it.

@@ -105,6 +105,19 @@ void write_run_request(const QuickRequest& request, ByteWriter& out) {
   out.u8(0);   // holds_lock
   out.u8(0);   // passes_executable
   out.u32(0);  // endpoints
+  out.u32(static_cast<uint32_t>(request.inherited_count));
+  for (size_t i = 0; i < request.inherited_count; ++i) out.u32(static_cast<uint32_t>(request.inherited_fds[i]));
+  // caller: given, umask, nice, blocked_signals, limits
+  out.u8(1);
+  out.u32(request.umask);
+  out.u32(static_cast<uint32_t>(request.nice));
+  out.u64(request.blocked_signals);
+  out.u32(static_cast<uint32_t>(request.limit_count));
+  for (size_t i = 0; i < request.limit_count; ++i) {
+    out.u32(static_cast<uint32_t>(request.limits[i].resource));
+    out.u64(request.limits[i].soft);
+    out.u64(request.limits[i].hard);
+  }
 }
 
 bool read_reply(const unsigned char* bytes, size_t size, QuickReply& reply) {

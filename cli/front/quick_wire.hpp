@@ -40,6 +40,13 @@ class ByteWriter {
   bool failed_ = false;
 };
 
+/// One of the caller's resource limits (protocol::CallerLimit).
+struct QuickLimit {
+  int32_t resource = 0;
+  uint64_t soft = 0;
+  uint64_t hard = 0;
+};
+
 /// What the front door asks for: a RunRequest with no bundle, limits or endpoints.
 struct QuickRequest {
   const char* const* argv = nullptr;  ///< the program's argv
@@ -51,6 +58,13 @@ struct QuickRequest {
   const char* name = "";              ///< empty: the daemon names it after execfn
   bool detach = false;
   uint64_t ignored_signals = 0;       ///< bit N-1: signal N is ignored here
+  const int* inherited_fds = nullptr; ///< fds beyond stdio an exec would keep, ascending
+  size_t inherited_count = 0;
+  uint32_t umask = 022;               ///< the caller's attributes (protocol::CallerAttributes)
+  int32_t nice = 0;
+  uint64_t blocked_signals = 0;
+  const QuickLimit* limits = nullptr;
+  size_t limit_count = 0;
 };
 
 /// Appends `request` as one whole message, header included.

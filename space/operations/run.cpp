@@ -43,13 +43,28 @@ Result<std::string> path_of(const UniqueFd& fd) {
   return std::string(path, static_cast<size_t>(length));
 }
 
-/// Where the launch script keeps the listener channel: the first slot after stdio.
-constexpr int kChannelSlot = 3;
-
 /// The stack a tproc gets by default: the soft stack limit, as the kernel sizes a program's stack.
 size_t stack_size(const rlimit& limit) {
   if (limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur < (1 << 20)) return 8 << 20;
   return std::min<size_t>(limit.rlim_cur, 1ULL << 30);
+}
+
+/// Every RLIMIT_* a tproc gets when the request describes its caller: the caller's, as an exec
+/// keeps them, with a hard limit above the daemon's own lowered to it unless the daemon may raise
+/// it (CAP_SYS_RESOURCE, here: root), as a process can never raise its own; any limit the caller
+/// did not send stays the daemon's. Indexed by resource.
+std::vector<rlimit64> caller_limits(const protocol::CallerAttributes& caller) {
+  std::vector<rlimit64> limits(RLIM_NLIMITS);
+  for (int resource = 0; resource < RLIM_NLIMITS; ++resource) ::getrlimit64(static_cast<__rlimit_resource_t>(resource), &limits[resource]);
+  if (!caller.given) return limits;
+  const bool may_raise = ::geteuid() == 0;
+  for (const protocol::CallerLimit& limit : caller.limits) {
+    if (limit.resource < 0 || limit.resource >= RLIM_NLIMITS) continue;
+    rlimit64& kept = limits[limit.resource];
+    const rlim64_t hard = may_raise ? limit.hard : std::min<rlim64_t>(limit.hard, kept.rlim_max);
+    kept = {std::min<rlim64_t>(limit.soft, hard), hard};
+  }
+  return limits;
 }
 
 /// The stdio a detached tproc gets: /dev/null for input, its log for output.
@@ -112,11 +127,18 @@ uint64_t monotonic_ns() {
 
 void Daemon::handle(std::unique_ptr<Client> client, protocol::RunRequest request, std::vector<UniqueFd> fds) {
   const uint64_t received_ns = monotonic_ns();
-  const size_t expected = (request.detach ? 1 : 4) + request.holds_lock + request.passes_executable;
+  const size_t expected =
+      (request.detach ? 1 : 4) + request.holds_lock + request.passes_executable + request.inherited_fds.size();
   if (fds.size() != expected)
     return reply_error(std::move(client), Error("malformed request: RunRequest needs " + std::to_string(expected) +
                                                     " descriptors, got " + std::to_string(fds.size()), EPROTO));
   if (request.argv.empty()) return reply_error(std::move(client), Error("malformed request: empty argv", EPROTO));
+  if (request.detach && !request.inherited_fds.empty())
+    return reply_error(std::move(client), Error("malformed request: a detached program inherits no descriptors", EPROTO));
+  for (size_t i = 0; i < request.inherited_fds.size(); ++i)
+    if (request.inherited_fds[i] < 3 || (i > 0 && request.inherited_fds[i] <= request.inherited_fds[i - 1]))
+      return reply_error(std::move(client), Error("malformed request: inherited descriptor numbers must be ascending, "
+                                                  "from 3 (got " + std::to_string(request.inherited_fds[i]) + ")", EPROTO));
 
   auto started = start_tproc(request, fds);
   if (!started) return reply_error(std::move(client), started.error());
@@ -174,8 +196,14 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
                                 "learns from the reclaim mechanism, and space '" + space_ + "' runs without it",
                             ENOTSUP);
 
+  // The caller's limits, as a direct exec would keep them, where the kernel's own meaning fits a
+  // tproc (caller_limits says which); the manifest's then override them.
+  const std::vector<rlimit64> inherited_limits = caller_limits(request.caller);
   size_t stack = stack_size(tproc_stack_);
+  if (request.caller.given) stack = stack_size(rlimit{inherited_limits[RLIMIT_STACK].rlim_cur, inherited_limits[RLIMIT_STACK].rlim_max});
   uint64_t address_space_limit = 0;
+  if (request.caller.given && inherited_limits[RLIMIT_AS].rlim_cur != RLIM_INFINITY && mappings_)
+    address_space_limit = inherited_limits[RLIMIT_AS].rlim_cur;
   for (const protocol::RunLimit& limit : request.limits) {
     if (limit.resource == RLIMIT_AS) address_space_limit = limit.value;
     if (limit.resource == RLIMIT_STACK) stack = std::clamp<size_t>(limit.value, 64 << 10, 1ULL << 30);
@@ -232,22 +260,50 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
   // Everything the child does to itself before its entry point, in the order it must happen.
   record.script = std::make_unique<runtime::LaunchScript>();
   runtime::LaunchScript& script = *record.script;
-  for (int target = 0; target < 3; ++target) script.install_fd(stdio[target].get(), target);
-  if (mappings_) script.install_fd(theirs.get(), kChannelSlot);
-  script.close_fds_from(mappings_ ? kChannelSlot + 1 : kChannelSlot);
+  std::vector<runtime::FdPlacement> placements;
+  for (int target = 0; target < 3; ++target) placements.push_back({stdio[target].get(), target});
+  for (size_t i = 0; i < request.inherited_fds.size(); ++i) placements.push_back({fds[next_fd + i].get(), request.inherited_fds[i]});
+  // The listener channel, and then the listener the filter creates at the lowest free number,
+  // take the first numbers the program's descriptors leave free; both are closed before it runs.
+  const int channel_slot = runtime::LaunchScript::first_free_number(placements, 3);
+  if (mappings_) placements.push_back({theirs.get(), channel_slot});
+  const int listener_slot = runtime::LaunchScript::first_free_number(placements, channel_slot + 1);
+  // Every number the placement uses, its temporary copies included, must be below the daemon's
+  // open-files limit, which the child has until its own limits are set.
+  rlimit files{};
+  ::getrlimit(RLIMIT_NOFILE, &files);
+  int highest = 0;
+  for (const runtime::FdPlacement& placement : placements) highest = std::max({highest, placement.from, placement.to});
+  if (static_cast<rlim_t>(highest) + placements.size() >= files.rlim_cur)
+    return Error::explained("descriptor " + std::to_string(highest) + " is beyond what the daemon of space '" + space_ +
+                                "' may open (its open-files limit is " + std::to_string(files.rlim_cur) +
+                                "); start the space from a shell with a higher `ulimit -n`",
+                            EMFILE);
+  script.place_fds(std::move(placements));
   script.change_directory(request.cwd.empty() ? "/" : request.cwd);
   script.set_name(record.name);
-  if (!request.core_dumps) {
-    script.set_limit(RLIMIT_CORE, 0, tproc_core_.rlim_max);  // a tproc's core would hold the whole space
+  script.new_process_group();
+  for (int signal = 1; signal <= 64; ++signal)
+    if ((request.ignored_signals >> (signal - 1)) & 1 && signal != SIGKILL && signal != SIGSTOP) script.ignore_signal(signal);
+  if (mappings_) runtime::add_mapping_filter(script, channel_slot, listener_slot, ::geteuid() != 0);
+  // Limits after the filter: its listener needs a free descriptor under RLIMIT_NOFILE.
+  if (request.caller.given) {
+    script.set_umask(request.caller.umask & 0777);
+    // Below the daemon's own niceness only with privilege, as for any process: EACCES keeps ours.
+    script.add("set nice " + std::to_string(request.caller.nice), SYS_setpriority,
+               {PRIO_PROCESS, 0, static_cast<uint64_t>(static_cast<int64_t>(request.caller.nice)), 0, 0, 0}, EACCES);
+    for (int resource = 0; resource < RLIM_NLIMITS; ++resource)
+      if (resource != RLIMIT_AS && resource != RLIMIT_DATA)
+        script.set_limit(resource, inherited_limits[resource].rlim_cur, inherited_limits[resource].rlim_max);
+  } else if (tproc_open_files_.rlim_max != 0) {
+    script.set_limit(RLIMIT_NOFILE, tproc_open_files_.rlim_cur, tproc_open_files_.rlim_max);
   }
-  if (tproc_open_files_.rlim_max != 0) script.set_limit(RLIMIT_NOFILE, tproc_open_files_.rlim_cur, tproc_open_files_.rlim_max);
+  // Not the caller's: a tproc's core would hold the whole space, siblings included (DESIGN.md).
+  if (!request.core_dumps)
+    script.set_limit(RLIMIT_CORE, 0, request.caller.given ? inherited_limits[RLIMIT_CORE].rlim_max : tproc_core_.rlim_max);
   for (const protocol::RunLimit& limit : request.limits)
     if (limit.resource != RLIMIT_AS) script.set_limit(limit.resource, limit.value, limit.value);
-  script.new_process_group();
-  for (int signal = 1; signal < 32; ++signal)
-    if ((request.ignored_signals >> (signal - 1)) & 1 && signal != SIGKILL && signal != SIGSTOP) script.ignore_signal(signal);
-  if (mappings_) runtime::add_mapping_filter(script, kChannelSlot, kChannelSlot + 1, ::geteuid() != 0);
-  script.clear_signal_mask();
+  script.set_signal_mask(request.caller.given ? request.caller.blocked_signals : 0);
 
   const loader::LoadedProgram& loaded = *record.program;
   record.child = TPROC_TRY(runtime::spawn_in_space(script, {loaded.entry, loaded.stack_pointer, loaded.stack.base()}));

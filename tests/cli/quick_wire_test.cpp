@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/resource.h>
+
 #include <csignal>
 #include <cstring>
 #include <string>
@@ -41,6 +43,15 @@ TEST_CASE("a RunRequest the front door writes decodes to the request it describe
   request.name = "named";
   request.detach = true;
   request.ignored_signals = (uint64_t{1} << (SIGPIPE - 1)) | (uint64_t{1} << (SIGHUP - 1));
+  const int inherited[] = {3, 5, 63};
+  request.inherited_fds = inherited;
+  request.inherited_count = 3;
+  request.umask = 077;
+  request.nice = 5;
+  request.blocked_signals = uint64_t{1} << (SIGUSR1 - 1);
+  const front::QuickLimit limits[] = {{RLIMIT_NOFILE, 200, 4096}, {RLIMIT_CORE, 0, ~uint64_t{0}}};
+  request.limits = limits;
+  request.limit_count = 2;
   ByteWriter writer;
   front::write_run_request(request, writer);
   REQUIRE_FALSE(writer.failed());
@@ -56,6 +67,17 @@ TEST_CASE("a RunRequest the front door writes decodes to the request it describe
   CHECK(run->name == "named");
   CHECK(run->detach);
   CHECK(run->ignored_signals == request.ignored_signals);
+  CHECK(run->inherited_fds == std::vector<int32_t>{3, 5, 63});
+  CHECK(run->caller.given);
+  CHECK(run->caller.umask == 077);
+  CHECK(run->caller.nice == 5);
+  CHECK(run->caller.blocked_signals == request.blocked_signals);
+  REQUIRE(run->caller.limits.size() == 2);
+  CHECK(run->caller.limits[0].resource == RLIMIT_NOFILE);
+  CHECK(run->caller.limits[0].soft == 200);
+  CHECK(run->caller.limits[0].hard == 4096);
+  CHECK(run->caller.limits[1].resource == RLIMIT_CORE);
+  CHECK(run->caller.limits[1].hard == ~uint64_t{0});
   // What only bundles use stays at its default.
   CHECK(run->limits.empty());
   CHECK_FALSE(run->core_dumps);
@@ -79,6 +101,7 @@ TEST_CASE("the front door writes the same bytes as the protocol library for the 
   same.argv = {"/bin/true"};
   same.execfn = "/bin/true";
   same.cwd = "/";
+  same.caller.given = true;  // the front door always describes its caller
   const std::vector<std::byte> expected = protocol::encode(same);
   REQUIRE(writer.size() == expected.size());
   CHECK(std::memcmp(writer.data(), expected.data(), expected.size()) == 0);

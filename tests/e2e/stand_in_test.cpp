@@ -27,10 +27,11 @@ enum class Door { quick, full };
 const char* name_of(Door door) { return door == Door::quick ? "the front door" : "the full CLI"; }
 
 /// The command that runs a program in space "s" through `door`: "tproc run s" or
-/// "tproc-cli run s". For the quick door the space's daemon is started first.
+/// "tproc-cli run s". The space's daemon is started first, so that it is not a child of the
+/// shells the tests give a small `ulimit -n`.
 std::vector<std::string> run_command(Sandbox& sandbox, Door door) {
-  if (door == Door::full) return {full_cli_binary(), "run", "s"};
   REQUIRE_THAT(sandbox.tproc({"run", "s", program("exit_with"), "0"}), ExitsWith(0));
+  if (door == Door::full) return {full_cli_binary(), "run", "s"};
   return {tproc_binary(), "run", "s"};
 }
 
@@ -134,4 +135,78 @@ TEST_CASE("kill -9 of the daemon: tproc run waits for its program and ends with 
   Outcome terminated = sleeping.wait();
   CHECK(terminated.signal == SIGTERM);
   for (pid_t pid : orphans.pids) CHECK(eventually([&] { return !process_alive(pid); }));
+}
+
+namespace {
+
+/// Runs bash `script` twice, with $RUN empty (the programs run directly) and with $RUN the
+/// `tproc run s` of `run`, and returns both outcomes: a shell habit must not tell them apart.
+std::pair<Outcome, Outcome> direct_and_in_space(Sandbox& sandbox, const std::vector<std::string>& run,
+                                                const std::string& script) {
+  std::string command;
+  for (const std::string& word : run) command += (command.empty() ? "" : " ") + word;
+  const std::vector<std::string> bash{"/bin/bash", "-c", "set -e\n" + script};
+  return {sandbox.run_direct(bash, {.extra_env = {"RUN=", "DIR=" + sandbox.root().native()}}),
+          sandbox.run_direct(bash, {.extra_env = {"RUN=" + command, "DIR=" + sandbox.root().native()}})};
+}
+
+}  // namespace
+
+TEST_CASE("the program gets every descriptor the caller hands on, at its number, sharing its offset") {
+  const Door door = GENERATE(Door::quick, Door::full);
+  INFO("through " << name_of(door));
+  Sandbox sandbox;
+  const std::vector<std::string> run = run_command(sandbox, door);
+  sandbox.write_file("in.txt", "from fd 3\n", 0644);
+  sandbox.write_file("lines.txt", "one\ntwo\nthree\n", 0644);
+  // list_fds first: bash keeps the descriptors of its process substitutions open for a while.
+  const std::string script = "$RUN " + program("list_fds") + " 7</dev/null 9</dev/null 200</dev/null\n" + R"(
+$RUN /bin/cat <(echo substituted)
+$RUN /bin/cat /dev/fd/3 3<"$DIR/in.txt"
+$RUN /usr/bin/grep -f <(echo hi) <(printf 'hi\nho\n')
+exec 5>"$DIR/out.txt"
+$RUN /bin/sh -c 'echo five >&5'
+echo six >&5
+exec 5>&-
+cat "$DIR/out.txt"
+exec 3<"$DIR/lines.txt"
+$RUN /bin/sh -c 'read line <&3; echo "read $line"'
+cat <&3
+exec 3<&-
+)";
+  auto [direct, in_space] = direct_and_in_space(sandbox, run, script);
+  REQUIRE_THAT(direct, ExitsWith(0));
+  CHECK(direct.out == "0\n1\n2\n7\n9\n200\nsubstituted\nfrom fd 3\nhi\nfive\nsix\nread one\ntwo\nthree\n");
+  CHECK_THAT(in_space, ExitsWith(0));
+  CHECK(in_space.out == direct.out);
+  CHECK(in_space.err == direct.err);
+}
+
+TEST_CASE("the program gets the caller's umask, every rlimit, nice value and signal dispositions and mask") {
+  const Door door = GENERATE(Door::quick, Door::full);
+  INFO("through " << name_of(door));
+  Sandbox sandbox;
+  const std::vector<std::string> run = run_command(sandbox, door);
+  const std::string script = R"(
+umask 027
+ulimit -n 200
+ulimit -S -s 4096
+ulimit -S -t 5000
+ulimit -S -l 1024
+$RUN /bin/sh -c 'umask; ulimit -n; ulimit -s'
+$RUN /bin/cat /proc/self/limits
+nice -n 5 $RUN /usr/bin/nice
+(trap '' USR1 HUP; $RUN /bin/grep SigIgn /proc/self/status)
+python3 -c 'import signal, subprocess, sys
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR2, signal.SIGTERM})
+subprocess.run(sys.argv[1:] + ["/bin/grep", "SigBlk", "/proc/self/status"])' $RUN
+)";
+  auto [direct, in_space] = direct_and_in_space(sandbox, run, script);
+  REQUIRE_THAT(direct, ExitsWith(0));
+  CHECK(lines(direct.out).at(0) == "0027");
+  CHECK(lines(direct.out).at(1) == "200");
+  // USR1 and HUP ignored (and whatever the test's own caller ignores), USR2 and TERM blocked.
+  CHECK_THAT(direct.out, Catch::Contains("\n5\nSigIgn:\t") && Catch::Contains("201\nSigBlk:\t0000000000004800\n"));
+  CHECK_THAT(in_space, ExitsWith(0));
+  CHECK(in_space.out == direct.out);
 }

@@ -88,3 +88,44 @@ TEST_CASE("Destroying a running child kills and reaps it") {
   CHECK(::kill(pid, 0) == -1);
   CHECK(errno == ESRCH);
 }
+
+namespace {
+
+/// What the placement test hands its child (start() takes a plain function).
+struct Placement {
+  std::vector<runtime::FdPlacement> fds;
+} placement;
+
+/// A file holding `text`, opened for reading at its start.
+UniqueFd file_with(const std::string& text) {
+  UniqueFd fd(::open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+  REQUIRE(fd);
+  REQUIRE(::write(fd.get(), text.data(), text.size()) == static_cast<ssize_t>(text.size()));
+  REQUIRE(::lseek(fd.get(), 0, SEEK_SET) == 0);
+  return fd;
+}
+
+}  // namespace
+
+TEST_CASE("Descriptors are placed at their numbers even when a source number is another's target") {
+  UniqueFd a = file_with("from a\n"), b = file_with("from b\n");
+  int out[2];
+  REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
+  UniqueFd reader(out[0]), writer(out[1]);
+  // a's file goes to b's number and b's to a's: placed naively, the first dup3 would overwrite
+  // the second's source. The pipe's read end is not placed: the child must not have it.
+  placement.fds = {{0, 0}, {writer.get(), 1}, {2, 2}, {a.get(), b.get()}, {b.get(), a.get()}};
+  const std::string script = "cat <&" + std::to_string(b.get()) + "; cat <&" + std::to_string(a.get()) +
+                             "; test -e /proc/self/fd/" + std::to_string(reader.get()) + " || echo unplaced closed";
+  Started started = start("/bin/sh", {"sh", "-c", script},
+                          [](runtime::LaunchScript& steps) { steps.place_fds(placement.fds); });
+  writer.reset();
+  runtime::ExitStatus status = wait_for(started.child);
+  CHECK_FALSE(started.script->failed());
+  CHECK(status.value == 0);
+  std::string got(256, '\0');
+  const ssize_t length = ::read(reader.get(), got.data(), got.size());
+  REQUIRE(length > 0);
+  got.resize(static_cast<size_t>(length));
+  CHECK(got == "from a\nfrom b\nunplaced closed\n");
+}
