@@ -187,7 +187,7 @@ Result<int> run_in_space(const space::SpacePaths& paths, const RunInvocation& in
   if (request.passes_executable) fds.push_back(prepared.executable_image.get());
   fds.insert(fds.end(), request.inherited_fds.begin(), request.inherited_fds.end());
   const std::string context = "run " + invocation.target;
-  protocol::Received reply = TPROC_TRY_CTX(context, ask(connection, request, fds));
+  protocol::Received reply = TPROC_TRY_CTX(context, ask(connection, request, fds, request.detach ? -1 : signals.get()));
   protocol::Started started = TPROC_TRY(expect<protocol::Started>(reply));
   // For bench/launch_bench: how long the daemon took from our request to a started child.
   if (const char* timing = std::getenv("TPROC_REPORT_LAUNCH_NS"); timing && *timing == '1')

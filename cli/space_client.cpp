@@ -1,5 +1,7 @@
 #include "cli/space_client.hpp"
 
+#include "cli/stand_in.hpp"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -56,10 +58,14 @@ Result<protocol::Connection> connect_or_start_space(const space::SpacePaths& pat
   }
 }
 
-Result<protocol::Received> ask(protocol::Connection& connection, const protocol::Message& request, std::span<const int> fds) {
+Result<protocol::Received> ask(protocol::Connection& connection, const protocol::Message& request, std::span<const int> fds,
+                               int signals) {
   // A daemon that refuses us (another uid, too busy) answers and hangs up without reading our
   // request: then the send fails or the first receive is reset, but the answer is still queued.
+  // A request that never left (too large) has no answer to wait for.
   auto sent = connection.send(request, fds);
+  if (!sent && sent.error().code() != EPIPE && sent.error().code() != ECONNRESET) return std::move(sent).error();
+  if (signals >= 0) await_answer(connection.fd(), signals);
   auto received = connection.receive();
   if (!received && received.error().code() == ECONNRESET) received = connection.receive();
   if (!sent && (!received || !*received)) return std::move(sent).error();

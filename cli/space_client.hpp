@@ -16,9 +16,12 @@ Result<protocol::Connection> connect_space(const space::SpacePaths& paths, const
 /// Connects to the daemon of `space`, starting it first if none runs (like an ssh control master).
 Result<protocol::Connection> connect_or_start_space(const space::SpacePaths& paths, const std::string& space);
 
-/// Sends `request` and returns the one reply; a Failure reply becomes an Error.
+/// Sends `request` and returns the one reply; a Failure reply becomes an Error. A request that
+/// cannot be sent (too large) fails at once. With `signals` (a signalfd of the forwarded signals,
+/// which the caller blocked), waiting for the reply ends as those signals would end a direct run
+/// (await_answer in cli/stand_in.hpp).
 Result<protocol::Received> ask(protocol::Connection& connection, const protocol::Message& request,
-                               std::span<const int> fds = {});
+                               std::span<const int> fds = {}, int signals = -1);
 
 /// Connects to `space` and asks one question.
 Result<protocol::Received> ask_space(const space::SpacePaths& paths, const std::string& space,

@@ -159,6 +159,30 @@ inline int end_like(ProgramEnd end) {
   return 128 + signal;
 }
 
+/// Waits until the daemon's answer to a run request can be read from `socket`, with the
+/// forwarded signals blocked and queued on `signals` (a non-blocking signalfd of them). Until the
+/// answer comes no program exists, so a signal that would end a direct run at this point -- Ctrl-C,
+/// SIGTERM, SIGHUP... -- ends `tproc run` at once (end_like): it must never be deaf, not even to a
+/// daemon that does not answer (stopped, or stuck). SIGTSTP stops it like any job; SIGWINCH and
+/// SIGCONT have nothing to reach yet. If the daemon started the program meanwhile, it sees its
+/// client gone and stops the program, as when `tproc run` is killed later.
+inline void await_answer(int socket, int signals) {
+  for (;;) {
+    pollfd waiting[] = {{socket, POLLIN, 0}, {signals, POLLIN, 0}};
+    if (::poll(waiting, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return;  // the receive that follows reports what is wrong
+    }
+    if (waiting[0].revents) return;
+    signalfd_siginfo info{};
+    while (::read(signals, &info, sizeof(info)) == sizeof(info)) {
+      const int signal = static_cast<int>(info.ssi_signo);
+      if (signal == SIGTSTP) ::kill(::getpid(), SIGSTOP);
+      else if (signal != SIGWINCH && signal != SIGCONT) end_like({true, signal});
+    }
+  }
+}
+
 /// What PIDFD_GET_INFO (Linux 6.13; exit status since 6.15) says about a pidfd's process; the
 /// layout of the kernel's struct pidfd_info, which Debian 12's headers predate.
 struct PidfdInfo {
@@ -255,7 +279,7 @@ inline bool wait_for_orphan(int signals, int pidfd, ProgramEnd& end) {
 inline int exit_status_for(int code) {
   switch (code) {
     case ENOENT: return 127;
-    case ENOEXEC: case EACCES: case EISDIR: case ELIBBAD: case ENOTDIR: case ELOOP: return 126;
+    case ENOEXEC: case EACCES: case EISDIR: case ELIBBAD: case ENOTDIR: case ELOOP: case E2BIG: return 126;
     default: return 125;
   }
 }

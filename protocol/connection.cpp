@@ -27,10 +27,13 @@ Result<Connection> Connection::connect(const std::string& path) {
 
 Result<void> Connection::send(const Message& message, std::span<const int> fds) {
   std::vector<std::byte> bytes = encode(message);
+  // E2BIG, as execve says of an argument list too long: for a run request, argv and the
+  // environment are nearly all of it.
   if (bytes.size() > kMaxMessageSize)
-    return Error("message of " + std::to_string(bytes.size()) + " bytes exceeds the limit of " +
-                     std::to_string(kMaxMessageSize) + " (arguments and environment too large?)",
-                 EMSGSIZE);
+    return Error::explained(std::string(type_name(message)) + " of " + std::to_string(bytes.size()) +
+                                " bytes is larger than the " + std::to_string(kMaxMessageSize) +
+                                " bytes one message to the space daemon may carry (arguments and environment too large)",
+                            E2BIG);
   if (fds.size() > kMaxFds) return Error("too many descriptors for one message", EINVAL);
 
   iovec io{bytes.data(), bytes.size()};

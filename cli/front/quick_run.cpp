@@ -386,6 +386,8 @@ bool quick_run(int arg_count, char** args, char** envp, int& status) {
   int fds[protocol::kMaxMessageFds] = {executable.get(), STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO};
   for (size_t i = 0; i < fields.inherited_count; ++i) fds[4 + i] = inherited[i];
   if (!send_with_fds(connection.get(), request, fds, invocation.detach ? 1 : 4 + fields.inherited_count)) return false;
+  // Never deaf while the daemon has not answered (stopped, stuck): a Ctrl-C ends tproc run here.
+  if (!invocation.detach) cli::await_answer(connection.get(), signals.get());
   QuickReply reply;
   UniqueFd pidfd;
   // A refusal started nothing: decline, and the full CLI asks again and explains it.

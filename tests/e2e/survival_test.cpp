@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <filesystem>
@@ -219,4 +220,54 @@ TEST_CASE("a program whose interpreter is a FIFO is refused at once, the daemon 
   CHECK(refused.status == 126);
   CHECK_THAT(refused, IsOneLineError().naming(fifo).because_of({"not a regular file"}));
   scene.expect_unharmed("a FIFO as interpreter");
+}
+
+// --- Item 9: requests over the size limit, and a daemon that does not answer --------------------
+
+TEST_CASE("a run whose arguments or environment exceed a request's size is refused at once") {
+  // Both run directly (execve takes up to ARG_MAX, 2 MiB here); a request to the daemon is one
+  // datagram of at most 192 KiB. tproc run used to wait forever for an answer to a request it had
+  // never sent, deaf to SIGINT and SIGTERM.
+  SurvivalScene scene;
+  std::vector<std::string> many = {program("exit_with"), "0"};
+  for (int i = 0; i < 40000; ++i) many.push_back(std::to_string(i % 10));
+  Outcome too_many = scene.run(many);
+  CHECK_FALSE(too_many.timed_out);
+  CHECK(too_many.status == 126);
+  CHECK_THAT(too_many, IsOneLineError().because_of({"larger than"}).because_of({"arguments and environment too large"}));
+
+  const std::string big(100 * 1024, 'v');
+  Outcome too_much = scene.sandbox.tproc({"run", scene.space, program("exit_with"), "0"},
+                                         {.extra_env = {"BIG_ONE=" + big, "BIG_TWO=" + big}});
+  CHECK_FALSE(too_much.timed_out);
+  CHECK(too_much.status == 126);
+  CHECK_THAT(too_much, IsOneLineError().because_of({"arguments and environment too large"}));
+  scene.expect_unharmed("requests over the size limit");
+}
+
+TEST_CASE("tproc run waiting on a stopped daemon ends at SIGINT and SIGTERM, like the program would") {
+  SurvivalScene scene;
+  struct ContinueOnExit {
+    pid_t daemon;
+    ~ContinueOnExit() { ::kill(daemon, SIGCONT); }
+  } resume{scene.daemon};
+  for (int signal : {SIGINT, SIGTERM}) {
+    REQUIRE(::kill(scene.daemon, SIGSTOP) == 0);
+    REQUIRE(eventually([&] { return process_state(scene.daemon) == 'T'; }));
+    ChildProcess waiting = scene.sandbox.start_tproc({"run", scene.space, program("sleeper"), "300"});
+    std::this_thread::sleep_for(300ms);  // connected and sent; no answer can come
+    CHECK_FALSE(waiting.exited());
+    waiting.send_signal(signal);
+    Outcome ended = waiting.wait(10s);
+    INFO("signal " << signal);
+    CHECK_FALSE(ended.timed_out);
+    CHECK(ended.signal == signal);  // as a direct run interrupted there would end
+    REQUIRE(::kill(scene.daemon, SIGCONT) == 0);
+    // The daemon then finds its client gone: the program it may have started is stopped.
+    CHECK(eventually([&] {
+      auto ps = scene.sandbox.ps(scene.space);
+      return std::none_of(ps.begin(), ps.end(), [](const TprocInfo& t) { return t.name == "sleeper"; });
+    }));
+  }
+  scene.expect_unharmed("clients interrupted while the daemon was stopped");
 }
