@@ -79,6 +79,22 @@ void check_accepted(const ElfFile& elf, std::span<const std::byte> bytes) {
     require(interpreter->find('\0') == std::string_view::npos);
   }
 
+  // Every header ld.so acts on at bias + p_vaddr lies inside the span (issue 14, item 7).
+  for (const Elf64_Phdr& phdr : phdrs) {
+    uint64_t size = 0;
+    switch (phdr.p_type) {
+      case PT_GNU_RELRO: case PT_DYNAMIC: case PT_NOTE: case PT_GNU_PROPERTY: case PT_GNU_EH_FRAME:
+        size = phdr.p_memsz;
+        break;
+      case PT_INTERP: case PT_TLS:
+        size = phdr.p_filesz;
+        break;
+      default:
+        continue;
+    }
+    require(phdr.p_vaddr >= span.begin && size <= span.end - phdr.p_vaddr);
+  }
+
   (void)elf.executable_stack();
 }
 
