@@ -18,6 +18,7 @@
 #include "bundle/json_value.hpp"
 #include "bundle/remove_tree.hpp"
 #include "bundle/sha256.hpp"
+#include "common/open_trusted.hpp"
 
 namespace tproc::bundle {
 
@@ -65,7 +66,7 @@ Result<FileKey> file_key(const std::string& path) {
 }
 
 Result<std::string> read_file(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
   if (!fd) return Error::from_errno("read " + path);
   std::string text;
   char buffer[8192];
@@ -103,8 +104,32 @@ Result<void> write_file_atomically(const std::string& path, std::string_view tex
 }
 
 Result<void> make_directory(const std::string& path) {
-  if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) return Error::from_errno("mkdir " + path);
+  if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) return Error::from_errno("mkdir " + path);
   return ok();
+}
+
+/// What the marker says of entries this version completed: their files keep no group/other write
+/// bit (bundle/layer_checker.cpp). An entry without it is unpacked again.
+constexpr std::string_view kMarkerFormat = "\"format\":2";
+
+/// Whether `path` is (not through a symlink) a `type` of ours that no one else may write.
+bool ours_and_private(const std::string& path, mode_t type) {
+  struct stat status;
+  return ::lstat(path.c_str(), &status) == 0 && (status.st_mode & S_IFMT) == type && status.st_uid == ::geteuid() &&
+         (status.st_mode & (S_IWGRP | S_IWOTH)) == 0;
+}
+
+/// Whether the entry at `directory` (a child of the cache's root, whose path from / the caller
+/// has checked: common/trusted_directory.hpp) is one we completed ourselves: a directory of ours
+/// that no one else may write, holding our marker, which no one else may write either and which
+/// says this format. The root is private, so another user cannot have made an entry there; this
+/// also refuses one made while it was not, or by another tool. Costs two lstats and a read of
+/// the marker per run (with the walk of the root's path: bench figures in the README).
+bool completed_by_us(const std::string& directory) {
+  const std::string marker = directory + "/" + kMarker;
+  if (!ours_and_private(directory, S_IFDIR) || !ours_and_private(marker, S_IFREG)) return false;
+  auto text = read_file(marker);
+  return text && text->find(kMarkerFormat) != std::string::npos;
 }
 
 // An flock(2) on `path` (created if missing). The lock is taken on the file that is at `path`
@@ -112,7 +137,7 @@ Result<void> make_directory(const std::string& path) {
 // protects nothing and is retried.
 Result<UniqueFd> lock_file(const std::string& path, int operation) {
   for (;;) {
-    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600));
     if (!fd) return Error::from_errno("open lock " + path);
     if (::flock(fd.get(), operation) != 0) {
       if (errno == EINTR) continue;
@@ -128,7 +153,7 @@ Result<UniqueFd> lock_file(const std::string& path, int operation) {
 // Touches ROOT/<hex>/last-used: its mtime is what list() reports.
 void touch_last_used(const std::string& directory) {
   std::string path = directory + "/" + kLastUsed;
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644));
   if (fd) ::futimens(fd.get(), nullptr);  // best effort: only list() reads it
 }
 
@@ -179,7 +204,7 @@ Result<void> fill(const BundleArchive& archive, const std::string& directory) {
     UniqueFd tree(::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!tree || ::syncfs(tree.get()) != 0) return Error::from_errno(context + ": sync " + directory);
   }
-  std::string marker = "{\"digest\":" + json_quote(archive.manifest_digest()) +
+  std::string marker = "{" + std::string(kMarkerFormat) + ",\"digest\":" + json_quote(archive.manifest_digest()) +
                        ",\"name\":" + json_quote(archive.name()) + ",\"version\":" + json_quote(archive.version()) +
                        ",\"disk_bytes\":" + std::to_string(disk_usage(directory + "/" + kRootfs)) + "}\n";
   TPROC_TRY_CTX(context, write_file_atomically(directory + "/" + kMarker, marker));
@@ -192,11 +217,9 @@ BundleCache::BundleCache(std::string root, BundleLimits limits) : root_(std::mov
 
 Result<CachedBundle> BundleCache::ensure(const std::string& bundle_path) const {
   std::string context = "bundle " + bundle_path;
-  {
-    std::error_code error;
-    std::filesystem::create_directories(root_ + "/locks", error);
-    if (error) return Error("create cache " + root_ + "/locks", error.value()).context(context);
-  }
+  // The cache and every directory above it must be safe from other users: what is found here is
+  // run, by root too.
+  TPROC_TRY_CTX(context + ": bundle cache", open_trusted(root_ + "/locks", true));
   FileKey key = TPROC_TRY_CTX(context, file_key(bundle_path));
   std::string key_fields = key.index_fields();
   std::string index_path = root_ + "/index";
@@ -218,11 +241,12 @@ Result<CachedBundle> BundleCache::ensure(const std::string& bundle_path) const {
     struct stat status;
 
     UniqueFd lock = TPROC_TRY_CTX(context, lock_file(lock_path, LOCK_SH));
-    if (::stat(marker.c_str(), &status) != 0) {
+    if (!completed_by_us(directory)) {
       lock.reset();
       lock = TPROC_TRY_CTX(context, lock_file(lock_path, LOCK_EX));
-      if (::stat(marker.c_str(), &status) != 0) {
-        // Ours to unpack. Anything already there is debris from an unpack that died.
+      if (!completed_by_us(directory)) {
+        // Ours to unpack. Anything already there is debris from an unpack that died, an entry of
+        // an older format, or something we did not make: never trusted, removed.
         BundleArchive archive = TPROC_TRY(BundleArchive::open(bundle_path, limits_));
         std::string opened_hex = archive.manifest_digest().substr(7);
         if (opened_hex != hex) {
@@ -242,7 +266,7 @@ Result<CachedBundle> BundleCache::ensure(const std::string& bundle_path) const {
       // flock cannot downgrade atomically: between the two calls a remove() may get in, so the
       // marker is checked once more under the shared lock.
       if (::flock(lock.get(), LOCK_SH) != 0) return Error::from_errno(context + ": lock " + lock_path);
-      if (::stat(marker.c_str(), &status) != 0) {
+      if (::stat(marker.c_str(), &status) != 0 || !completed_by_us(directory)) {
         cached.freshly_unpacked_ = false;
         continue;
       }
@@ -274,6 +298,10 @@ Result<CachedBundle> BundleCache::ensure(const std::string& bundle_path) const {
 
 Result<std::vector<CacheEntry>> BundleCache::list() const {
   std::vector<CacheEntry> entries;
+  if (auto trusted = open_trusted(root_, false); !trusted) {
+    if (trusted.error().code() == ENOENT) return entries;
+    return std::move(trusted).error().context("bundle cache");
+  }
   DIR* directory = ::opendir(root_.c_str());
   if (directory == nullptr) {
     if (errno == ENOENT) return entries;
@@ -286,8 +314,9 @@ Result<std::vector<CacheEntry>> BundleCache::list() const {
 
   for (const std::string& hex : names) {
     std::string base = root_ + "/" + hex;
+    if (!completed_by_us(base)) continue;  // being unpacked, debris, or not ours: not a cached bundle
     auto marker_text = read_file(base + "/" + kMarker);
-    if (!marker_text) continue;  // being unpacked, or debris: not a cached bundle yet
+    if (!marker_text) continue;
     auto marker = JsonValue::parse(*marker_text);
     if (!marker || !marker->is_object()) continue;
     CacheEntry entry;

@@ -55,7 +55,9 @@ Result<LayerEntry> LayerChecker::check(struct archive_entry* header) {
     if (mode & S_ISUID) return refuse(name, "setuid bit set (refused, not stripped)");
     if (mode & S_ISGID) return refuse(name, "setgid bit set (refused, not stripped)");
   }
-  entry.mode = mode & 0777;
+  // Group and other write bits are stripped: the cache is shared by every later run of this
+  // user (root's too), and a file others may rewrite between two runs is a file they choose.
+  entry.mode = mode & 0755;
 
   if (entry.components.empty()) {
     if (entry.type == LayerEntry::Type::directory) return entry;  // "./": the root, which we make

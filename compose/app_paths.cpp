@@ -5,9 +5,9 @@
 namespace tproc::compose {
 
 Result<void> AppPaths::prepare() const {
-  // Checked all the way down (space/trusted_directory.hpp): the supervisor runs what it finds here.
-  TPROC_TRY(space::open_trusted(bundles(), true));
-  TPROC_TRY(space::open_trusted(socket_directory(), true));
+  // Checked all the way down (common/trusted_directory.hpp): the supervisor runs what it finds here.
+  TPROC_TRY(open_trusted(bundles(), true));
+  TPROC_TRY(open_trusted(socket_directory(), true));
   return ok();
 }
 

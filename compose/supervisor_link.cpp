@@ -9,7 +9,7 @@
 
 #include "common/detached_start.hpp"
 #include "space/space_socket.hpp"
-#include "space/trusted_directory.hpp"
+#include "common/trusted_directory.hpp"
 
 namespace tproc::compose {
 
@@ -18,8 +18,8 @@ Result<SupervisorLink> SupervisorLink::connect(const AppPaths& paths) {
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
   // The directory is checked and the peer must be us before a command goes out (space/space_socket.hpp).
-  const UniqueFd dir = TPROC_TRY(space::open_trusted(paths.socket_directory(), false));
-  if (!space::path_in_directory(dir.get(), (paths.space() + ".sock").c_str(), address.sun_path, sizeof(address.sun_path)))
+  const UniqueFd dir = TPROC_TRY(open_trusted(paths.socket_directory(), false));
+  if (!path_in_directory(dir.get(), (paths.space() + ".sock").c_str(), address.sun_path, sizeof(address.sun_path)))
     return Error("socket path too long: " + path, ENAMETOOLONG);
   UniqueFd socket(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!socket) return Error::from_errno("socket");

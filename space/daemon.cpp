@@ -17,7 +17,7 @@
 #include "common/ignored_signals.hpp"
 #include "registry/registry_layout.hpp"
 #include "space/space_name.hpp"
-#include "space/trusted_directory.hpp"
+#include "common/trusted_directory.hpp"
 
 namespace tproc::space {
 namespace {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "common/open_trusted.hpp"
 #include "common/result.hpp"
 #include "common/unique_fd.hpp"
 
@@ -27,7 +28,7 @@ class SpacePaths {
   std::string log_dir(const std::string& space) const { return state_dir(space) + "/logs"; }
   std::string daemon_log(const std::string& space) const { return state_dir(space) + "/daemon.log"; }
 
-  /// The runtime dir, checked as space/trusted_directory.hpp says (with `create`, made mode 0700
+  /// The runtime dir, checked as common/trusted_directory.hpp says (with `create`, made mode 0700
   /// where missing) before anything in it is used. ENOENT when it does not exist.
   Result<UniqueFd> open_runtime_dir(bool create) const;
 
@@ -58,9 +59,5 @@ bool process_running(pid_t pid);
 /// Checks a space name (space/space_name.hpp), with the rule in the error.
 Result<void> validate_space_name(const std::string& name);
 
-/// Opens the directory `path` after checking it and every directory above it (owned by us or
-/// root, not writable by others, no symlinks: space/trusted_directory.hpp); with `create` the
-/// missing ones are made, mode 0700. The error names the directory at fault and why.
-Result<UniqueFd> open_trusted(const std::string& path, bool create);
 
 }  // namespace tproc::space

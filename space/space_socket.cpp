@@ -4,7 +4,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "space/trusted_directory.hpp"
+#include "common/trusted_directory.hpp"
 
 namespace tproc::space {
 

@@ -1,7 +1,7 @@
 #pragma once
 // Reaching a space's daemon socket without trusting whoever made it. A client sends its argv,
 // whole environment, executable and stdio: before anything leaves, the runtime dir must pass
-// space/trusted_directory.hpp's rule and the listening peer must be our own uid (SO_PEERCRED),
+// common/trusted_directory.hpp's rule and the listening peer must be our own uid (SO_PEERCRED),
 // so a socket another user planted, or a directory they can write, is refused with its path.
 
 #include <string>

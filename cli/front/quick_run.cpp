@@ -21,7 +21,7 @@
 #include "common/unique_fd.hpp"
 #include "protocol/message_header.hpp"
 #include "space/space_name.hpp"
-#include "space/trusted_directory.hpp"
+#include "common/trusted_directory.hpp"
 
 namespace tproc::front {
 namespace {
@@ -126,7 +126,7 @@ const char* nonempty_env(const char* name) {
 }
 
 /// The runtime dir, where space::SpacePaths puts it, opened only if it and every directory above
-/// it pass space/trusted_directory.hpp's rule; and the daemon's socket for `space` as a path
+/// it pass common/trusted_directory.hpp's rule; and the daemon's socket for `space` as a path
 /// through that fd. False if it cannot say, or the dir is not to be trusted: the full CLI then
 /// says why.
 bool socket_address(const char* space, UniqueFd& runtime, sockaddr_un& address) {
@@ -142,14 +142,14 @@ bool socket_address(const char* space, UniqueFd& runtime, sockaddr_un& address) 
   }
   // SpacePaths refuses a user without HOME; so does the full CLI, with the reason.
   if (geteuid() != 0 && !nonempty_env("HOME")) return false;
-  space::DistrustReason why;
-  runtime.reset(space::open_trusted_directory(runtime_dir, geteuid(), false, why));
+  DistrustReason why;
+  runtime.reset(open_trusted_directory(runtime_dir, geteuid(), false, why));
   if (!runtime) return false;
   char name[80];
   if (snprintf(name, sizeof(name), "%s.sock", space) >= static_cast<int>(sizeof(name))) return false;
   address = sockaddr_un{};
   address.sun_family = AF_UNIX;
-  return space::path_in_directory(runtime.get(), name, address.sun_path, sizeof(address.sun_path));
+  return path_in_directory(runtime.get(), name, address.sun_path, sizeof(address.sun_path));
 }
 
 /// Whether the peer listening on `connection` runs as we do (space/space_socket.hpp).

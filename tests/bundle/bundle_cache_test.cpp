@@ -261,3 +261,74 @@ TEST_CASE("A hostile bundle leaves nothing in the cache") {
   CHECK(list_dir(temp / "cache") == std::vector<std::string>{"locks"});
   CHECK(list_dir(temp.path()) == std::vector<std::string>{"cache", "evil.bundle"});
 }
+
+// Trust (issue 14, security item 3): what the cache holds is run later, by root too, so it must
+// be private, its files must not be writable by others, and an entry it did not complete itself
+// is never taken for a bundle.
+
+TEST_CASE("a layer's group- and world-writable modes are stripped when it is unpacked") {
+  TempDir temp;
+  BundleContents contents;
+  contents.name = "ww";
+  contents.version = "1.0";
+  contents.config_json = R"({"name":"ww","version":"1.0"})";
+  contents.files = {BundleFile::directory("share", 0777), BundleFile::from_bytes("bin/hello", "#!/bin/true\n", 0777),
+                    BundleFile::from_bytes("share/notes", "n", 0666)};
+  REQUIRE(write_bundle(contents, temp / "ww.bundle"));
+  auto cached = BundleCache(temp / "cache").ensure(temp / "ww.bundle");
+  REQUIRE(cached);
+  CHECK((stat_of(cached->root() + "/bin/hello").st_mode & 07777) == 0755);
+  CHECK((stat_of(cached->root() + "/share/notes").st_mode & 07777) == 0644);
+  CHECK((stat_of(cached->root() + "/share").st_mode & 07777) == 0755);
+}
+
+TEST_CASE("an entry the cache did not complete itself is unpacked again, never run as found") {
+  TempDir temp;
+  write_sample(temp / "kv.bundle", "genuine");
+  BundleCache cache(temp / "cache");
+  std::string entry;
+  {
+    auto first = cache.ensure(temp / "kv.bundle");
+    REQUIRE(first);
+    entry = first->root().substr(0, first->root().size() - std::string("/rootfs").size());
+  }
+  SECTION("one of an older format (its files may be writable by others)") {
+    std::string marker = read_file(entry + "/bundle.json");
+    marker.erase(marker.find("\"format\":2,"), std::string("\"format\":2,").size());
+    ::unlink((entry + "/bundle.json").c_str());
+    write_file(entry + "/bundle.json", marker);
+  }
+  SECTION("one another user made (root's cache, written while its directory was open to others)") {
+    if (::geteuid() != 0) {
+      WARN("chown to another user needs root");
+      return;
+    }
+    for (const char* path : {"", "/bundle.json", "/rootfs", "/rootfs/bin", "/rootfs/bin/kv"})
+      REQUIRE(::chown((entry + path).c_str(), 65534, 65534) == 0);
+  }
+  ::unlink((entry + "/rootfs/bin/kv").c_str());
+  write_file(entry + "/rootfs/bin/kv", "planted");
+  auto again = cache.ensure(temp / "kv.bundle");
+  REQUIRE(again);
+  CHECK(again->freshly_unpacked());
+  CHECK(read_file(again->root() + "/bin/kv") == "genuine");
+  CHECK(stat_of(again->root() + "/bin/kv").st_uid == ::geteuid());
+}
+
+TEST_CASE("a cache others can write, or reached through a symlink, is refused with its path") {
+  TempDir temp;
+  write_sample(temp / "kv.bundle", "genuine");
+  REQUIRE(::mkdir((temp / "open").c_str(), 0777) == 0);
+  REQUIRE(::chmod((temp / "open").c_str(), 0777) == 0);
+  auto open = BundleCache(temp / "open").ensure(temp / "kv.bundle");
+  REQUIRE_FALSE(open);
+  CHECK(open.error().describe().find(temp / "open") != std::string::npos);
+  CHECK(open.error().describe().find("writable by others") != std::string::npos);
+
+  REQUIRE(::mkdir((temp / "real").c_str(), 0700) == 0);
+  REQUIRE(::symlink((temp / "real").c_str(), (temp / "link").c_str()) == 0);
+  auto linked = BundleCache(temp / "link").ensure(temp / "kv.bundle");
+  REQUIRE_FALSE(linked);
+  CHECK(linked.error().describe().find("symlink") != std::string::npos);
+  CHECK(list_dir(temp / "real").empty());
+}

@@ -184,3 +184,15 @@ TEST_CASE("a TPROC_HOME that others can write, or that another user owns, is ref
   REQUIRE(::chmod(sandbox.home_dir().c_str(), 0755) == 0);
   CHECK_THAT(sandbox.tproc({"run", "s", program("exit_with"), "5"}), ExitsWith(5));
 }
+
+TEST_CASE("a detached program's log planted as a symlink is not followed: its target keeps its contents") {
+  Sandbox sandbox;
+  CHECK_THAT(sandbox.tproc({"run", "s", program("exit_with"), "0"}), ExitsWith(0));  // the space and its log dir exist
+  const std::string precious = sandbox.write_file("precious", "root's data\n", 0600);
+  const fs::path logs = sandbox.home_dir() / "spaces" / "s" / "logs";
+  REQUIRE(fs::is_directory(logs));
+  for (int id = 1; id <= 20; ++id) fs::create_symlink(precious, logs / (std::to_string(id) + ".log"));
+  CHECK_THAT(sandbox.tproc({"run", "-d", "s", program("exit_with"), "0", "written"}),
+             IsOneLineError().naming(".log").because_of({"symbolic", "symlink", "links"}));
+  CHECK(read_file(precious) == "root's data\n");
+}

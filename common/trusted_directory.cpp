@@ -1,4 +1,4 @@
-#include "space/trusted_directory.hpp"
+#include "common/trusted_directory.hpp"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,7 +9,7 @@
 
 #include "common/unique_fd.hpp"
 
-namespace tproc::space {
+namespace tproc {
 namespace {
 
 int refuse(DistrustReason& why, const char* path, size_t length, int code, const char* format, unsigned long value = 0) {
@@ -71,9 +71,12 @@ int open_trusted_directory(const char* path, uid_t user, bool create, DistrustRe
     if (length > NAME_MAX) return refuse(why, absolute, end, ENAMETOOLONG, "has a component that is too long");
     memcpy(name, absolute + start, length);
     name[length] = '\0';
-    if (create && mkdirat(current.get(), name, 0700) < 0 && errno != EEXIST)
-      return refuse(why, absolute, end, errno, "cannot be created");
     UniqueFd next(openat(current.get(), name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!next && errno == ENOENT && create) {  // made only when missing: most walks find all there
+      if (mkdirat(current.get(), name, 0700) < 0 && errno != EEXIST)
+        return refuse(why, absolute, end, errno, "cannot be created");
+      next.reset(openat(current.get(), name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    }
     if (!next) {
       const int error = errno;
       struct stat link {};
@@ -96,4 +99,4 @@ bool path_in_directory(int dir, const char* name, char* out, unsigned long size)
   return length > 0 && static_cast<unsigned long>(length) < size;
 }
 
-}  // namespace tproc::space
+}  // namespace tproc

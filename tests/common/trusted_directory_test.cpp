@@ -1,8 +1,8 @@
-// space/trusted_directory.cpp: which directories tproc trusts with its sockets, locks and cache,
+// common/trusted_directory.cpp: which directories tproc trusts with its sockets, locks and cache,
 // checked the way ssh's StrictModes checks a home directory. Ownership by "another user" is
 // made with chown, so the cases that need it run as root.
 
-#include "space/trusted_directory.hpp"
+#include "common/trusted_directory.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -18,8 +18,8 @@
 
 namespace fs = std::filesystem;
 using tproc::UniqueFd;
-using tproc::space::DistrustReason;
-using tproc::space::open_trusted_directory;
+using tproc::DistrustReason;
+using tproc::open_trusted_directory;
 
 namespace {
 

@@ -17,7 +17,7 @@
 #include <limits.h>
 #include <sys/types.h>
 
-namespace tproc::space {
+namespace tproc {
 
 /// Why a directory was not trusted: the path at fault and what is wrong with it.
 struct DistrustReason {
@@ -37,4 +37,4 @@ int open_trusted_directory(const char* path, uid_t user, bool create, DistrustRe
 /// does not fit in `size` bytes.
 bool path_in_directory(int dir, const char* name, char* out, unsigned long size);
 
-}  // namespace tproc::space
+}  // namespace tproc
