@@ -182,6 +182,15 @@ bool resolve_exec_target(const char* name, const char* search_path, ExecTarget& 
   }
 }
 
+bool make_path_absolute(ExecTarget& target) {
+  if (target.path[0] == '/') return true;
+  char here[PATH_MAX], joined[PATH_MAX];
+  if (!::getcwd(here, sizeof(here))) return false;
+  if (snprintf(joined, sizeof(joined), "%s/%s", here, target.path) >= static_cast<int>(sizeof(joined))) return false;
+  memcpy(target.path, joined, sizeof(joined));
+  return true;
+}
+
 void describe_exec_failure(const ExecTarget& target, char* text, size_t size) {
   const bool subject = target.subject[0] != '\0', reason = target.reason[0] != '\0';
   snprintf(text, size, "%s%s%s", target.subject, subject && reason ? ": " : "", target.reason);

@@ -68,6 +68,11 @@ struct ExecTarget {
 /// when `target.executable` is open; otherwise `target` says why.
 bool resolve_exec_target(const char* name, const char* search_path, ExecTarget& target);
 
+/// Makes `target.path` absolute against our working directory, for a program started in another
+/// one (--cwd): a script's interpreter opens the path it is given from the program's directory.
+/// False if it does not fit.
+bool make_path_absolute(ExecTarget& target);
+
 /// One line naming what failed and why, without "run TARGET: " (e.g. "/bin/nope: bad interpreter");
 /// the errno's text is left to the caller.
 void describe_exec_failure(const ExecTarget& target, char* text, size_t size);

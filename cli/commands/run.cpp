@@ -29,6 +29,9 @@ Result<PreparedRun> prepare_executable(const RunInvocation& invocation) {
       return Error::explained(std::string(what) + ": " + std::strerror(target->error), ENOEXEC);
     return Error(what, target->error);
   }
+  // A script started in another directory gets its path from ours, as the interpreter opens it there.
+  if (!invocation.cwd.empty() && target->interpreter_count > 0 && !make_path_absolute(*target))
+    return Error("the script's absolute path is too long", ENAMETOOLONG);
   PreparedRun prepared;
   protocol::RunRequest& request = prepared.request;
   std::vector<const char*> prefix(target->argv_prefix_size());

@@ -315,6 +315,7 @@ bool quick_run(int arg_count, char** args, char** envp, int& status) {
   cli::ExecTarget target;
   if (!cli::resolve_exec_target(invocation.target, getenv("PATH"), target)) return false;
   const UniqueFd& executable = target.executable;
+  if (invocation.cwd && target.interpreter_count > 0 && !cli::make_path_absolute(target)) return false;
   char cwd[PATH_MAX];
   if (!working_directory(invocation.cwd, cwd)) return false;
   Strings env;

@@ -73,6 +73,23 @@ TEST_CASE("a shell script runs under the interpreter its #! line names, with the
   CHECK(spaced.out == "0=./greet.sh args=\n");
 }
 
+TEST_CASE("a script started in another directory (--cwd) is given to its interpreter by its absolute path") {
+  const Door door = GENERATE(Door::quick, Door::full);
+  INFO("through " << name_of(door));
+  Sandbox sandbox;
+  sandbox.write_file("where.sh", "#!/bin/sh\necho \"$0 in $(pwd)\"\n");
+  fs::create_directories(sandbox.root() / "elsewhere");
+  Outcome run = run_in_space(sandbox, door, {"./where.sh"});
+  CHECK(run.out == "./where.sh in " + sandbox.root().native() + "\n");
+  std::vector<std::string> args{"run", "--cwd", "elsewhere", "s", "./where.sh"};
+  Outcome moved = door == Door::quick ? sandbox.tproc(args) : sandbox.run_direct([&] {
+    args.insert(args.begin(), full_cli_binary());
+    return args;
+  }());
+  CHECK_THAT(moved, ExitsWith(0));
+  CHECK(moved.out == sandbox.root().native() + "/./where.sh in " + (sandbox.root() / "elsewhere").native() + "\n");
+}
+
 TEST_CASE("a #! line's optional argument is one word: the rest of the line, trimmed") {
   const Door door = GENERATE(Door::quick, Door::full);
   INFO("through " << name_of(door));
