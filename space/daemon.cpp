@@ -12,7 +12,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
+#include <ctime>
 
 #include "common/ignored_signals.hpp"
 #include "registry/registry_layout.hpp"
@@ -110,7 +112,8 @@ Result<std::unique_ptr<Daemon>> Daemon::create(std::string space, SpacePaths pat
   }
   daemon->withdraw_timer_.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
   daemon->publish_timer_.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
-  if (!daemon->withdraw_timer_ || !daemon->publish_timer_) return Error::from_errno("timerfd_create");
+  daemon->idle_timer_.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
+  if (!daemon->withdraw_timer_ || !daemon->publish_timer_ || !daemon->idle_timer_) return Error::from_errno("timerfd_create");
 
   // A tproc keeps every SIG_IGN of the daemon (CLONE_CLEAR_SIGHAND resets only handlers), so the
   // daemon drops whatever its starter ignored (posix_spawn, nohup); each run says what its caller
@@ -176,6 +179,7 @@ Result<void> Daemon::serve() {
   loop_->watch(withdraw_timer_.get(), POLLIN, [this](int) { retry_withdrawals(); });
   loop_->watch(publish_timer_.get(), POLLIN, [this](int) { retry_publications(); });
   loop_->watch(listener_.get(), POLLIN, [this](int) { accept_clients(); });
+  loop_->watch(idle_timer_.get(), POLLIN, [this](int) { drop_idle_clients(); });
   loop_->watch(signals_.get(), POLLIN, [this](int) { on_signal(); });
   return loop_->run();
 }
@@ -187,6 +191,16 @@ void Daemon::on_signal() {
   // Records kill and reap their tprocs when destroyed: a stopped daemon leaves nothing running.
   loop_->stop();
 }
+
+namespace {
+
+uint64_t monotonic_now_ns() {
+  timespec now{};
+  ::clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<uint64_t>(now.tv_sec) * 1'000'000'000 + static_cast<uint64_t>(now.tv_nsec);
+}
+
+}  // namespace
 
 void Daemon::accept_clients() {
   for (;;) {
@@ -201,12 +215,17 @@ void Daemon::accept_clients() {
       continue;
     }
     if (clients_.size() >= kMaxPendingClients) {
-      protocol::Connection refused(std::move(socket));
-      (void)refused.send(protocol::Failure{"space '" + space_ + "' is busy: too many pending clients", EAGAIN});
-      continue;
+      // The newcomer takes the place of the connection that has waited longest, which has had
+      // its chance to ask: idle connections cannot lock new clients out, however many there are.
+      auto oldest = std::min_element(clients_.begin(), clients_.end(), [](const auto& a, const auto& b) {
+        return a.second->accepted_ns < b.second->accepted_ns;
+      });
+      drop_client(oldest->first, "space '" + space_ + "' is busy: too many pending clients, and this one asked nothing");
     }
     const int fd = socket.get();
-    clients_.emplace(fd, std::make_unique<Client>(Client{protocol::Connection(std::move(socket))}));
+    const bool first = clients_.empty();
+    clients_.emplace(fd, std::make_unique<Client>(Client{protocol::Connection(std::move(socket)), monotonic_now_ns(), 0}));
+    if (first) arm_idle_timer();
     // A client sends its request right after connecting, usually before we get here: reading now
     // saves a trip through the ring (a wake-up, the dearest part of a launch on a small VM); an
     // empty socket is watched like any other.
@@ -216,7 +235,44 @@ void Daemon::accept_clients() {
 }
 
 void Daemon::watch_client(int fd) {
-  loop_->watch(fd, POLLIN | POLLRDHUP, [this, fd](int) { on_client_readable(fd); });
+  auto found = clients_.find(fd);
+  if (found == clients_.end()) return;
+  found->second->watch = loop_->watch(fd, POLLIN | POLLRDHUP, [this, fd](int) { on_client_readable(fd); });
+}
+
+void Daemon::drop_client(int fd, const std::string& why) {
+  auto found = clients_.find(fd);
+  if (found == clients_.end()) return;
+  std::unique_ptr<Client> client = std::move(found->second);
+  clients_.erase(found);
+  // The watch goes first: a poll still pending would keep the socket open after we close it.
+  if (client->watch != 0) loop_->cancel(client->watch);
+  reply_error(std::move(client), Error::explained(why, ETIMEDOUT));
+}
+
+void Daemon::arm_idle_timer() {
+  uint64_t oldest = UINT64_MAX;
+  for (const auto& [fd, client] : clients_) oldest = std::min(oldest, client->accepted_ns);
+  itimerspec when{};  // all zero: disarmed
+  if (oldest != UINT64_MAX) {
+    const uint64_t deadline = oldest + kRequestDeadlineNs;
+    when.it_value = {static_cast<time_t>(deadline / 1'000'000'000), static_cast<long>(deadline % 1'000'000'000)};
+  }
+  ::timerfd_settime(idle_timer_.get(), TFD_TIMER_ABSTIME, &when, nullptr);
+}
+
+void Daemon::drop_idle_clients() {
+  uint64_t expirations = 0;
+  (void)!::read(idle_timer_.get(), &expirations, sizeof(expirations));
+  const uint64_t now = monotonic_now_ns();
+  std::vector<int> idle;
+  for (const auto& [fd, client] : clients_)
+    if (now - client->accepted_ns >= kRequestDeadlineNs) idle.push_back(fd);
+  for (int fd : idle)
+    drop_client(fd, "space '" + space_ + "': no request within " + std::to_string(kRequestDeadlineNs / 1'000'000'000) +
+                        " s of connecting");
+  arm_idle_timer();
+  loop_->watch(idle_timer_.get(), POLLIN, [this](int) { drop_idle_clients(); });
 }
 
 void Daemon::on_client_readable(int fd) {

@@ -64,6 +64,8 @@ class Daemon {
   /// A client connection waiting for (or between) requests.
   struct Client {
     protocol::Connection connection;
+    uint64_t accepted_ns = 0;  ///< CLOCK_MONOTONIC when accepted: it must ask within kRequestDeadlineNs
+    uint64_t watch = 0;        ///< the event loop's token for its readability watch, 0 while none
   };
 
   Daemon(std::string space, SpacePaths paths) : space_(std::move(space)), paths_(std::move(paths)) {}
@@ -71,6 +73,13 @@ class Daemon {
   // The event handlers.
   void accept_clients();
   void on_client_readable(int fd);
+  /// Drops every connection that has sent nothing within kRequestDeadlineNs, then re-arms the
+  /// idle timer for the next deadline (if any connection waits).
+  void drop_idle_clients();
+  /// Arms the idle timer for the oldest waiting connection's deadline, unless nothing waits.
+  void arm_idle_timer();
+  /// Ends the waiting connection on `fd`, telling it `why`.
+  void drop_client(int fd, const std::string& why);
   void on_signal();
   void on_tproc_exit(uint64_t id);
   void on_attached_client_event(uint64_t id);
@@ -148,11 +157,17 @@ class Daemon {
   std::map<uint64_t, PendingPublication> pending_publications_;  ///< by tproc id
   UniqueFd publish_timer_;                                       ///< timerfd: when to retry them
   std::map<int, std::unique_ptr<Client>> clients_;  ///< connections waiting for a request, by fd
+  UniqueFd idle_timer_;                             ///< timerfd: the next waiting connection's deadline
   TprocTable tprocs_;
 };
 
-/// The most connections that may wait for a request at once; more are refused.
+/// The most connections that may wait for a request at once. A new one beyond it takes the place
+/// of the one that has waited longest, so a full queue never locks a new client out.
 inline constexpr size_t kMaxPendingClients = 1024;
+/// How long a connection may stay silent: every client sends its request as soon as it connects,
+/// so one that has not within 5 s is not a tproc client, or is stuck; it is dropped, so idle
+/// connections cannot hold the queue (issue 14, item 10).
+inline constexpr uint64_t kRequestDeadlineNs = 5'000'000'000;
 /// How many exited detached tprocs keep their record for `ps -a` and `logs`.
 inline constexpr size_t kKeptExitedRecords = 64;
 /// How long publishing a tproc's declared endpoints waits for the registry's writer lock the first

@@ -8,17 +8,24 @@
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <map>
 #include <filesystem>
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "elf_bytes.hpp"
@@ -30,6 +37,17 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 namespace {
+
+/// A socket this test owns: closed when the test ends, passed or failed.
+struct UniqueSocket {
+  int fd = -1;
+  explicit UniqueSocket(int descriptor) : fd(descriptor) {}
+  UniqueSocket(UniqueSocket&& other) noexcept : fd(std::exchange(other.fd, -1)) {}
+  UniqueSocket& operator=(UniqueSocket&&) = delete;
+  ~UniqueSocket() {
+    if (fd >= 0) ::close(fd);
+  }
+};
 
 /// The daemon's descriptors, mappings and resident memory at one moment.
 struct Footprint {
@@ -270,4 +288,61 @@ TEST_CASE("tproc run waiting on a stopped daemon ends at SIGINT and SIGTERM, lik
     }));
   }
   scene.expect_unharmed("clients interrupted while the daemon was stopped");
+}
+
+// --- Item 10: idle connections ------------------------------------------------------------------
+
+namespace {
+
+/// A connection to the daemon's socket that never says anything.
+UniqueSocket connect_silently(const fs::path& socket) {
+  UniqueSocket fd{::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)};
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::strncpy(address.sun_path, socket.c_str(), sizeof(address.sun_path) - 1);
+  if (fd.fd < 0 || ::connect(fd.fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) < 0)
+    throw std::runtime_error("connect " + socket.native() + ": " + std::strerror(errno));
+  return fd;
+}
+
+/// Whether the daemon has ended the connection (an answer or a hang-up is waiting to be read).
+bool ended_by_daemon(const UniqueSocket& socket) {
+  pollfd ready{socket.fd, POLLIN | POLLRDHUP, 0};
+  return ::poll(&ready, 1, 0) == 1 && (ready.revents & (POLLHUP | POLLRDHUP));
+}
+
+}  // namespace
+
+TEST_CASE("1100 idle connections neither lock a new client out nor stay: each is dropped after its deadline") {
+  // 1024 silent connections used to fill the daemon's queue for as long as they stayed open:
+  // every other client got "busy: too many pending clients".
+  SurvivalScene scene;
+  rlimit files{};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &files) == 0);
+  const rlimit saved = files;
+  files.rlim_cur = std::min<rlim_t>(files.rlim_max, 4096);
+  REQUIRE(files.rlim_cur >= 1200);
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &files) == 0);
+  struct RestoreOnExit {
+    rlimit saved;
+    ~RestoreOnExit() { ::setrlimit(RLIMIT_NOFILE, &saved); }
+  } restore{saved};
+
+  const fs::path socket = scene.sandbox.runtime_dir() / (scene.space + ".sock");
+  std::vector<UniqueSocket> idle;
+  for (int i = 0; i < 1100; ++i) idle.push_back(connect_silently(socket));
+
+  // With the queue full of silent connections, new clients still get in, at once.
+  for (int i = 0; i < 3; ++i) CHECK_THAT(scene.run({program("exit_with"), "0"}), ExitsWith(0));
+  CHECK_THAT(scene.sandbox.tproc({"ps", scene.space}), ExitsWith(0));
+
+  // Within the deadline (5 s) and a margin, the daemon has ended every one of them.
+  size_t ended = 0;
+  CHECK(eventually([&] {
+    ended = static_cast<size_t>(std::count_if(idle.begin(), idle.end(), ended_by_daemon));
+    return ended == idle.size();
+  }, 20s));
+  INFO(ended << " of " << idle.size() << " idle connections ended by the daemon");
+  idle.clear();
+  scene.expect_unharmed("1100 idle connections");
 }
