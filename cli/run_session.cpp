@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <climits>
+#include <optional>
 #include <cstdio>
 #include <cstdlib>
 
@@ -16,6 +17,7 @@
 #include "cli/env_file.hpp"
 #include "cli/space_client.hpp"
 #include "cli/stand_in.hpp"
+#include "cli/terminal_relay.hpp"
 
 extern char** environ;
 
@@ -60,24 +62,54 @@ Result<std::string> absolute_directory(const std::string& requested) {
   return path;
 }
 
-/// Relays signals to the program until it ends, and ends the way it did. Normally the daemon
-/// reports the end; if the daemon dies first, the program goes on (its listener keeper answers
-/// its mapping calls) and is waited for through its pidfd.
-Result<int> supervise(protocol::Connection& connection, int pidfd, int signals, const std::string& target) {
+/// Relays the signals queued on `signals` to the program: through its terminal when it has one
+/// the relay handles, else through its pidfd.
+void relay_queued(int signals, int pidfd, TerminalRelay* terminal) {
+  if (!terminal) return relay_signals(signals, pidfd);
+  signalfd_siginfo info{};
+  while (::read(signals, &info, sizeof(info)) == sizeof(info)) {
+    const int signal = static_cast<int>(info.ssi_signo);
+    if (!terminal->relay_signal(signal, pidfd)) ::syscall(SYS_pidfd_send_signal, pidfd, signal, nullptr, 0);
+  }
+}
+
+/// Ends as the program ended, after its last terminal output and with the caller's terminal
+/// settings back.
+int end_after(ProgramEnd end, TerminalRelay* terminal) {
+  if (terminal) {
+    terminal->drain();
+    terminal->restore();
+  }
+  return end_like(end);
+}
+
+/// Relays signals (and the terminal, if any) to the program until it ends, and ends the way it
+/// did. Normally the daemon reports the end; if the daemon dies first, the program goes on (its
+/// listener keeper answers its mapping calls) and is waited for through its pidfd.
+Result<int> supervise(protocol::Connection& connection, int pidfd, int signals, const std::string& target,
+                      TerminalRelay* terminal) {
   const UniqueFd daemon = daemon_pidfd(connection.fd());
+  bool terminal_open = terminal != nullptr;
   for (;;) {
-    pollfd waiting[] = {{signals, POLLIN, 0}, {connection.fd(), POLLIN, 0}, {daemon.get(), POLLIN, 0}};
-    if (::poll(waiting, 3, -1) < 0) {
+    pollfd waiting[] = {{signals, POLLIN, 0},
+                        {connection.fd(), POLLIN, 0},
+                        {daemon.get(), POLLIN, 0},
+                        {terminal ? terminal->input() : -1, POLLIN, 0},
+                        {terminal_open ? terminal->master() : -1, POLLIN, 0}};
+    if (::poll(waiting, 5, -1) < 0) {
       if (errno == EINTR) continue;
       return Error::from_errno("poll");
     }
-    if (waiting[0].revents & POLLIN) relay_signals(signals, pidfd);
+    if (waiting[0].revents & POLLIN) relay_queued(signals, pidfd, terminal);
+    if (waiting[3].revents) terminal->pump_input();
+    if (waiting[4].revents && !terminal->pump_output()) terminal_open = false;
     bool daemon_gone = waiting[2].revents != 0;
     if (waiting[1].revents) {
       auto received = connection.receive();
       if (received && *received) {
         if (auto* exited = std::get_if<protocol::Exited>(&(*received)->message))
-          return end_like({exited->killed, exited->value});
+          return end_after({exited->killed, exited->value}, terminal);
+        if (terminal) terminal->restore();
         if (auto* failure = std::get_if<protocol::Failure>(&(*received)->message))
           return Error::explained(failure->message, failure->code);
         return Error(std::string("unexpected message ") + protocol::type_name((*received)->message), EPROTO);
@@ -87,11 +119,12 @@ Result<int> supervise(protocol::Connection& connection, int pidfd, int signals, 
     }
     // Checked after the connection, so a reply sent just before the daemon ended is still read.
     if (daemon_gone) {
+      if (terminal) terminal->restore();
       std::fprintf(stderr, "tproc: run %s: the space daemon went away; waiting for the program itself\n", target.c_str());
       ProgramEnd end;
       if (!wait_for_orphan(signals, pidfd, end))
         return Error::explained("the space daemon went away and the program's status is lost", ECHILD);
-      return end_like(end);
+      return end_after(end, terminal);
     }
   }
 }
@@ -180,9 +213,18 @@ Result<int> run_in_space(const space::SpacePaths& paths, const RunInvocation& in
   UniqueFd signals(::signalfd(-1, &forwarded, SFD_CLOEXEC | SFD_NONBLOCK));
   if (!signals) return Error::from_errno("signalfd");
 
+  // A caller's terminal becomes a pty of the program's own, relayed from here.
+  std::optional<TerminalRelay> terminal;
+  if (!request.detach) {
+    std::optional<TerminalRelay> opened = TPROC_TRY(TerminalRelay::open_if_terminal());
+    if (opened) terminal.emplace(std::move(*opened));
+  }
+  if (terminal) request.controlling_terminal = terminal->controlling_fd();
+
   // The order the daemon expects: executable, stdio unless detached, the held lock, the image.
   std::vector<int> fds{prepared.executable.get()};
-  if (!request.detach) fds.insert(fds.end(), {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO});
+  if (!request.detach)
+    for (int stdio = 0; stdio < 3; ++stdio) fds.push_back(terminal && terminal->replaces(stdio) ? terminal->slave() : stdio);
   if (request.holds_lock) fds.push_back(prepared.held_lock_fd);
   if (request.passes_executable) fds.push_back(prepared.executable_image.get());
   fds.insert(fds.end(), request.inherited_fds.begin(), request.inherited_fds.end());
@@ -197,7 +239,12 @@ Result<int> run_in_space(const space::SpacePaths& paths, const RunInvocation& in
     return 0;
   }
   if (reply.fds.empty()) return Error("the space daemon sent no pidfd", EPROTO);
-  return TPROC_TRY_CTX(context, supervise(connection, reply.fds[0].get(), signals.get(), invocation.target));
+  if (terminal) {
+    terminal->close_slave();
+    terminal->enter_raw();
+  }
+  return TPROC_TRY_CTX(context, supervise(connection, reply.fds[0].get(), signals.get(), invocation.target,
+                                          terminal ? &*terminal : nullptr));
 }
 
 int run_exit_code(const Error& error) { return exit_status_for(error.code()); }

@@ -74,9 +74,12 @@ struct RunRequest {
   /// close-on-exec), ascending: the program gets each at the same number, same open file.
   std::vector<int32_t> inherited_fds;
   CallerAttributes caller;
+  /// Which of the program's fds 0-2 (a pty's slave the client relays) becomes its controlling
+  /// terminal, in a session of its own; -1: none (it stays in a process group of its own).
+  int32_t controlling_terminal = -1;
   template <class A> void fields(A& a) {
     a(argv, env, execfn, cwd, name, detach, ignored_signals, limits, core_dumps, bundle, holds_lock, passes_executable,
-      endpoints, inherited_fds, caller);
+      endpoints, inherited_fds, caller, controlling_terminal);
   }
 };
 

@@ -308,6 +308,9 @@ struct Strings {
 bool quick_run(int arg_count, char** args, char** envp, int& status) {
   Invocation invocation;
   if (!invocation.parse(arg_count, args)) return false;
+  // A terminal gets a pty relayed by the full CLI (cli/terminal_relay.hpp); the quick path is for
+  // everything else.
+  if (!invocation.detach && (isatty(STDIN_FILENO) || isatty(STDOUT_FILENO) || isatty(STDERR_FILENO))) return false;
   UniqueFd runtime;
   sockaddr_un address;
   if (!socket_address(invocation.space, runtime, address)) return false;

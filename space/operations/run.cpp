@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
@@ -282,7 +283,13 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
   script.place_fds(std::move(placements));
   script.change_directory(request.cwd.empty() ? "/" : request.cwd);
   script.set_name(record.name);
-  script.new_process_group();
+  if (request.controlling_terminal >= 0 && request.controlling_terminal < 3 && !request.detach) {
+    // A session of its own, whose controlling terminal is the pty the client relays.
+    script.add("setsid", SYS_setsid, {0, 0, 0, 0, 0, 0});
+    script.add("take the terminal", SYS_ioctl, {static_cast<uint64_t>(request.controlling_terminal), TIOCSCTTY, 0, 0, 0, 0});
+  } else {
+    script.new_process_group();
+  }
   for (int signal = 1; signal <= 64; ++signal)
     if ((request.ignored_signals >> (signal - 1)) & 1 && signal != SIGKILL && signal != SIGSTOP) script.ignore_signal(signal);
   if (mappings_) runtime::add_mapping_filter(script, channel_slot, listener_slot, ::geteuid() != 0);

@@ -210,3 +210,47 @@ subprocess.run(sys.argv[1:] + ["/bin/grep", "SigBlk", "/proc/self/status"])' $RU
   CHECK_THAT(in_space, ExitsWith(0));
   CHECK(in_space.out == direct.out);
 }
+
+TEST_CASE("with a terminal, the program has its own: /dev/tty, its size, input, Ctrl-Z and fg, Ctrl-C") {
+  // A job-control bash on a pty the test drives, typing `tproc run` as a user would.
+  const Door door = GENERATE(Door::quick, Door::full);
+  INFO("through " << name_of(door));
+  Sandbox sandbox;
+  std::vector<std::string> run = run_command(sandbox, door);
+  run.pop_back();  // the script names the space itself
+  run.pop_back();
+  const std::string session = R"(import os, pty, sys, time, select, fcntl, termios, struct
+tproc = ' '.join(sys.argv[1:-1])
+pid, fd = pty.fork()
+if pid == 0:
+    os.execve('/bin/bash', ['bash', '--norc', '--noprofile', '-i'], dict(os.environ, PS1='$ ', TERM='dumb'))
+fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack('HHHH', 33, 101, 0, 0))
+buf = b''
+def expect(s, timeout=20):
+    global buf
+    end = time.time() + timeout
+    while s.encode() not in buf:
+        r, _, _ = select.select([fd], [], [], max(0, end - time.time()))
+        if not r: raise SystemExit('timeout waiting for %r; got %r' % (s, buf[-800:]))
+        try: buf += os.read(fd, 4096)
+        except OSError: raise SystemExit('eof waiting for %r; got %r' % (s, buf[-800:]))
+    i = buf.index(s.encode()) + len(s); seen = buf[:i]; buf = buf[i:]; return seen
+def send(b): os.write(fd, b.encode() if isinstance(b, str) else b)
+expect('$ ')
+send(tproc + " run s /bin/sh -c 'test -t 0 && echo TTY-OK; (exec 3<>/dev/tty) && echo DEVTTY-OK; stty size; ps -o stat= -p $$'\n")
+expect('DEVTTY-OK'); expect('33 101'); print('tty, /dev/tty, size ok')
+expect('$ ')
+send(tproc + " run s " + sys.argv[-1] + " 300\n"); expect('sleeping')
+send(b'\x1a'); expect('Stopped'); expect('$ '); print('ctrl-z ok')
+send('fg\n'); time.sleep(0.5); send(b'\x03'); expect('$ ')
+send('echo STATUS=$?\n'); expect('STATUS=130'); print('fg + ctrl-c ok')
+send(tproc + " run s /bin/sh -c 'read x; echo got-$x'\n"); time.sleep(0.3); send('typed\n'); expect('got-typed'); print('input ok')
+send('exit\n')
+os.waitpid(pid, 0)
+print('ALL OK')
+)";
+  Outcome driven = sandbox.run_direct(with({"/usr/bin/python3", "-c", session}, with(run, {program("sleeper")})), {},
+                                      std::chrono::seconds(120));
+  CHECK_THAT(driven, ExitsWith(0));
+  CHECK(driven.out == "tty, /dev/tty, size ok\nctrl-z ok\nfg + ctrl-c ok\ninput ok\nALL OK\n");
+}
