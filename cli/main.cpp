@@ -14,6 +14,7 @@
 #include "cli/bundle_tool.hpp"
 #include "cli/command.hpp"
 #include "common/nearest_word.hpp"
+#include "common/printable.hpp"
 
 namespace {
 
@@ -68,7 +69,7 @@ int main(int argc, char** argv) {
   for (const tproc::cli::BundleToolVerb& verb : tproc::cli::kBundleToolVerbs) {
     if (std::strcmp(argv[1], verb.name) != 0) continue;
     auto failed = tproc::cli::exec_bundle_tool(verb.name, args);
-    std::fprintf(stderr, "tproc: %s\n", failed.error().describe().c_str());
+    std::fprintf(stderr, "tproc: %s\n", tproc::terminal_text(failed.error().describe(), false).c_str());
     return 125;
   }
   std::fprintf(stderr, "tproc: unknown command '%s'%s; see 'tproc --help'\n", argv[1], did_you_mean(argv[1]).c_str());

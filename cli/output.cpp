@@ -6,9 +6,20 @@
 #include <cstdio>
 #include <ctime>
 
+#include "common/printable.hpp"
+
 namespace tproc::cli {
 
-void print_table(const std::vector<std::string>& headers, const std::vector<std::vector<std::string>>& rows) {
+void print_table(const std::vector<std::string>& raw_headers, const std::vector<std::vector<std::string>>& raw_rows) {
+  // Cells hold what files, bundles and programs named: escaped before anything is measured.
+  const auto escaped = [](const std::vector<std::string>& cells) {
+    std::vector<std::string> out;
+    for (const std::string& cell : cells) out.push_back(terminal_text(cell));
+    return out;
+  };
+  const std::vector<std::string> headers = escaped(raw_headers);
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& row : raw_rows) rows.push_back(escaped(row));
   std::vector<size_t> widths;
   for (const std::string& header : headers) widths.push_back(header.size());
   for (const auto& row : rows)
@@ -35,7 +46,7 @@ std::string json_string(const std::string& text) {
       case '\t': out += "\\t"; break;
       case '\r': out += "\\r"; break;
       default:
-        if (c < 0x20) {
+        if (c < 0x20 || c == 0x7f) {
           char escaped[8];
           std::snprintf(escaped, sizeof(escaped), "\\u%04x", c);
           out += escaped;

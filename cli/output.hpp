@@ -7,7 +7,8 @@
 
 namespace tproc::cli {
 
-/// Prints rows under headers, columns padded to their widest cell.
+/// Prints rows under headers, columns padded to their widest cell, every cell escaped for the
+/// terminal (common/printable.hpp: terminal_text).
 void print_table(const std::vector<std::string>& headers, const std::vector<std::vector<std::string>>& rows);
 
 /// `text` as a quoted JSON string.

@@ -60,6 +60,14 @@ Result<AppSpec> resolve_app(const ComposeManifest& manifest, const std::string& 
     std::string manifest_path;
     if (S_ISDIR(st.st_mode)) manifest_path = (::realpath(path.c_str(), resolved) ? std::string(resolved) : path) + "/tproc.yaml";
     else if (!bundle::looks_like_bundle(path)) manifest_path = path;
+    if (!manifest_path.empty() && !S_ISDIR(st.st_mode)) {
+      // Read as a manifest only if it is named as one (after links): a manifest error quotes the
+      // file, and `bundle: /etc/shadow` must not print root's hash line.
+      const std::string real = ::realpath(path.c_str(), resolved) ? std::string(resolved) : path;
+      if (!real.ends_with(".yaml") && !real.ends_with(".yml"))
+        return fail(printable(service.bundle) + ": not a bundle, nor a directory with a tproc.yaml, nor a .yaml/.yml manifest",
+                    EINVAL);
+    }
     if (!manifest_path.empty() && built.count(manifest_path)) {
       resolved_service.bundle_path = built[manifest_path];
     } else if (!manifest_path.empty()) {

@@ -4,6 +4,8 @@
 
 #include <cstdio>
 
+#include "common/printable.hpp"
+
 #include "bundle/bundle_archive.hpp"
 #include "bundle/manifest.hpp"
 #include "cli/arguments.hpp"
@@ -59,12 +61,13 @@ Result<int> inspect(std::span<char* const> args) {
   }
   bundle::Manifest manifest = TPROC_TRY_CTX("bundle " + path, bundle::Manifest::from_json(archive.config_json()));
   std::printf("Bundle:     %s\nDigest:     %s\nName:       %s %s\nEntrypoint: %s\nLibraries:  %s\nLayer:      %s (%llu bytes)\n",
-              path.c_str(), archive.manifest_digest().c_str(), manifest.name().c_str(), manifest.version().c_str(),
-              manifest.entrypoint().c_str(), std::string(bundle::to_string(manifest.libraries())).c_str(),
+              terminal_text(path).c_str(), archive.manifest_digest().c_str(), terminal_text(manifest.name()).c_str(),
+              terminal_text(manifest.version()).c_str(), terminal_text(manifest.entrypoint()).c_str(),
+              std::string(bundle::to_string(manifest.libraries())).c_str(),
               archive.layer_digest().c_str(), static_cast<unsigned long long>(archive.layer_size()));
   if (!manifest.endpoints().empty()) {
     std::printf("Endpoints: ");
-    for (const bundle::Endpoint& endpoint : manifest.endpoints()) std::printf(" %s", endpoint.name.c_str());
+    for (const bundle::Endpoint& endpoint : manifest.endpoints()) std::printf(" %s", terminal_text(endpoint.name).c_str());
     std::printf("\n");
   }
   std::printf("\n");

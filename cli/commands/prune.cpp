@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "common/printable.hpp"
+
 #include "bundle/bundle_cache.hpp"
 #include "cli/arguments.hpp"
 #include "cli/bundle_tool.hpp"
@@ -29,7 +31,7 @@ Result<int> prune(std::span<char* const> args) {
   for (const bundle::CacheEntry& entry : TPROC_TRY(cache.list())) {
     auto removed = cache.remove(entry.digest);
     if (removed) {
-      std::printf("removed %s %s %s\n", entry.name.c_str(), entry.version.c_str(), entry.digest.c_str());
+      std::printf("removed %s %s %s\n", terminal_text(entry.name).c_str(), terminal_text(entry.version).c_str(), entry.digest.c_str());
     } else if (removed.error().code() == EBUSY) {
       ++kept;  // a tproc (or a `tproc run` unpacking it) holds it
     } else {
