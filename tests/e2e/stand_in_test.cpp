@@ -245,6 +245,7 @@ send(b'\x1a'); expect('Stopped'); expect('$ '); print('ctrl-z ok')
 send('fg\n'); time.sleep(0.5); send(b'\x03'); expect('$ ')
 send('echo STATUS=$?\n'); expect('STATUS=130'); print('fg + ctrl-c ok')
 send(tproc + " run s /bin/sh -c 'read x; echo got-$x'\n"); time.sleep(0.3); send('typed\n'); expect('got-typed'); print('input ok')
+expect('$ ')  # typed ahead while tproc run still relays, it would go to the ended program's pty
 send('exit\n')
 os.waitpid(pid, 0)
 print('ALL OK')
