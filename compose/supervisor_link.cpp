@@ -52,15 +52,29 @@ Result<bool> SupervisorLink::fill(bool block) {
     if (got < 0) return Error::from_errno("receive");
     if (got == 0) return false;
     buffer_.append(chunk, static_cast<size_t>(got));
+    // Only the new bytes are looked at; a line that is still unfinished past the bound is refused.
+    if (buffer_.find('\n', scan_from_) != std::string::npos) return true;
+    scan_from_ = buffer_.size();
+    if (buffer_.size() - start_ > kMaxLineBytes)
+      return Error("a line of more than " + std::to_string(kMaxLineBytes >> 20) + " MiB on the supervisor's socket", EMSGSIZE);
     return true;
   }
 }
 
 std::optional<Record> SupervisorLink::next() {
-  const size_t newline = buffer_.find('\n');
-  if (newline == std::string::npos) return std::nullopt;
-  Record record = decode_record(buffer_.substr(0, newline));
-  buffer_.erase(0, newline + 1);
+  const size_t newline = buffer_.find('\n', scan_from_);
+  if (newline == std::string::npos) {
+    scan_from_ = buffer_.size();
+    return std::nullopt;
+  }
+  Record record = decode_record(buffer_.substr(start_, newline - start_));
+  start_ = scan_from_ = newline + 1;
+  // Drop what was returned once it is most of the buffer: each byte moves a bounded number of times.
+  if (start_ == buffer_.size() || start_ > buffer_.size() / 2) {
+    buffer_.erase(0, start_);
+    scan_from_ -= start_;
+    start_ = 0;
+  }
   return record;
 }
 

@@ -11,7 +11,9 @@
 //                         finished N    nothing runs or will restart; N: 0, or 1 if a service failed
 //                         down N        everything stopped; the supervisor exits next
 //
-// Lines are record-encoded (compose/record_file.hpp): tab-separated, escaped fields.
+// Lines are record-encoded (compose/record_file.hpp): tab-separated, escaped fields, at most
+// kMaxLineBytes each: a peer that sends a longer one is refused (EMSGSIZE) instead of growing the
+// buffer without end, and every byte received is scanned for its newline once.
 
 #include <optional>
 #include <string>
@@ -34,7 +36,8 @@ class SupervisorLink {
 
   /// Sends one record as a line. Never raises SIGPIPE.
   Result<void> send(const Record& record);
-  /// Reads what the socket has (blocking if nothing is buffered and `block`); false at end of stream.
+  /// Reads what the socket has (blocking if nothing is buffered and `block`); false at end of
+  /// stream; EMSGSIZE once an unfinished line is longer than kMaxLineBytes.
   Result<bool> fill(bool block);
   /// The next complete line received, if any.
   std::optional<Record> next();
@@ -46,7 +49,12 @@ class SupervisorLink {
  private:
   UniqueFd socket_;
   std::string buffer_;
+  size_t start_ = 0;      ///< the first byte of buffer_ not yet returned by next()
+  size_t scan_from_ = 0;  ///< bytes before this (from start_) hold no newline
 };
+
+/// The longest line either end accepts (a `say` line with a long error fits many times over).
+inline constexpr size_t kMaxLineBytes = 1 << 20;
 
 /// Starts `executable supervise SPACE` as a daemon (own session, reparented to init, stdio on
 /// /dev/null, diagnostics to the app's supervisor log) and waits until it listens. A supervisor
