@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <thread>
 
 #include "cli/executables.hpp"
@@ -19,16 +20,17 @@ bool no_daemon(const Error& error) { return error.code() == ENOENT || error.code
 
 /// Starts `tproc daemon SPACE` detached from us (its own session, reparented to init) and waits
 /// until it listens or says why it cannot. It finds the same TPROC_* paths in its environment.
-Result<void> start_daemon(const std::string& space) {
+/// False when another client started it at the same time.
+Result<bool> start_daemon(const std::string& space) {
   // The bundle tool runs bundles too, and it is not the daemon: always start the full CLI.
   const std::string tproc = TPROC_TRY(full_cli_executable());
 
   // The daemon gets /dev/null as 0-2: whatever our caller let us inherit stays out of the space.
   std::string answer = TPROC_TRY(start_detached(tproc, {"tproc", "daemon", space, "--ready-fd", "3"}));
-  if (answer == "ok\n") return ok();
+  if (answer == "ok\n") return true;
   if (answer.empty()) return Error("the space daemon for '" + space + "' exited before it was ready", ECHILD);
   // "already has a daemon": another client started it at the same time; it will answer.
-  if (answer.find("already has a daemon") != std::string::npos) return ok();
+  if (answer.find("already has a daemon") != std::string::npos) return false;
   while (!answer.empty() && answer.back() == '\n') answer.pop_back();
   return Error("start space '" + space + "': " + answer);
 }
@@ -48,7 +50,11 @@ Result<protocol::Connection> connect_or_start_space(const space::SpacePaths& pat
   auto connection = space::connect_space_socket(paths, space);
   if (connection || !no_daemon(connection.error())) return connection;
 
-  TPROC_TRY(start_daemon(space));
+  // A socket nobody listens on is what a daemon that died leaves (one that stops removes it).
+  const bool died = connection.error().code() == ECONNREFUSED;
+  if (TPROC_TRY(start_daemon(space)) && died)
+    std::fprintf(stderr, "tproc: space '%s': its daemon had died (see %s); started a new one\n", space.c_str(),
+                 paths.daemon_log(space).c_str());
   // A daemon started concurrently by another client may need a moment to listen.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   for (;;) {

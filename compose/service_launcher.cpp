@@ -82,6 +82,7 @@ Result<LaunchedTproc> launch_service(const space::SpacePaths& paths, const std::
   for (const auto& [key, value] : service.environment) set_variable(request.env, key, value);
   request.cwd = !service.working_dir.empty() ? service.working_dir : !plan.workdir.empty() ? plan.workdir : app_directory;
   request.detach = true;
+  request.supervised = true;  // its record and log stay until we have its status (space/tproc_table.hpp)
   request.holds_lock = true;
   request.passes_executable = true;
 

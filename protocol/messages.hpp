@@ -77,9 +77,13 @@ struct RunRequest {
   /// Which of the program's fds 0-2 (a pty's slave the client relays) becomes its controlling
   /// terminal, in a session of its own; -1: none (it stays in a process group of its own).
   int32_t controlling_terminal = -1;
+  /// Started by a supervisor (compose), which asks for the status once the tproc's pidfd says it
+  /// exited: its exited record stays until a newer supervised tproc of the same name has exited
+  /// too, instead of among the last plain ones (space/tproc_table.hpp).
+  bool supervised = false;
   template <class A> void fields(A& a) {
     a(argv, env, execfn, cwd, name, detach, ignored_signals, limits, core_dumps, bundle, holds_lock, passes_executable,
-      endpoints, inherited_fds, caller, controlling_terminal);
+      endpoints, inherited_fds, caller, controlling_terminal, supervised);
   }
 };
 

@@ -1,5 +1,6 @@
 #include "space/daemon.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -56,6 +57,26 @@ Result<UniqueFd> take_lock(int runtime_dir, const std::string& name, const std::
   }
 }
 
+/// Removes the logs a previous daemon of the space left: ids start at 1 again, so no record of
+/// ours could ever reach them (and `logs` would show a stranger's output under a new id).
+/// Opened without following links (the state dir may be another user's to plant one in).
+void remove_stale_logs(const std::string& log_dir) {
+  const int fd = ::open(log_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return;
+  DIR* directory = ::fdopendir(fd);
+  if (!directory) {
+    ::close(fd);
+    return;
+  }
+  while (const dirent* entry = ::readdir(directory)) {
+    const std::string name = entry->d_name;
+    const bool tproc_log = name.size() > 4 && name.compare(name.size() - 4, 4, ".log") == 0 &&
+                           name.find_first_not_of("0123456789") == name.size() - 4;
+    if (tproc_log) ::unlinkat(::dirfd(directory), name.c_str(), 0);
+  }
+  ::closedir(directory);
+}
+
 /// Listens on `name` in the runtime dir. bind() takes a path: /proc/self/fd/DIR/NAME names the
 /// checked directory itself, whatever its path names by now.
 Result<UniqueFd> listen_on(int runtime_dir, const std::string& name, const std::string& path) {
@@ -85,6 +106,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(std::string space, SpacePaths pat
   daemon->runtime_dir_ = TPROC_TRY(daemon->paths_.prepare(daemon->space_));
   daemon->lock_ = TPROC_TRY(take_lock(daemon->runtime_dir_.get(), daemon->space_ + ".lock", daemon->paths_.lock(daemon->space_),
                                       daemon->space_));
+  remove_stale_logs(daemon->paths_.log_dir(daemon->space_));
   // Before any thread exists: the keeper is a fork of this process (space/listener_keeper.hpp).
   daemon->keeper_.emplace(TPROC_TRY(ListenerKeeper::start(daemon->lock_.get())));
   write_lock_holders(daemon->lock_.get(), ::getpid(), daemon->keeper_->pid());
@@ -105,7 +127,13 @@ Result<std::unique_ptr<Daemon>> Daemon::create(std::string space, SpacePaths pat
   daemon->endpoints_ = TPROC_TRY(registry::Registry::format(*daemon->registry_, daemon->space_, &*daemon->heap_));
   daemon->loop_ = TPROC_TRY(EventLoop::create());
   if (options.reclaim) {
-    daemon->mappings_ = TPROC_TRY(MappingServer::start());
+    // What the space lives on, out of every tproc's reach (space/protected_ranges.hpp).
+    ProtectedRanges protect = TPROC_TRY(ProtectedRanges::of_this_process());
+    const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+    protect.add(daemon->brk_guard_->address(), daemon->brk_guard_->address() + page, "the program break's guard");
+    protect.add(daemon->registry_->address(), daemon->registry_->address() + daemon->registry_->size(), "the registry");
+    protect.add(daemon->heap_->address(), daemon->heap_->address() + daemon->heap_->size(), "the space heap");
+    daemon->mappings_ = TPROC_TRY(MappingServer::start(std::move(protect)));
     // A tproc that execs out of the space leaves it as surely as one that exits.
     Daemon* self = daemon.get();
     daemon->mappings_->on_left_space([self](pid_t pid) { self->withdraw_endpoints(pid); });

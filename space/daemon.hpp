@@ -27,6 +27,7 @@
 #include "space/event_loop.hpp"
 #include "space/listener_keeper.hpp"
 #include "space/mapping_server.hpp"
+#include "space/pids_cgroup.hpp"
 #include "space/space_paths.hpp"
 #include "space/tproc_table.hpp"
 
@@ -140,6 +141,7 @@ class Daemon {
   std::optional<ListenerKeeper> keeper_;
   std::unique_ptr<MappingServer> mappings_;  ///< null when the space runs without reclaim
   UniqueFd runtime_dir_;  ///< the checked runtime dir: the lock and socket are made inside it, never by path
+  std::optional<PidsCgroups> pids_cgroups_;  ///< made at the first process limit a root daemon enforces
   UniqueFd lock_;
   UniqueFd listener_;
   UniqueFd signals_;
@@ -168,8 +170,6 @@ inline constexpr size_t kMaxPendingClients = 1024;
 /// so one that has not within 5 s is not a tproc client, or is stuck; it is dropped, so idle
 /// connections cannot hold the queue (issue 14, item 10).
 inline constexpr uint64_t kRequestDeadlineNs = 5'000'000'000;
-/// How many exited detached tprocs keep their record for `ps -a` and `logs`.
-inline constexpr size_t kKeptExitedRecords = 64;
 /// How long publishing a tproc's declared endpoints waits for the registry's writer lock the first
 /// time (it may run on the mapping thread, which every tproc's mmap waits for), and on each retry
 /// (on the event loop), and how often it retries.

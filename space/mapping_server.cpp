@@ -8,12 +8,15 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "runtime/mapping_filter.hpp"
@@ -65,7 +68,7 @@ Result<UniqueFd> borrow_fd(pid_t tid, int fd) {
 
 }  // namespace
 
-Result<std::unique_ptr<MappingServer>> MappingServer::start() {
+Result<std::unique_ptr<MappingServer>> MappingServer::start(ProtectedRanges protect) {
   // The daemon's own heap lives in the space. glibc gives a thread that finds the main arena busy
   // an arena of its own, a 64 MiB reservation that is never given back: under load the listener
   // threads grew the space by one arena (2 mappings) each, up to 8 per core. One arena for all.
@@ -82,6 +85,9 @@ Result<std::unique_ptr<MappingServer>> MappingServer::start() {
   interrupt.sa_handler = [](int) {};
   if (::sigaction(kInterruptSignal, &interrupt, nullptr) < 0) return Error::from_errno("sigaction");
   server->stacks_ = TPROC_TRY(ThreadStacks::reserve(kReservedStacks, kListenerStack));
+  protect.add(server->stacks_.begin(), server->stacks_.end(), "the daemon's listener stacks");
+  server->mprotect_guarded_ = protect.mprotect_guarded();
+  server->protected_ = std::move(protect);
   return server;
 }
 
@@ -201,7 +207,7 @@ void MappingServer::serve(Listener& listener) {
       break;
     }
     std::memset(response, 0, response_size_);
-    if (ProgramExe::handles(request->data.nr)) {
+    if (runtime::is_native_call(request->data) && ProgramExe::handles(request->data.nr)) {
       // Not mapping calls: answered outside the lock (an exec waits here until it went through).
       if (listener.exe) {
         listener.exe->answer(listener.fd.get(), listener.pid, *request, *response);
@@ -242,7 +248,9 @@ bool MappingServer::within_limit(const Listener& listener, uint64_t more) const 
 }
 
 void MappingServer::unmap_owned(uint64_t owner) {
+  // Unmapping a SysV attachment detaches it, like shmdt.
   for (const auto& [begin, end] : ledger_.take(owner)) ::munmap(reinterpret_cast<void*>(begin), end - begin);
+  std::erase_if(attachments_, [owner](const auto& attachment) { return attachment.second.owner == owner; });
 }
 
 void MappingServer::reclaim(uint64_t owner, const std::function<void()>& also) {
@@ -285,61 +293,24 @@ void MappingServer::answer(Listener& listener, const seccomp_notif& request, sec
     return;
   }
 
-  const auto& arg = request.data.args;
   const int number = request.data.nr;
-  long result = -ENOSYS;
-  if (number == SYS_mmap) {
-    const int flags = static_cast<int>(arg[3]);
-    const int fd = static_cast<int>(arg[4]);
-    UniqueFd borrowed;
-    bool usable = true;
-    if (!(flags & MAP_ANONYMOUS) && fd >= 0) {
-      // The main thread (ld.so loading libraries) is the usual caller: its pidfd is kept.
-      const bool main_thread = static_cast<pid_t>(request.pid) == listener.pid;
-      if (main_thread && !listener.process) listener.process.reset(static_cast<int>(::syscall(SYS_pidfd_open, listener.pid, 0)));
-      auto local = main_thread && listener.process ? borrow_fd_from(listener.process.get(), fd) : borrow_fd(request.pid, fd);
-      if (local) {
-        borrowed = std::move(*local);
-      } else {
-        result = -(local.error().code() ? local.error().code() : EBADF);
-        usable = false;
-      }
-      // The fd number was read from another process: make sure that process is still the caller.
-      if (::ioctl(listener.fd.get(), SECCOMP_IOCTL_NOTIF_ID_VALID, &request.id) < 0) return;
-    }
-    if (usable && !within_limit(listener, page_up(arg[1]))) {
-      result = -ENOMEM;  // what mmap says when RLIMIT_AS would be exceeded
-      usable = false;
-    }
-    if (usable) {
-      void* mapped = ::mmap(reinterpret_cast<void*>(arg[0]), arg[1], static_cast<int>(arg[2]), flags,
-                            borrowed ? borrowed.get() : fd, static_cast<off_t>(arg[5]));
-      if (mapped == MAP_FAILED) {
-        result = -errno;
-      } else {
-        result = reinterpret_cast<long>(mapped);
-        ledger_.assign(reinterpret_cast<uint64_t>(mapped), reinterpret_cast<uint64_t>(mapped) + page_up(arg[1]), listener.owner);
-        if (borrowed && arg[5] == 0) notice_image(listener.owner, borrowed.get(), reinterpret_cast<uint64_t>(mapped));
-      }
-    }
+  long result = -ENOSYS;  // a foreign ABI's call (int 0x80, x32) in the space: see mapping_filter.hpp
+  if (!runtime::is_native_call(request.data)) {
+    result = -ENOSYS;
+  } else if (number == SYS_mmap) {
+    bool answered = true;
+    result = perform_mmap(listener, request, answered);
+    if (!answered) return;
   } else if (number == SYS_munmap) {
-    if (::munmap(reinterpret_cast<void*>(arg[0]), arg[1]) < 0) {
-      result = -errno;
-    } else {
-      result = 0;
-      ledger_.release(arg[0], arg[0] + page_up(arg[1]));
-    }
+    result = perform_munmap(listener, request);
   } else if (number == SYS_mremap) {
-    const int flags = static_cast<int>(arg[3]);
-    const uint64_t growth = page_up(arg[2]) > page_up(arg[1]) ? page_up(arg[2]) - page_up(arg[1]) : 0;
-    void* moved = !within_limit(listener, growth) ? (errno = ENOMEM, MAP_FAILED) : ::mremap(reinterpret_cast<void*>(arg[0]), arg[1], arg[2], flags, reinterpret_cast<void*>(arg[4]));
-    if (moved == MAP_FAILED) {
-      result = -errno;
-    } else {
-      result = reinterpret_cast<long>(moved);
-      if (!(flags & MREMAP_DONTUNMAP)) ledger_.release(arg[0], arg[0] + page_up(arg[1]));
-      ledger_.assign(reinterpret_cast<uint64_t>(moved), reinterpret_cast<uint64_t>(moved) + page_up(arg[2]), listener.owner);
-    }
+    result = perform_mremap(listener, request);
+  } else if (number == SYS_mprotect) {
+    result = perform_mprotect(listener, request);
+  } else if (number == SYS_shmat) {
+    result = perform_shmat(listener, request);
+  } else if (number == SYS_shmdt) {
+    result = perform_shmdt(request);
   }
   if (result < 0 && result > -4096) {
     response.error = static_cast<int32_t>(result);
@@ -349,6 +320,111 @@ void MappingServer::answer(Listener& listener, const seccomp_notif& request, sec
     response.val = result;
   }
   ::ioctl(listener.fd.get(), SECCOMP_IOCTL_NOTIF_SEND, &response);
+}
+
+long MappingServer::refuse_if_protected(const Listener& listener, const char* call, uint64_t begin, uint64_t end) {
+  const ProtectedRanges::Range* hit = protected_.overlapping(begin, end);
+  if (!hit) return 0;
+  // A program that does this (valgrind unmaps the vDSO) would take the whole space down with it.
+  std::fprintf(stderr, "tproc %llu (pid %d): refused %s of 0x%llx-0x%llx: it would change %s, which the space lives on\n",
+               static_cast<unsigned long long>(listener.owner), static_cast<int>(listener.pid), call,
+               static_cast<unsigned long long>(begin), static_cast<unsigned long long>(end), hit->what.c_str());
+  return -EPERM;
+}
+
+long MappingServer::perform_mmap(Listener& listener, const seccomp_notif& request, bool& answered) {
+  const auto& arg = request.data.args;
+  const int flags = static_cast<int>(arg[3]);
+  const int fd = static_cast<int>(arg[4]);
+  if ((flags & MAP_FIXED) && !(flags & MAP_FIXED_NOREPLACE))
+    if (long refused = refuse_if_protected(listener, "mmap", arg[0], arg[0] + page_up(arg[1]))) return refused;
+  UniqueFd borrowed;
+  if (!(flags & MAP_ANONYMOUS) && fd >= 0) {
+    // The main thread (ld.so loading libraries) is the usual caller: its pidfd is kept.
+    const bool main_thread = static_cast<pid_t>(request.pid) == listener.pid;
+    if (main_thread && !listener.process) listener.process.reset(static_cast<int>(::syscall(SYS_pidfd_open, listener.pid, 0)));
+    auto local = main_thread && listener.process ? borrow_fd_from(listener.process.get(), fd) : borrow_fd(request.pid, fd);
+    // The fd number was read from another process: make sure that process is still the caller.
+    if (::ioctl(listener.fd.get(), SECCOMP_IOCTL_NOTIF_ID_VALID, &request.id) < 0) {
+      answered = false;
+      return 0;
+    }
+    if (!local) return -(local.error().code() ? local.error().code() : EBADF);
+    borrowed = std::move(*local);
+  }
+  if (!within_limit(listener, page_up(arg[1]))) return -ENOMEM;  // what mmap says when RLIMIT_AS would be exceeded
+  void* mapped = ::mmap(reinterpret_cast<void*>(arg[0]), arg[1], static_cast<int>(arg[2]), flags,
+                        borrowed ? borrowed.get() : fd, static_cast<off_t>(arg[5]));
+  if (mapped == MAP_FAILED) return -errno;
+  const uint64_t at = reinterpret_cast<uint64_t>(mapped);
+  ledger_.assign(at, at + page_up(arg[1]), listener.owner);
+  if (borrowed && arg[5] == 0) notice_image(listener.owner, borrowed.get(), at);
+  return static_cast<long>(at);
+}
+
+long MappingServer::perform_munmap(const Listener& listener, const seccomp_notif& request) {
+  const auto& arg = request.data.args;
+  if (long refused = refuse_if_protected(listener, "munmap", arg[0], arg[0] + page_up(arg[1]))) return refused;
+  if (::munmap(reinterpret_cast<void*>(arg[0]), arg[1]) < 0) return -errno;
+  ledger_.release(arg[0], arg[0] + page_up(arg[1]));
+  return 0;
+}
+
+long MappingServer::perform_mremap(Listener& listener, const seccomp_notif& request) {
+  const auto& arg = request.data.args;
+  const int flags = static_cast<int>(arg[3]);
+  if (long refused = refuse_if_protected(listener, "mremap", arg[0], arg[0] + page_up(arg[1]))) return refused;
+  if (flags & MREMAP_FIXED)
+    if (long refused = refuse_if_protected(listener, "mremap", arg[4], arg[4] + page_up(arg[2]))) return refused;
+  const uint64_t growth = page_up(arg[2]) > page_up(arg[1]) ? page_up(arg[2]) - page_up(arg[1]) : 0;
+  if (!within_limit(listener, growth)) return -ENOMEM;
+  void* moved = ::mremap(reinterpret_cast<void*>(arg[0]), arg[1], arg[2], flags, reinterpret_cast<void*>(arg[4]));
+  if (moved == MAP_FAILED) return -errno;
+  if (!(flags & MREMAP_DONTUNMAP)) ledger_.release(arg[0], arg[0] + page_up(arg[1]));
+  const uint64_t at = reinterpret_cast<uint64_t>(moved);
+  ledger_.assign(at, at + page_up(arg[2]), listener.owner);
+  return static_cast<long>(at);
+}
+
+long MappingServer::perform_mprotect(const Listener& listener, const seccomp_notif& request) {
+  // Only calls that may touch a guarded range come here (mprotect_guarded()).
+  const auto& arg = request.data.args;
+  if (long refused = refuse_if_protected(listener, "mprotect", arg[0], arg[0] + page_up(arg[1]))) return refused;
+  return ::mprotect(reinterpret_cast<void*>(arg[0]), arg[1], static_cast<int>(arg[2])) < 0 ? -errno : 0;
+}
+
+long MappingServer::perform_shmat(Listener& listener, const seccomp_notif& request) {
+  const auto& arg = request.data.args;
+  const int id = static_cast<int>(arg[0]);
+  const int flags = static_cast<int>(arg[2]);
+  // The daemon attaches in its own IPC namespace: a tproc in another one would get a stranger's
+  // segment of the same id.
+  struct stat ours {}, theirs {};
+  const std::string their_namespace = "/proc/" + std::to_string(request.pid) + "/ns/ipc";
+  if (::stat("/proc/self/ns/ipc", &ours) < 0 || ::stat(their_namespace.c_str(), &theirs) < 0) return -errno;
+  if (ours.st_ino != theirs.st_ino || ours.st_dev != theirs.st_dev) return -EINVAL;
+  shmid_ds segment{};
+  if (::shmctl(id, IPC_STAT, &segment) < 0) return -errno;
+  const uint64_t size = page_up(segment.shm_segsz);
+  if (arg[1] != 0 && (flags & SHM_REMAP))
+    if (long refused = refuse_if_protected(listener, "shmat", arg[1], arg[1] + size)) return refused;
+  if (!within_limit(listener, size)) return -ENOMEM;
+  void* attached = ::shmat(id, reinterpret_cast<void*>(arg[1]), flags);
+  if (attached == reinterpret_cast<void*>(-1)) return -errno;
+  const uint64_t at = reinterpret_cast<uint64_t>(attached);
+  ledger_.assign(at, at + size, listener.owner);
+  attachments_[at] = Attachment{size, listener.owner};
+  return static_cast<long>(at);
+}
+
+long MappingServer::perform_shmdt(const seccomp_notif& request) {
+  const uint64_t at = request.data.args[0];
+  if (::shmdt(reinterpret_cast<void*>(at)) < 0) return -errno;
+  if (auto found = attachments_.find(at); found != attachments_.end()) {
+    ledger_.release(at, at + found->second.size);
+    attachments_.erase(found);
+  }
+  return 0;
 }
 
 }  // namespace tproc::space

@@ -10,6 +10,11 @@
 // itself once no process uses its filter (the tproc and any child it forked have gone).
 // One mutex covers the ledger and the listeners; reclaim() takes it too, so no tproc can map into
 // a range between the moment it is freed and the moment the ledger forgets it.
+//
+// What the space lives on (space/protected_ranges.hpp) is out of every tproc's reach: a call that
+// would unmap, remap, map over or re-protect it fails with EPERM, and the tproc lives on. SysV
+// attachments (shmat/shmdt) are made by the daemon like mappings and reclaimed with them; calls of
+// a foreign ABI fail with ENOSYS in a tproc (runtime/mapping_filter.hpp).
 
 #include <linux/seccomp.h>
 #include <pthread.h>
@@ -30,6 +35,7 @@
 #include "common/unique_fd.hpp"
 #include "space/address_ledger.hpp"
 #include "space/program_exe.hpp"
+#include "space/protected_ranges.hpp"
 #include "space/thread_stacks.hpp"
 
 namespace tproc::space {
@@ -37,7 +43,11 @@ namespace tproc::space {
 /// The daemon's thread that answers mapping-filter notifications.
 class MappingServer {
  public:
-  static Result<std::unique_ptr<MappingServer>> start();
+  /// Starts serving; `protect` names what no tproc may touch (its own listener stacks are added).
+  static Result<std::unique_ptr<MappingServer>> start(ProtectedRanges protect);
+
+  /// The ranges whose mprotect calls the filter must send here (runtime::add_mapping_filter).
+  const std::vector<runtime::GuardedRange>& mprotect_guarded() const { return mprotect_guarded_; }
   ~MappingServer();
 
   /// Serves the filter listener of tproc `owner`, whose process id is `pid`, once the child
@@ -102,11 +112,27 @@ class MappingServer {
   /// Whether `owner` may hold `more` bytes on top of what it holds.
   bool within_limit(const Listener& listener, uint64_t more) const;
   void unmap_owned(uint64_t owner);
+  /// The answers to each kind of call from a tproc (mutex_ held): a result or -errno.
+  long perform_mmap(Listener& listener, const seccomp_notif& request, bool& answered);
+  long perform_munmap(const Listener& listener, const seccomp_notif& request);
+  long perform_mremap(Listener& listener, const seccomp_notif& request);
+  long perform_mprotect(const Listener& listener, const seccomp_notif& request);
+  long perform_shmat(Listener& listener, const seccomp_notif& request);
+  long perform_shmdt(const seccomp_notif& request);
+  /// -EPERM, with a line in the daemon's log, if [begin, end) touches a protected range.
+  long refuse_if_protected(const Listener& listener, const char* call, uint64_t begin, uint64_t end);
   /// Runs and drops `owner`'s image watch on the file open at `fd`, now mapped at `address`.
   void notice_image(uint64_t owner, int fd, uint64_t address);
 
   std::mutex mutex_;
   AddressLedger ledger_;
+  ProtectedRanges protected_;
+  std::vector<runtime::GuardedRange> mprotect_guarded_;
+  struct Attachment {
+    uint64_t size;
+    uint64_t owner;
+  };
+  std::map<uint64_t, Attachment> attachments_;  // SysV segments attached for tprocs, by address
   std::map<uint64_t, std::unique_ptr<Listener>> listeners_;  // by owner
   std::condition_variable listener_left_;
   std::vector<Finished> finished_;

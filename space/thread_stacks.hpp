@@ -28,6 +28,10 @@ class ThreadStacks {
   /// Returns a stack whose thread has ended and been joined; its pages go back to the kernel.
   void give_back(std::span<std::byte> stack);
 
+  /// The reserved region every stack is carved from.
+  uint64_t begin() const { return region_.begin(); }
+  uint64_t end() const { return region_.end(); }
+
  private:
   Mapping region_;
   size_t slot_size_ = 0;

@@ -1,6 +1,9 @@
 #include "space/tproc_table.hpp"
 
+#include <unistd.h>
+
 #include <charconv>
+#include <iterator>
 #include <vector>
 
 namespace tproc::space {
@@ -72,15 +75,32 @@ size_t TprocTable::running_count() const {
   return count;
 }
 
-void TprocTable::prune_exited(size_t keep) {
-  size_t exited = records_.size() - running_count();
-  for (auto it = records_.begin(); it != records_.end() && exited > keep;) {
-    if (it->second->running()) {
+void TprocTable::retire(uint64_t exited, const Retention& retention) {
+  auto drop = [](std::map<uint64_t, std::unique_ptr<TprocRecord>>::iterator it, auto& records) {
+    if (!it->second->log_path.empty()) ::unlink(it->second->log_path.c_str());
+    return records.erase(it);
+  };
+  const TprocRecord* just = get(exited);
+  if (just && just->supervised) {
+    // The earlier runs of this replica: its supervisor has their status already.
+    const std::string name = just->name;
+    for (auto it = records_.begin(); it != records_.end() && it->first < exited;)
+      it = !it->second->running() && it->second->supervised && it->second->name == name ? drop(it, records_) : std::next(it);
+  }
+  size_t plain = 0, supervised = 0;
+  for (const auto& [_, record] : records_)
+    if (!record->running() && record->detached) ++(record->supervised ? supervised : plain);
+  // Oldest first (ids grow with time).
+  for (auto it = records_.begin(); it != records_.end() && (plain > retention.plain || supervised > retention.supervised);) {
+    TprocRecord& record = *it->second;
+    if (record.running() || !record.detached) {
       ++it;
-      continue;
+    } else if (record.supervised ? supervised > retention.supervised : plain > retention.plain) {
+      --(record.supervised ? supervised : plain);
+      it = drop(it, records_);
+    } else {
+      ++it;
     }
-    it = records_.erase(it);
-    --exited;
   }
 }
 

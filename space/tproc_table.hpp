@@ -3,8 +3,17 @@
 //
 // Invariant: a record owns everything the daemon holds for its tproc — the loader's mappings, the
 // launch script the child read, the pidfd, the client connection that waits for the exit status —
-// so erasing the record releases all of it. Attached tprocs are erased when they exit; detached
-// ones keep a small record (status, log) until pruned, so `ps -a` and `logs` work after exit.
+// so erasing the record releases all of it.
+//
+// Retention of exited records, and of the logs that go with them (issue 14 item 11):
+// - attached tprocs: erased when they exit (their `tproc run` got the status);
+// - detached ones keep a small record (status, log) so `ps -a` and `logs` work after exit: the
+//   `Retention::plain` most recent exited ones; an older record goes, and its log file with it;
+// - supervised ones (compose, RunRequest::supervised): the supervisor asks for the status once the
+//   pidfd says the tproc ended, so a record must outlive any number of siblings' exits. Each stays
+//   until a newer supervised tproc of the same name (the next run of that replica) has exited too:
+//   the latest finished run of every replica keeps its status and log, a crash-looping service
+//   keeps two logs, not one per restart. `Retention::supervised` bounds them all the same.
 
 #include <cstdint>
 #include <map>
@@ -29,6 +38,8 @@ struct TprocRecord {
   std::string command;  ///< argv joined, for ps
   int64_t started = 0;  ///< Unix time
   bool detached = false;
+  bool supervised = false;  ///< kept by the supervised rule (see the file's comment)
+  bool pids_cgroup = false; ///< limited by a pids cgroup of its own (space/pids_cgroup.hpp)
   pid_t pid = 0;
   std::string log_path;  ///< detached tprocs only
   std::string bundle;    ///< the bundle's digest, if it came from one
@@ -44,6 +55,12 @@ struct TprocRecord {
 
   bool running() const { return !status.has_value(); }
   protocol::TprocInfo info() const;
+};
+
+/// How many exited detached records a space keeps (see the file's comment).
+struct Retention {
+  size_t plain = 64;          ///< of tprocs run with `tproc run -d`, the most recent
+  size_t supervised = 4096;   ///< at most, of supervised ones (more than the replicas of any app)
 };
 
 /// The records of one space, by id.
@@ -66,8 +83,9 @@ class TprocTable {
   size_t running_count() const;
   const std::map<uint64_t, std::unique_ptr<TprocRecord>>& records() const { return records_; }
 
-  /// Drops the oldest exited records beyond `keep`.
-  void prune_exited(size_t keep);
+  /// Applies `retention` now that detached tproc `exited` has exited: drops the records (and
+  /// removes the logs) it no longer keeps.
+  void retire(uint64_t exited, const Retention& retention);
 
  private:
   std::map<uint64_t, std::unique_ptr<TprocRecord>> records_;

@@ -8,6 +8,7 @@
 
 #include "cli/arguments.hpp"
 #include "cli/command.hpp"
+#include "cli/crash_report.hpp"
 #include "space/daemon.hpp"
 
 namespace tproc::cli {
@@ -67,6 +68,8 @@ Result<int> daemon(std::span<char* const> args) {
       ::close(log);
     }
   }
+  // Whatever kills the daemon from here on is written in its log.
+  install_crash_report(name.c_str());
   report_ready(ready_fd, "ok\n");
   TPROC_TRY((*daemon)->serve());
   return 0;

@@ -119,6 +119,7 @@ void write_run_request(const QuickRequest& request, ByteWriter& out) {
     out.u64(request.limits[i].hard);
   }
   out.u32(static_cast<uint32_t>(-1));  // controlling_terminal: the front door hands terminals to the full CLI
+  out.u8(0);  // supervised: only compose's supervisor sets it
 }
 
 bool read_reply(const unsigned char* bytes, size_t size, QuickReply& reply) {

@@ -6,6 +6,7 @@
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 #include <time.h>
@@ -167,6 +168,7 @@ Result<TprocRecord*> Daemon::start_tproc(const protocol::RunRequest& request, st
   TprocRecord& record = tprocs_.add(std::make_unique<TprocRecord>());
   if (auto launched = launch(record, request, fds); !launched) {
     const pid_t pid = record.pid;
+    if (record.pids_cgroup) pids_cgroups_->remove(record.id);
     tprocs_.erase(record.id);  // kills and reaps the child, if it was spawned
     if (pid > 0) withdraw_endpoints(pid);  // and withdraws what was published for it
     return std::move(launched).error();
@@ -181,6 +183,7 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
   record.command = join(request.argv);
   record.started = ::time(nullptr);
   record.detached = request.detach;
+  record.supervised = request.detach && request.supervised;
   record.bundle = request.bundle;
 
   // The optional descriptors follow the program and its stdio, in a fixed order.
@@ -208,6 +211,21 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
   for (const protocol::RunLimit& limit : request.limits) {
     if (limit.resource == RLIMIT_AS) address_space_limit = limit.value;
     if (limit.resource == RLIMIT_STACK) stack = std::clamp<size_t>(limit.value, 64 << 10, 1ULL << 30);
+  }
+  // RLIMIT_NPROC does not bind root: a root daemon puts the tproc in a pids cgroup instead.
+  UniqueFd pids_procs;
+  for (const protocol::RunLimit& limit : request.limits) {
+    if (limit.resource != RLIMIT_NPROC || ::geteuid() != 0) continue;
+    if (!pids_cgroups_) {
+      auto made = PidsCgroups::create(space_);
+      if (!made)
+        return Error::explained("a process limit (limits.processes) cannot be enforced in space '" + space_ +
+                                    "': its daemon runs as root, which RLIMIT_NPROC does not bind, and " + made.error().message(),
+                                ENOTSUP);
+      pids_cgroups_.emplace(std::move(*made));
+    }
+    pids_procs = TPROC_TRY(pids_cgroups_->make(record.id, limit.value));
+    record.pids_cgroup = true;
   }
   if (!mappings_ && address_space_limit != 0)
     return Error::explained("an address_space limit is enforced by the reclaim mechanism, and space '" + space_ +
@@ -269,6 +287,9 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
   const int channel_slot = runtime::LaunchScript::first_free_number(placements, 3);
   if (mappings_) placements.push_back({theirs.get(), channel_slot});
   const int listener_slot = runtime::LaunchScript::first_free_number(placements, channel_slot + 1);
+  // The pids cgroup's cgroup.procs, above the listener's number so the listener still takes its own.
+  const int cgroup_slot = runtime::LaunchScript::first_free_number(placements, listener_slot + 1);
+  if (pids_procs) placements.push_back({pids_procs.get(), cgroup_slot});
   // Every number the placement uses, its temporary copies included, must be below the daemon's
   // open-files limit, which the child has until its own limits are set.
   rlimit files{};
@@ -281,6 +302,12 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
                                 "); start the space from a shell with a higher `ulimit -n`",
                             EMFILE);
   script.place_fds(std::move(placements));
+  if (pids_procs) {
+    // Into its pids cgroup before its program runs: "0" is the writer itself (space/pids_cgroup.hpp).
+    static const char kItself = '0';
+    script.add("join the pids cgroup", SYS_write, {static_cast<uint64_t>(cgroup_slot), reinterpret_cast<uint64_t>(&kItself), 1, 0, 0, 0});
+    script.add("close the pids cgroup", SYS_close, {static_cast<uint64_t>(cgroup_slot), 0, 0, 0, 0, 0});
+  }
   script.change_directory(request.cwd.empty() ? "/" : request.cwd);
   script.set_name(record.name);
   if (request.controlling_terminal >= 0 && request.controlling_terminal < 3 && !request.detach) {
@@ -292,7 +319,7 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
   }
   for (int signal = 1; signal <= 64; ++signal)
     if ((request.ignored_signals >> (signal - 1)) & 1 && signal != SIGKILL && signal != SIGSTOP) script.ignore_signal(signal);
-  if (mappings_) runtime::add_mapping_filter(script, channel_slot, listener_slot, ::geteuid() != 0);
+  if (mappings_) runtime::add_mapping_filter(script, channel_slot, listener_slot, ::geteuid() != 0, mappings_->mprotect_guarded());
   // Limits after the filter: its listener needs a free descriptor under RLIMIT_NOFILE.
   if (request.caller.given) {
     script.set_umask(request.caller.umask & 0777);
@@ -443,12 +470,13 @@ void Daemon::on_tproc_exit(uint64_t id) {
     release_loaded();  // without reclaim, what the tproc mapped itself stays in the space
   }
   record->in_use_lock.reset();
+  if (record->pids_cgroup) pids_cgroups_->remove(id);
   record->child.reset();
   record->script.reset();
   if (!record->detached) {
     tprocs_.erase(id);
   } else {
-    tprocs_.prune_exited(kKeptExitedRecords);
+    tprocs_.retire(id, Retention{});
   }
   // A quiet moment, with the client answered and nothing of the tproc left to run alongside:
   // map the next launch's interpreter now rather than during it.

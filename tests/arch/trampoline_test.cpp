@@ -8,8 +8,9 @@
 //    fact that /proc/self/auxv shows the space's (the daemon's) auxv, not the program's;
 //  - the kernel's struct sigaction layout used by LaunchScript::ignore_signal;
 //  - the mapping filter's BPF program (runtime/mapping_filter.cpp): it notifies this
-//    architecture's mmap/munmap/mremap (arch::kAuditArch, this architecture's numbers) and nothing
-//    else, checked by running the filter on crafted seccomp_data and on a live program.
+//    architecture's mmap/munmap/mremap/shmat/shmdt (arch::kAuditArch, this architecture's
+//    numbers), mprotect only from the windows it is given, every call of a foreign ABI, and
+//    nothing else, checked by running the filter on crafted seccomp_data and on a live program.
 // Nothing here tests for an architecture: the same expectations hold on x86_64 and aarch64.
 
 #include <catch2/catch.hpp>
@@ -249,10 +250,18 @@ struct Probe {
 
 /// Runs a classic BPF seccomp program (the subset a filter uses) on `data`; returns its verdict.
 uint32_t run_filter(const sock_fprog& program, const seccomp_data& data) {
-  uint32_t accumulator = 0;
+  uint32_t accumulator = 0, index = 0, scratch[BPF_MEMWORDS] = {};
   for (size_t pc = 0; pc < program.len; ++pc) {
     const sock_filter& op = program.filter[pc];
     switch (op.code) {
+      case BPF_LD | BPF_IMM: accumulator = op.k; break;
+      case BPF_LD | BPF_MEM: REQUIRE(op.k < BPF_MEMWORDS); accumulator = scratch[op.k]; break;
+      case BPF_ST: REQUIRE(op.k < BPF_MEMWORDS); scratch[op.k] = accumulator; break;
+      case BPF_MISC | BPF_TAX: index = accumulator; break;
+      case BPF_ALU | BPF_SUB | BPF_X: accumulator -= index; break;
+      case BPF_ALU | BPF_ADD | BPF_K: accumulator += op.k; break;
+      case BPF_ALU | BPF_NEG: accumulator = -accumulator; break;
+      case BPF_JMP | BPF_JGE | BPF_X: pc += accumulator >= index ? op.jt : op.jf; break;
       case BPF_LD | BPF_W | BPF_ABS:
         REQUIRE(op.k + sizeof(uint32_t) <= sizeof(data));
         std::memcpy(&accumulator, reinterpret_cast<const char*>(&data) + op.k, sizeof(accumulator));
@@ -454,32 +463,81 @@ TEST_CASE("Launch steps set a signal disposition with the kernel's struct sigact
   CHECK(report.one("blocked") == "0");
 }
 
-TEST_CASE("The mapping filter notifies this architecture's mmap, munmap, mremap, readlink(at) and execve, and nothing else") {
+TEST_CASE("The mapping filter notifies this architecture's mapping calls, SysV attachments, readlink(at), execve and foreign ABIs, and nothing else") {
   runtime::LaunchScript script;
   runtime::add_mapping_filter(script, 3, 4, true);
   const sock_fprog& filter = installed_filter(script);
 
-  auto verdict = [&](uint32_t arch, int nr) {
+  auto verdict = [&](uint32_t arch, int nr, uint64_t first_argument = 0) {
     seccomp_data data{};
     data.arch = arch;
     data.nr = nr;
+    data.args[0] = first_argument;
     return run_filter(filter, data) & SECCOMP_RET_ACTION_FULL;
   };
   // readlink(at) and execve: how a program finds or re-runs /proc/self/exe (space/program_exe.hpp).
-  std::vector<int> notified{SYS_mmap, SYS_munmap, SYS_mremap, SYS_readlinkat, SYS_execve};
+  std::vector<int> notified{SYS_mmap, SYS_munmap, SYS_mremap, SYS_shmat, SYS_shmdt, SYS_readlinkat, SYS_execve};
 #ifdef SYS_readlink
   notified.push_back(SYS_readlink);
 #endif
   for (int nr : notified) {
     INFO("syscall " << nr);
     CHECK(verdict(arch::kAuditArch, nr) == SECCOMP_RET_USER_NOTIF);
-    // Another ABI's call with the same number is another call: let it run.
-    CHECK(verdict(AUDIT_ARCH_I386, nr) == SECCOMP_RET_ALLOW);
-    CHECK(verdict(AUDIT_ARCH_ARM, nr) == SECCOMP_RET_ALLOW);
-    CHECK(verdict(arch::kAuditArch == AUDIT_ARCH_X86_64 ? AUDIT_ARCH_AARCH64 : AUDIT_ARCH_X86_64, nr) == SECCOMP_RET_ALLOW);
+  }
+  // Another ABI's calls (x86_64's int 0x80, x32 numbers) map behind the ledger's back: the daemon
+  // sees every one of them and refuses them in a tproc.
+  for (int nr : {SYS_getpid, SYS_mmap, 90, 192}) {
+    CHECK(verdict(AUDIT_ARCH_I386, nr) == SECCOMP_RET_USER_NOTIF);
+    CHECK(verdict(AUDIT_ARCH_ARM, nr) == SECCOMP_RET_USER_NOTIF);
+    CHECK(verdict(arch::kAuditArch == AUDIT_ARCH_X86_64 ? AUDIT_ARCH_AARCH64 : AUDIT_ARCH_X86_64, nr) == SECCOMP_RET_USER_NOTIF);
+    CHECK(verdict(arch::kAuditArch, nr | 0x40000000) == SECCOMP_RET_USER_NOTIF);
   }
   for (int nr : {SYS_getpid, SYS_mprotect, SYS_openat, SYS_brk, SYS_madvise, SYS_execveat, SYS_newfstatat})
     CHECK(verdict(arch::kAuditArch, nr) == SECCOMP_RET_ALLOW);
+  seccomp_data native{};
+  native.arch = arch::kAuditArch;
+  native.nr = SYS_getpid;
+  CHECK(runtime::is_native_call(native));
+  native.nr = SYS_getpid | 0x40000000;
+  CHECK_FALSE(runtime::is_native_call(native));
+  native.nr = SYS_getpid;
+  native.arch = AUDIT_ARCH_I386;
+  CHECK_FALSE(runtime::is_native_call(native));
+}
+
+TEST_CASE("The mapping filter notifies mprotect only when it may overlap a guarded range") {
+  runtime::LaunchScript script;
+  // A span inside one 4 GiB window, and one across a window's edge.
+  runtime::add_mapping_filter(script, 3, 4, true, {{0x7ffd12340000, 0x7ffd12348000}, {0x5555fffff000, 0x555600002000}});
+  const sock_fprog& filter = installed_filter(script);
+  auto verdict = [&](int nr, uint64_t address, uint64_t length = 4096) {
+    seccomp_data data{};
+    data.arch = arch::kAuditArch;
+    data.nr = nr;
+    data.args[0] = address;
+    data.args[1] = length;
+    return run_filter(filter, data) & SECCOMP_RET_ACTION_FULL;
+  };
+  constexpr uint32_t notify = SECCOMP_RET_USER_NOTIF, allow = SECCOMP_RET_ALLOW;
+  CHECK(verdict(SYS_mprotect, 0x7ffd12340000) == notify);             // its first page
+  CHECK(verdict(SYS_mprotect, 0x7ffd12347000) == notify);             // its last page
+  CHECK(verdict(SYS_mprotect, 0x7ffd12348000) == allow);              // just above
+  CHECK(verdict(SYS_mprotect, 0x7ffd1233f000) == allow);              // the page below
+  CHECK(verdict(SYS_mprotect, 0x7ffd1233f000, 4097) == notify);       // ... reaching into it
+  CHECK(verdict(SYS_mprotect, 0x7ffd00000000, 0x12340000) == allow);  // ending right at it
+  CHECK(verdict(SYS_mprotect, 0x7ffd00000000, 0x12340001) == notify);
+  CHECK(verdict(SYS_mprotect, 0x7ffc12340000) == allow);              // another window
+  CHECK(verdict(SYS_mprotect, 0x7ffc12340000, 1ULL << 32) == notify); // 4 GiB: may reach anything
+  CHECK(verdict(SYS_mprotect, 0x12340000) == allow);                  // the low half is not the window
+  CHECK(verdict(SYS_mprotect, 0x7ffcfffff000, 0x12341000) == allow);  // from the window below, ending at it
+  CHECK(verdict(SYS_mprotect, 0x7ffcfffff000, 0x12341001) == notify); // ... reaching into it
+  CHECK(verdict(SYS_mprotect, 0x7ffc00001000) == allow);
+  CHECK(verdict(SYS_mprotect, 0x5555fffff000) == notify);             // both sides of a window's edge
+  CHECK(verdict(SYS_mprotect, 0x555600001000) == notify);
+  CHECK(verdict(SYS_mprotect, 0x555600002000) == allow);
+  CHECK(verdict(SYS_mprotect, 0x5555ffffe000) == allow);
+  CHECK(verdict(SYS_getpid, 0x7ffd12340000) == allow);
+  CHECK(verdict(SYS_munmap, 0x1000) == notify);
 }
 
 TEST_CASE("A program under the mapping filter sends its mapping calls to the listener, tagged with this architecture") {
@@ -540,5 +598,5 @@ TEST_CASE("A program under the mapping filter sends its mapping calls to the lis
   CHECK(parse_report(output).one("comm").size() > 0);
   CHECK(arches == std::set<uint32_t>{arch::kAuditArch});
   CHECK(calls.count(SYS_mmap) > 0);  // ld.so maps libc; stdio allocates
-  for (int nr : calls) CHECK((nr == SYS_mmap || nr == SYS_munmap || nr == SYS_mremap));
+  for (int nr : calls) CHECK((nr == SYS_mmap || nr == SYS_munmap || nr == SYS_mremap || nr == SYS_shmat || nr == SYS_shmdt));
 }

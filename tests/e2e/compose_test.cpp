@@ -278,6 +278,65 @@ TEST_CASE("restart on-failure restarts with backoff up to its maximum, ps shows 
   CHECK(contains(table.out, "LAST EXIT"));
 }
 
+TEST_CASE("a supervisor never loses a status: 2x40 replicas that end together all complete, and their dependent starts") {
+  Sandbox sandbox;
+  program_bundle(sandbox, "quick", "exit_with");
+  sandbox.write_file("app.yaml",
+                     "name: many\n"
+                     "services:\n"
+                     "  left:\n"
+                     "    bundle: quick.bundle\n"
+                     "    args: [\"0\", left]\n"
+                     "    replicas: 40\n"
+                     "  right:\n"
+                     "    bundle: quick.bundle\n"
+                     "    args: [\"0\", right]\n"
+                     "    replicas: 40\n"
+                     "  last:\n"
+                     "    bundle: quick.bundle\n"
+                     "    args: [\"0\", done]\n"
+                     "    depends_on:\n"
+                     "      left: {condition: completed_successfully}\n"
+                     "      right: {condition: completed_successfully}\n");
+  AppDown down_at_end{sandbox, "many"};
+  Outcome up = sandbox.tproc({"up", "-d", "-f", "app.yaml"}, {}, 120s);
+  CHECK_THAT(up, ExitsWith(0));
+  REQUIRE(eventually([&] { return services(sandbox, "many")["last"].state == "completed"; }, 60s));
+  auto rows = services(sandbox, "many");
+  for (const char* service : {"left", "right", "last"}) {
+    INFO(service);
+    CHECK(rows[service].state == "completed");
+    CHECK(rows[service].last_exit == 0);
+  }
+  CHECK(sandbox.tproc({"logs", "many", "last"}).out == "done\n");
+  const std::string log = read_file(sandbox.home_dir() / "compose" / "many" / "supervisor.log");
+  CHECK_FALSE(contains(log, "exit status unknown"));
+}
+
+TEST_CASE("a crash-looping service keeps the logs of its last two runs, not one per restart") {
+  Sandbox sandbox;
+  program_bundle(sandbox, "failing", "exit_with");
+  sandbox.write_file("app.yaml",
+                     "name: looping\n"
+                     "services:\n"
+                     "  looper:\n"
+                     "    bundle: failing.bundle\n"
+                     "    args: [\"1\", again]\n"
+                     "    restart: on-failure:5\n");
+  AppDown down_at_end{sandbox, "looping"};
+  Outcome up = sandbox.tproc({"up", "-d", "-f", "app.yaml"});
+  REQUIRE(eventually([&] { return services(sandbox, "looping")["looper"].state == "failed"; }, 30s));
+  auto rows = services(sandbox, "looping");
+  CHECK(rows["looper"].restarts == 5);
+  CHECK(rows["looper"].last_exit == 1);
+  CHECK(sandbox.tproc({"logs", "looping", "looper"}).out == "again\n");  // the latest run's log
+  size_t logs = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(sandbox.home_dir() / "spaces" / "looping" / "logs"))
+    logs += entry.path().extension() == ".log";
+  CHECK(logs <= 2);
+  CHECK(sandbox.ps("looping", true).size() <= 2);
+}
+
 TEST_CASE("a service gets its environment and working directory, and command words replace the bundle's args") {
   Sandbox sandbox;
   program_bundle(sandbox, "printer", "print_env_cwd", "args: [HOME]\n");

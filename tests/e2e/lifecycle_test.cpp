@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 
 #include <csignal>
+#include <filesystem>
+#include <vector>
 #include <string>
 
 #include "expectations.hpp"
@@ -245,4 +247,41 @@ TEST_CASE("the daemon holds no more descriptors after 200 runs than before") {
   INFO("daemon fds before: " << before << ", after 200 runs: " << after);
   CHECK(flat);
   CHECK(sandbox.daemon_pid("flat") == daemon);
+}
+
+TEST_CASE("a space keeps the 64 latest exited detached programs, and removes the older ones' logs with their records") {
+  Sandbox sandbox;
+  const std::string space = "kept";
+  const std::filesystem::path logs = sandbox.home_dir() / "spaces" / space / "logs";
+  auto log_count = [&] {
+    size_t count = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(logs)) count += entry.path().extension() == ".log";
+    return count;
+  };
+  constexpr int kRuns = 100;
+  std::vector<std::string> ids;
+  for (int run = 0; run < kRuns; ++run) ids.push_back(sandbox.detach({space, program("exit_with"), "0", "run-" + std::to_string(run)}));
+  // Every one has exited (exit_with prints, then exits at once).
+  REQUIRE(eventually([&] { return sandbox.ps(space).empty(); }, 30s));
+  REQUIRE(eventually([&] { return sandbox.ps(space, true).size() == 64; }, 10s));
+  CHECK(log_count() == 64);
+  CHECK(logs_show(sandbox, space, ids.back(), "run-" + std::to_string(kRuns - 1)));
+  CHECK(logs_show(sandbox, space, ids[kRuns - 64], "run-" + std::to_string(kRuns - 64)));
+  // The oldest are gone, records and logs alike: a clear error names the id.
+  CHECK_THAT(sandbox.tproc({"logs", space, ids.front()}), IsOneLineError().naming(ids.front()));
+  CHECK_FALSE(std::filesystem::exists(logs / (ids.front() + ".log")));
+}
+
+TEST_CASE("a new daemon removes the logs an earlier daemon of the space left, which no record reaches any more") {
+  Sandbox sandbox;
+  const std::string space = "restarted";
+  const std::string id = sandbox.detach({space, program("exit_with"), "0", "old"});
+  const std::filesystem::path log = sandbox.home_dir() / "spaces" / space / "logs" / (id + ".log");
+  REQUIRE(eventually([&] { return logs_show(sandbox, space, id, "old"); }));
+  REQUIRE_THAT(sandbox.tproc({"space", "rm", space}), ExitsWith(0));
+  // What a daemon that crashed leaves behind (space rm removed the state dir with its logs).
+  std::filesystem::create_directories(log.parent_path());
+  sandbox.write_file(std::filesystem::relative(log, sandbox.root()).native(), "a stranger's output\n", 0600);
+  REQUIRE_THAT(sandbox.tproc({"run", space, program("exit_with"), "0"}), ExitsWith(0));
+  CHECK_FALSE(std::filesystem::exists(log));
 }

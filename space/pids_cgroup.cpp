@@ -1,0 +1,113 @@
+#include "space/pids_cgroup.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+namespace tproc::space {
+namespace {
+
+/// Where the cgroup v1 pids controller is mounted, from /proc/self/mounts; empty when nowhere.
+std::string pids_mount() {
+  std::ifstream mounts("/proc/self/mounts");
+  for (std::string line; std::getline(mounts, line);) {
+    std::istringstream fields(line);
+    std::string device, where, type, options;
+    fields >> device >> where >> type >> options;
+    if (type != "cgroup") continue;
+    std::istringstream each(options);
+    for (std::string option; std::getline(each, option, ',');)
+      if (option == "pids") return where;
+  }
+  return {};
+}
+
+/// The daemon's own cgroup in the v1 pids hierarchy, from /proc/self/cgroup ("8:pids:/path").
+std::string own_pids_cgroup() {
+  std::ifstream cgroups("/proc/self/cgroup");
+  for (std::string line; std::getline(cgroups, line);) {
+    const size_t first = line.find(':'), second = line.find(':', first + 1);
+    if (first == std::string::npos || second == std::string::npos) continue;
+    std::istringstream controllers(line.substr(first + 1, second - first - 1));
+    for (std::string controller; std::getline(controllers, controller, ',');)
+      if (controller == "pids") return line.substr(second + 1);
+  }
+  return {};
+}
+
+Result<void> write_file(const std::string& path, const std::string& text) {
+  UniqueFd file(::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!file) return Error::from_errno("open " + path);
+  if (::write(file.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) return Error::from_errno("write " + path);
+  return ok();
+}
+
+}  // namespace
+
+Result<PidsCgroups> PidsCgroups::create(const std::string& space) {
+  const std::string mount = pids_mount();
+  if (mount.empty())
+    return Error::explained("no cgroup v1 'pids' hierarchy is mounted (see /proc/self/mounts), and a cgroup v2 one would "
+                                "need a delegated subtree",
+                            ENOTSUP);
+  std::string own = own_pids_cgroup();
+  if (own == "/") own.clear();
+  const std::string directory = mount + own + "/tproc-" + space + "-" + std::to_string(::getpid());
+  if (::mkdir(directory.c_str(), 0700) < 0 && errno != EEXIST) return Error::from_errno("create the pids cgroup " + directory);
+  struct stat made {};
+  if (::lstat(directory.c_str(), &made) < 0 || !S_ISDIR(made.st_mode)) return Error::from_errno("pids cgroup " + directory);
+  return PidsCgroups(directory);
+}
+
+PidsCgroups::PidsCgroups(PidsCgroups&& other) noexcept
+    : directory_(std::move(other.directory_)), cgroups_(std::move(other.cgroups_)), leaving_(std::move(other.leaving_)) {
+  other.directory_.clear();
+}
+
+PidsCgroups::~PidsCgroups() {
+  if (directory_.empty()) return;
+  for (uint64_t id : cgroups_) ::rmdir((directory_ + "/" + std::to_string(id)).c_str());
+  ::rmdir(directory_.c_str());  // fails while a tproc's forked child still uses its cgroup
+}
+
+Result<UniqueFd> PidsCgroups::make(uint64_t id, uint64_t limit) {
+  remove_empty();
+  const std::string cgroup = directory_ + "/" + std::to_string(id);
+  if (::mkdir(cgroup.c_str(), 0700) < 0) return Error::from_errno("create the pids cgroup " + cgroup);
+  cgroups_.insert(id);
+  if (auto limited = write_file(cgroup + "/pids.max", std::to_string(limit)); !limited) {
+    ::rmdir(cgroup.c_str());
+    cgroups_.erase(id);
+    return std::move(limited).error();
+  }
+  UniqueFd procs(::open((cgroup + "/cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!procs) {
+    Error error = Error::from_errno("open " + cgroup + "/cgroup.procs");
+    ::rmdir(cgroup.c_str());
+    cgroups_.erase(id);
+    return error;
+  }
+  return procs;
+}
+
+void PidsCgroups::remove(uint64_t id) {
+  if (cgroups_.count(id)) leaving_.insert(id);
+  remove_empty();
+}
+
+void PidsCgroups::remove_empty() {
+  for (auto it = leaving_.begin(); it != leaving_.end();) {
+    if (::rmdir((directory_ + "/" + std::to_string(*it)).c_str()) == 0 || errno == ENOENT) {
+      cgroups_.erase(*it);
+      it = leaving_.erase(it);
+    } else {
+      ++it;  // EBUSY: a forked child of the tproc still runs in it
+    }
+  }
+}
+
+}  // namespace tproc::space
