@@ -141,7 +141,9 @@ Result<std::unique_ptr<Daemon>> Daemon::create(std::string space, SpacePaths pat
   daemon->withdraw_timer_.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
   daemon->publish_timer_.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
   daemon->idle_timer_.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
-  if (!daemon->withdraw_timer_ || !daemon->publish_timer_ || !daemon->idle_timer_) return Error::from_errno("timerfd_create");
+  daemon->pids_timer_.reset(::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK));
+  if (!daemon->withdraw_timer_ || !daemon->publish_timer_ || !daemon->idle_timer_ || !daemon->pids_timer_)
+    return Error::from_errno("timerfd_create");
 
   // A tproc keeps every SIG_IGN of the daemon (CLONE_CLEAR_SIGHAND resets only handlers), so the
   // daemon drops whatever its starter ignored (posix_spawn, nohup); each run says what its caller
@@ -206,6 +208,7 @@ void Daemon::retry_withdrawals() {
 Result<void> Daemon::serve() {
   loop_->watch(withdraw_timer_.get(), POLLIN, [this](int) { retry_withdrawals(); });
   loop_->watch(publish_timer_.get(), POLLIN, [this](int) { retry_publications(); });
+  loop_->watch(pids_timer_.get(), POLLIN, [this](int) { on_pids_timer(); });
   loop_->watch(listener_.get(), POLLIN, [this](int) { accept_clients(); });
   loop_->watch(idle_timer_.get(), POLLIN, [this](int) { drop_idle_clients(); });
   loop_->watch(signals_.get(), POLLIN, [this](int) { on_signal(); });

@@ -109,6 +109,10 @@ class Daemon {
   /// then arms the retry timer. `failures` gets each endpoint the registry refused.
   bool publish_pending(uint64_t id, PendingPublication& pending, int patience_ms, std::vector<Error>* failures);
   void retry_publications();
+  /// Removes the pids cgroups of ended tprocs once empty; while some are still in use, arms
+  /// pids_timer_ to look again (on_pids_timer).
+  void retry_pids_cgroups();
+  void on_pids_timer();
   void watch_client(int fd);
 
   // The operations (space/operations/*.cpp). Each answers on `client` and may keep it.
@@ -142,6 +146,7 @@ class Daemon {
   std::unique_ptr<MappingServer> mappings_;  ///< null when the space runs without reclaim
   UniqueFd runtime_dir_;  ///< the checked runtime dir: the lock and socket are made inside it, never by path
   std::optional<PidsCgroups> pids_cgroups_;  ///< made at the first process limit a root daemon enforces
+  UniqueFd pids_timer_;                      ///< timerfd: when to look at ended tprocs' cgroups again
   UniqueFd lock_;
   UniqueFd listener_;
   UniqueFd signals_;
@@ -176,5 +181,7 @@ inline constexpr uint64_t kRequestDeadlineNs = 5'000'000'000;
 inline constexpr int kPublishPatienceMs = 5;
 inline constexpr int kPublishRetryPatienceMs = 1;
 inline constexpr long kPublishRetryIntervalNs = 20'000'000;
+/// How often the daemon looks again at the pids cgroup of a tproc whose children still leave it.
+inline constexpr long kPidsCgroupRetryIntervalNs = 50'000'000;
 
 }  // namespace tproc::space

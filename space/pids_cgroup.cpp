@@ -75,7 +75,7 @@ PidsCgroups::~PidsCgroups() {
 }
 
 Result<UniqueFd> PidsCgroups::make(uint64_t id, uint64_t limit) {
-  remove_empty();
+  retry();
   const std::string cgroup = directory_ + "/" + std::to_string(id);
   if (::mkdir(cgroup.c_str(), 0700) < 0) return Error::from_errno("create the pids cgroup " + cgroup);
   cgroups_.insert(id);
@@ -96,10 +96,10 @@ Result<UniqueFd> PidsCgroups::make(uint64_t id, uint64_t limit) {
 
 void PidsCgroups::remove(uint64_t id) {
   if (cgroups_.count(id)) leaving_.insert(id);
-  remove_empty();
+  retry();
 }
 
-void PidsCgroups::remove_empty() {
+bool PidsCgroups::retry() {
   for (auto it = leaving_.begin(); it != leaving_.end();) {
     if (::rmdir((directory_ + "/" + std::to_string(*it)).c_str()) == 0 || errno == ENOENT) {
       cgroups_.erase(*it);
@@ -108,6 +108,7 @@ void PidsCgroups::remove_empty() {
       ++it;  // EBUSY: a forked child of the tproc still runs in it
     }
   }
+  return !leaving_.empty();
 }
 
 }  // namespace tproc::space

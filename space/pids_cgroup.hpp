@@ -37,15 +37,16 @@ class PidsCgroups {
   /// child to write "0" into (runtime::LaunchScript).
   Result<UniqueFd> make(uint64_t id, uint64_t limit);
 
-  /// Removes tproc `id`'s cgroup; one that a forked child of it still uses is removed at a later
-  /// call, once it is empty.
+  /// Removes tproc `id`'s cgroup; one that a child of it still uses (killed with it, not yet
+  /// released) is removed by a later call, once it is empty.
   void remove(uint64_t id);
+  /// Tries again to remove the cgroups whose tprocs ended; true while some are still in use.
+  bool retry();
 
   const std::string& directory() const { return directory_; }
 
  private:
   explicit PidsCgroups(std::string directory) : directory_(std::move(directory)) {}
-  void remove_empty();
 
   std::string directory_;      ///< the daemon's own: tproc-SPACE-PID
   std::set<uint64_t> cgroups_; ///< tprocs whose cgroup exists

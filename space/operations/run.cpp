@@ -168,7 +168,10 @@ Result<TprocRecord*> Daemon::start_tproc(const protocol::RunRequest& request, st
   TprocRecord& record = tprocs_.add(std::make_unique<TprocRecord>());
   if (auto launched = launch(record, request, fds); !launched) {
     const pid_t pid = record.pid;
-    if (record.pids_cgroup) pids_cgroups_->remove(record.id);
+    if (record.pids_cgroup) {
+      pids_cgroups_->remove(record.id);
+      retry_pids_cgroups();
+    }
     tprocs_.erase(record.id);  // kills and reaps the child, if it was spawned
     if (pid > 0) withdraw_endpoints(pid);  // and withdraws what was published for it
     return std::move(launched).error();
@@ -470,7 +473,10 @@ void Daemon::on_tproc_exit(uint64_t id) {
     release_loaded();  // without reclaim, what the tproc mapped itself stays in the space
   }
   record->in_use_lock.reset();
-  if (record->pids_cgroup) pids_cgroups_->remove(id);
+  if (record->pids_cgroup) {
+    pids_cgroups_->remove(id);
+    retry_pids_cgroups();
+  }
   record->child.reset();
   record->script.reset();
   if (!record->detached) {
@@ -481,6 +487,20 @@ void Daemon::on_tproc_exit(uint64_t id) {
   // A quiet moment, with the client answered and nothing of the tproc left to run alongside:
   // map the next launch's interpreter now rather than during it.
   interpreters_.refill();
+}
+
+void Daemon::retry_pids_cgroups() {
+  uint64_t expirations;
+  (void)!::read(pids_timer_.get(), &expirations, sizeof(expirations));
+  if (!pids_cgroups_ || !pids_cgroups_->retry()) return;
+  // The tproc's children, killed with it, leave its cgroup a moment later: look again soon.
+  const itimerspec soon{{0, 0}, {0, kPidsCgroupRetryIntervalNs}};
+  ::timerfd_settime(pids_timer_.get(), 0, &soon, nullptr);
+}
+
+void Daemon::on_pids_timer() {
+  retry_pids_cgroups();
+  loop_->watch(pids_timer_.get(), POLLIN, [this](int) { on_pids_timer(); });
 }
 
 void Daemon::on_attached_client_event(uint64_t id) {
