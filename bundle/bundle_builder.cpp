@@ -5,11 +5,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <map>
 #include <set>
 
 #include "arch_traits.hpp"
 #include "common/mapping.hpp"
+#include "common/printable.hpp"
 #include "common/unique_fd.hpp"
 #include "loader/dependency_resolver.hpp"
 #include "loader/elf_file.hpp"
@@ -28,13 +30,24 @@ std::string directory_of(const std::string& path) {
   return slash == 0 ? "/" : path.substr(0, slash);
 }
 
-/// Checks that `path` is an executable ELF for this machine, as a run of it would.
+/// What a file that is not a regular one is, for errors.
+const char* kind_of(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
+
+/// Checks that `path` is an executable ELF for this machine, as a run of it would. Opened
+/// O_NONBLOCK: a FIFO named as the entrypoint is refused, never waited on.
 Result<void> check_executable(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
   if (!fd) return Error::from_errno("");
   struct stat st {};
   if (::fstat(fd.get(), &st) < 0) return Error::from_errno("fstat");
-  if (!S_ISREG(st.st_mode)) return Error("not a regular file", EACCES);
+  if (!S_ISREG(st.st_mode)) return Error::explained(std::string(kind_of(st.st_mode)) + ", not a regular file", EACCES);
   if (!(st.st_mode & 0111)) return Error("not executable (no x permission)", EACCES);
   if (st.st_size == 0) return Error::explained("empty file (not an ELF file)", ENOEXEC);
   void* view = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd.get(), 0);
@@ -47,7 +60,7 @@ Result<void> check_executable(const std::string& path) {
 
 /// Whether the file starts with the ELF magic.
 bool is_elf(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
   char magic[4] = {};
   return fd && ::read(fd.get(), magic, 4) == 4 && magic[0] == 0x7f && magic[1] == 'E' && magic[2] == 'L' && magic[3] == 'F';
 }
@@ -115,6 +128,18 @@ Result<BundlePlan> plan_bundle(const std::string& manifest_path) {
     TPROC_TRY(add_closure(closure, entrypoint, bundled_executable(manifest), taken, plan.files));
   }
 
+  // What files: matches stays inside the project: a link that a wildcard matched and that leads
+  // out (data/* finding data/notes.txt -> /etc/shadow) is an error naming it, never a copy of
+  // what it points to. A link the pattern names literally (the components before its first
+  // wildcard) is the manifest's explicit choice: data/notes.txt, or lib/python3.11 ->
+  // /usr/lib/python3.11, whose tree is then taken as it is (its own links included).
+  char* resolved_base = ::realpath(base.c_str(), nullptr);
+  if (!resolved_base) return Error::from_errno(manifest_path + ": " + base);
+  const std::string project = resolved_base;
+  std::free(resolved_base);
+  const auto inside = [](const std::string& path, const std::string& directory) {
+    return path == directory || path.starts_with(directory + "/");
+  };
   for (const std::string& pattern : manifest.files()) {
     if (pattern.starts_with("/") || pattern == ".." || pattern.starts_with("../") || pattern.find("/../") != std::string::npos)
       return Error::explained(manifest_path + ": files: '" + pattern + "' must be a relative path inside " + base, EINVAL);
@@ -125,11 +150,37 @@ Result<BundlePlan> plan_bundle(const std::string& manifest_path) {
     if (found == GLOB_NOMATCH || paths.empty())
       return Error::explained(manifest_path + ": files: '" + pattern + "' matches nothing", ENOENT);
     if (found != 0) return Error::explained(manifest_path + ": files: '" + pattern + "': cannot read the directory", EIO);
+    std::string literal;
+    for (size_t start = 0; start < pattern.size();) {
+      size_t slash = pattern.find('/', start);
+      if (slash == std::string::npos) slash = pattern.size();
+      const std::string part = pattern.substr(start, slash - start);
+      if (part.find_first_of("*?[") != std::string::npos) break;
+      literal += (literal.empty() ? "" : "/") + part;
+      start = slash + 1;
+    }
+    char* resolved_literal = ::realpath(literal.empty() ? base.c_str() : on_host(literal).c_str(), nullptr);
+    if (!resolved_literal) return Error::from_errno(manifest_path + ": files: " + printable(literal));
+    const std::string within = resolved_literal;
+    std::free(resolved_literal);
     for (const std::string& host_path : paths) {
       const std::string path = host_path.substr(base.size() + 1);
       struct stat st {};
-      if (::stat(host_path.c_str(), &st) < 0) return Error::from_errno(manifest_path + ": files: " + path);
-      if (!S_ISREG(st.st_mode)) continue;  // directories come in through their files
+      if (::stat(host_path.c_str(), &st) < 0) return Error::from_errno(manifest_path + ": files: " + printable(path));
+      if (S_ISDIR(st.st_mode)) continue;  // directories come in through their files
+      char* real = ::realpath(host_path.c_str(), nullptr);
+      if (!real) return Error::from_errno(manifest_path + ": files: " + printable(path));
+      const std::string target = real;
+      std::free(real);
+      if (inside(within, project) && !inside(target, within))
+        return Error::explained(manifest_path + ": files: " + printable(path) + " leads out of the project (to " +
+                                    printable(target) + "): a link that a wildcard of '" + printable(pattern) +
+                                    "' matched must stay inside " + printable(within),
+                                EACCES);
+      if (!S_ISREG(st.st_mode))
+        return Error::explained(manifest_path + ": files: " + printable(path) + " is " + kind_of(st.st_mode) +
+                                    ": only regular files are bundled",
+                                EACCES);
       if (taken.insert(path).second)
         plan.files.push_back({BundleFile::from_host(path, host_path, st.st_mode & 0777), "files: " + pattern});
       // A plugin (an ELF object the app dlopens) brings its own dependencies along.
