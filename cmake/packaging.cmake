@@ -19,5 +19,12 @@ set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # libtproc.so.0 is in the package: dpkg-shlibdeps must find it there, not on the build machine.
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
+# Stripped, as Debian ships programs: the RelWithDebInfo executables are ~40 MB each with their
+# debug info, a few MB without.
+set(CPACK_STRIP_FILES ON)
+# cpack packages what is built, as `cmake --install` does: without this it first rebuilds every
+# target that is out of date (its "preinstall" step depends on "all"), which in a tree being edited
+# means a whole rebuild inside a packaging step. Build first (scripts/build), then package.
+set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
 set(CPACK_GENERATOR DEB)
 include(CPack)
