@@ -3,18 +3,10 @@
 #include <cstring>
 
 #include "common/hex.hpp"
+#include "loader/read_at.hpp"
 
 namespace tproc::loader {
 namespace {
-
-/// A copy of the T at `offset`, if it lies inside `bytes`.
-template <class T>
-std::optional<T> read_at(std::span<const std::byte> bytes, uint64_t offset) {
-  if (offset > bytes.size() || bytes.size() - offset < sizeof(T)) return std::nullopt;
-  T value;
-  std::memcpy(&value, bytes.data() + offset, sizeof(T));
-  return value;
-}
 
 /// Looks `name` up in the symbol table `symbols` whose names are in section `strings`.
 Result<std::optional<uint64_t>> search(std::span<const std::byte> bytes, const Elf64_Shdr& symbols,

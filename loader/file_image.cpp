@@ -8,17 +8,10 @@
 #include <cstring>
 #include <optional>
 
+#include "loader/read_at.hpp"
+
 namespace tproc::loader {
 namespace {
-
-/// The T at `offset` of `bytes`, if it lies inside.
-template <class T>
-std::optional<T> read_at(std::span<const std::byte> bytes, uint64_t offset) {
-  if (offset > bytes.size() || bytes.size() - offset < sizeof(T)) return std::nullopt;
-  T value;
-  std::memcpy(&value, bytes.data() + offset, sizeof value);
-  return value;
-}
 
 // More than any linker emits, as in ElfFile: bounds the table copied before it is validated.
 constexpr uint64_t kMaxProgramHeaders = 4096;
