@@ -9,10 +9,10 @@
 #include <signal.h>
 
 #include <filesystem>
-#include <sstream>
 #include <string>
 #include <thread>
 
+#include "daemon_footprint.hpp"
 #include "expectations.hpp"
 #include "sandbox.hpp"
 
@@ -24,37 +24,13 @@ namespace {
 
 /// How many sequential runs each test makes (the 10,000-run figure is bench/reclaim_bench's).
 constexpr int kRuns = 20;
-/// How far the space may be from its baseline after the runs.
-constexpr size_t kMappingTolerance = 2;
-constexpr long kRssToleranceKib = 1024;
-
-/// The size of the daemon's address space and its descriptors at one moment.
-struct Footprint {
-  size_t mappings = 0;
-  long rss_kib = 0;
-  size_t fds = 0;
-
-  static Footprint of(pid_t daemon) { return {mapping_count(daemon), tproc::e2e::rss_kib(daemon), open_fd_count(daemon)}; }
-
-  bool within(const Footprint& baseline) const {
-    return mappings <= baseline.mappings + kMappingTolerance && rss_kib <= baseline.rss_kib + kRssToleranceKib &&
-           fds <= baseline.fds;
-  }
-
-  std::string describe() const {
-    std::ostringstream text;
-    text << mappings << " mappings, VmRSS " << rss_kib << " KiB, " << fds << " fds";
-    return text.str();
-  }
-};
-
 /// A space, a file for map_lots to map, and the daemon's footprint after one warm-up run.
 struct ReclaimScene {
   Sandbox sandbox;
   const std::string space = "reclaim";
   const std::string file = sandbox.write_file("mapped-file", std::string(256 * 1024, 'm'), 0644);
   pid_t daemon = 0;
-  Footprint baseline;
+  DaemonFootprint baseline;
 
   ReclaimScene() {
     REQUIRE_THAT(run_map_lots(), ExitsWith(0));  // warm-up: the daemon's own first allocations
@@ -66,22 +42,21 @@ struct ReclaimScene {
 
   /// The footprint once the daemon has had a moment for its last reclaim (it answers the client
   /// first, then unmaps): polled until it is within the baseline, or the last one seen.
-  Footprint settled_footprint() {
-    Footprint seen = Footprint::of(daemon);
-    if (baseline.mappings == 0) {
+  DaemonFootprint settled_footprint() {
+    if (baseline.mappings.empty()) {
       std::this_thread::sleep_for(200ms);
-      return Footprint::of(daemon);
+      return DaemonFootprint::of(daemon);
     }
-    eventually([&] { return (seen = Footprint::of(daemon)).within(baseline); }, 5s);
+    DaemonFootprint seen;
+    eventually([&] { return (seen = DaemonFootprint::of(daemon)).within(baseline); }, 5s);
     return seen;
   }
 
   void expect_back_to_baseline(const std::string& after) {
-    const Footprint now = settled_footprint();
-    INFO("baseline: " << baseline.describe() << "; after " << after << ": " << now.describe());
-    CHECK(now.mappings <= baseline.mappings + kMappingTolerance);
-    CHECK(now.rss_kib <= baseline.rss_kib + kRssToleranceKib);
-    CHECK(now.fds <= baseline.fds);
+    const DaemonFootprint now = settled_footprint();
+    INFO("baseline: " << baseline.describe() << "; after " << after << ": " << now.describe() << "\n"
+                      << now.changes_since(baseline));
+    CHECK(now.within(baseline));
     CHECK(sandbox.daemon_pid(space) == daemon);
   }
 };
@@ -110,7 +85,7 @@ TEST_CASE("a program killed -9 while it holds its mappings is reclaimed too") {
     REQUIRE(held.out().rfind("mapped ", 0) == 0);
     const TprocInfo victim = scene.sandbox.tproc_info(scene.space, "held");
     // While it runs, its mappings are in the space.
-    CHECK(Footprint::of(scene.daemon).mappings > scene.baseline.mappings + kMappingTolerance);
+    CHECK(DaemonFootprint::of(scene.daemon).mappings.size() > scene.baseline.mappings.size() + FootprintTolerance{}.mappings);
     REQUIRE(::kill(victim.pid, SIGKILL) == 0);
     CHECK_THAT(held.wait(), ExitsWith(128 + SIGKILL));
   }

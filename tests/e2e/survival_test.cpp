@@ -28,6 +28,7 @@
 #include <utility>
 #include <vector>
 
+#include "daemon_footprint.hpp"
 #include "elf_bytes.hpp"
 #include "expectations.hpp"
 #include "sandbox.hpp"
@@ -49,26 +50,6 @@ struct UniqueSocket {
   }
 };
 
-/// The daemon's descriptors, mappings and resident memory at one moment.
-struct Footprint {
-  size_t fds = 0;
-  size_t mappings = 0;
-  long rss_kib = 0;
-
-  static Footprint of(pid_t daemon) { return {open_fd_count(daemon), mapping_count(daemon), rss_kib_of(daemon)}; }
-  static long rss_kib_of(pid_t daemon) { return tproc::e2e::rss_kib(daemon); }
-
-  /// Unchanged, give or take what the allocator keeps (as tests/e2e/reclaim_test.cpp allows).
-  bool within(const Footprint& baseline) const {
-    return fds <= baseline.fds && mappings <= baseline.mappings + 2 && rss_kib <= baseline.rss_kib + 1024;
-  }
-
-  std::string describe() const {
-    std::ostringstream text;
-    text << fds << " fds, " << mappings << " mappings, VmRSS " << rss_kib << " KiB";
-    return text.str();
-  }
-};
 
 /// A space with a running sibling (tests/programs/canary.c) and the daemon's footprint once both
 /// have settled; a test attacks it, then calls expect_unharmed().
@@ -77,7 +58,7 @@ struct SurvivalScene {
   const std::string space = "survival";
   ChildProcess sibling = sandbox.start_tproc({"run", "--name", "sibling", space, program("canary"), "8"});
   pid_t daemon = 0;
-  Footprint baseline;
+  DaemonFootprint baseline;
 
   SurvivalScene() {
     if (!sibling.wait_for_output("ready\n")) throw std::runtime_error("the sibling did not start: " + sibling.err());
@@ -85,7 +66,7 @@ struct SurvivalScene {
     // Warm-up: the daemon's first launch allocates what every later one reuses.
     for (int i = 0; i < 3; ++i) REQUIRE_THAT(run({program("exit_with"), "0"}), ExitsWith(0));
     std::this_thread::sleep_for(200ms);
-    baseline = Footprint::of(daemon);
+    baseline = DaemonFootprint::of(daemon);
   }
 
   Outcome run(const std::vector<std::string>& args) {
@@ -101,9 +82,10 @@ struct SurvivalScene {
     REQUIRE(process_alive(daemon));
     CHECK(sandbox.daemon_pid(space) == daemon);
     CHECK_THAT(run({program("exit_with"), "0"}), ExitsWith(0));
-    Footprint now;
-    const bool settled = eventually([&] { return (now = Footprint::of(daemon)).within(baseline); }, 5s);
-    INFO("daemon footprint: baseline " << baseline.describe() << ", now " << now.describe());
+    DaemonFootprint now;
+    const bool settled = eventually([&] { return (now = DaemonFootprint::of(daemon)).within(baseline); }, 5s);
+    INFO("daemon footprint: baseline " << baseline.describe() << ", now " << now.describe() << "\n"
+                                       << now.changes_since(baseline));
     CHECK(settled);
     auto listed = sandbox.find_tproc(space, "sibling");
     REQUIRE(listed);
