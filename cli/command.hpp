@@ -1,6 +1,7 @@
 #pragma once
 // The command table: every `tproc VERB` is one Command, implemented in cli/commands/<verb>.cpp.
 
+#include <functional>
 #include <span>
 #include <string>
 
@@ -23,6 +24,14 @@ struct Command {
 /// one place that prints them for humans.
 int run_command(const Command& command, std::span<char* const> args);
 
+/// Prints `error` as the one line "tproc: ...", escaped for the terminal.
+void print_error(const Error& error);
+
+/// For verbs that take several IDs (stop, kill, rm, wait), as docker does: `act` runs for each
+/// target in turn; a failure is printed and the next target still gets its turn. Returns the exit
+/// status: 0 when every target succeeded, else 1.
+int for_each_target(std::span<const std::string> targets, const std::function<Result<void>(const std::string&)>& act);
+
 // Defined in cli/commands/*.cpp: `tproc`'s own commands...
 extern const Command kRunCommand;
 extern const Command kPsCommand;
@@ -34,6 +43,8 @@ extern const Command kDaemonCommand;
 extern const Command kRegistryCommand;
 extern const Command kVersionCommand;
 extern const Command kInfoCommand;
+extern const Command kRmCommand;
+extern const Command kWaitCommand;
 // ...and the bundle tool's (cli/bundle_tool.hpp).
 extern const Command kBuildCommand;
 extern const Command kInspectCommand;

@@ -16,6 +16,7 @@
 #include "cli/arguments.hpp"
 #include "cli/env_file.hpp"
 #include "cli/space_client.hpp"
+#include "space/tproc_name.hpp"
 #include "cli/stand_in.hpp"
 #include "cli/terminal_relay.hpp"
 
@@ -31,8 +32,10 @@ const char* const kRunUsage =
     "same signal.\n\n"
     "Options:\n"
     "  -d, --detach         start it in the background, print its id; output goes to 'tproc logs'\n"
-    "      --name NAME      name it (default: the bundle's name, or the file name of TARGET);\n"
-    "                       unique among running tprocs\n"
+    "      --name NAME      name it (default: the bundle's name, or the file name of TARGET); a\n"
+    "                       NAME is unique in the space until 'tproc rm' removes its tproc\n"
+    "      --rm             remove the tproc's record (and log) once it exits\n"
+    "  -l, --label KEY=VALUE  set a label (repeatable): 'tproc ps --filter label=KEY=VALUE'\n"
     "  -e, --env KEY=VALUE  set an environment variable (repeatable); a bare KEY passes this\n"
     "                       shell's value of KEY (none: not set)\n"
     "      --env-file FILE  read KEY=VALUE lines from FILE (# comments; repeatable; -e wins)\n"
@@ -133,7 +136,14 @@ Result<int> supervise(protocol::Connection& connection, int pidfd, int signals, 
 
 Result<RunInvocation> RunInvocation::parse(std::span<char* const> args) {
   Arguments arguments = TPROC_TRY(Arguments::parse(
-      args, {{"detach", 'd', false}, {"name", 0, true}, {"env", 'e', true}, {"env-file", 0, true}, {"cwd", 'w', true}},
+      args,
+      {{"detach", 'd', false},
+       {"name", 0, true},
+       {"env", 'e', true},
+       {"env-file", 0, true},
+       {"cwd", 'w', true},
+       {"rm", 0, false},
+       {"label", 'l', true}},
       true));
   RunInvocation invocation;
   invocation.wants_help = arguments.wants_help();
@@ -144,7 +154,16 @@ Result<RunInvocation> RunInvocation::parse(std::span<char* const> args) {
   invocation.args.assign(arguments.positional().begin() + 2, arguments.positional().end());
   invocation.detach = arguments.has("detach");
   invocation.name = arguments.value("name");
+  // An empty --name would mean "the default name" on the wire: refused as the daemon refuses others.
+  if (arguments.has("name") && invocation.name.empty()) TPROC_TRY(space::validate_tproc_name(invocation.name));
   invocation.cwd = arguments.value("cwd");
+  invocation.auto_remove = arguments.has("rm");
+  for (const std::string& label : arguments.values("label")) {
+    // As docker: KEY=VALUE, or a bare KEY with an empty value.
+    if (label.empty() || label[0] == '=')
+      return Error::explained("--label '" + label + "': a label is KEY=VALUE, with a KEY", EINVAL);
+    invocation.labels.push_back(label.find('=') == std::string::npos ? label + "=" : label);
+  }
   // As docker does: the files first, in order, then -e, so -e overrides a file.
   for (const std::string& file : arguments.values("env-file")) {
     std::vector<std::string> assignments = TPROC_TRY_CTX("--env-file", read_env_file(file));
@@ -176,6 +195,8 @@ Result<int> run_in_space(const space::SpacePaths& paths, const RunInvocation& in
   request.cwd = TPROC_TRY(absolute_directory(invocation.cwd.empty() ? prepared.workdir : invocation.cwd));
   if (!invocation.name.empty()) request.name = invocation.name;
   request.detach = invocation.detach;
+  request.auto_remove = invocation.auto_remove;
+  request.labels = invocation.labels;
   request.ignored_signals = ignored_signal_mask();
 
   // What an exec would hand on: the process attributes, with the signal mask as the caller set

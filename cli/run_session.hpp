@@ -25,6 +25,8 @@ struct RunInvocation {
   std::string name;               ///< --name, or empty
   std::vector<std::string> env;   ///< KEY=VALUE from --env-file, then -e, in order
   std::string cwd;                ///< --cwd, or empty
+  bool auto_remove = false;       ///< --rm
+  std::vector<std::string> labels;  ///< --label, as KEY=VALUE
   bool wants_help = false;
 
   static Result<RunInvocation> parse(std::span<char* const> args);

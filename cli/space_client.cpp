@@ -35,6 +35,21 @@ Result<bool> start_daemon(const std::string& space) {
   return Error("start space '" + space + "': " + answer);
 }
 
+/// What a receive brought: the reply, or an Error for a Failure reply, a closed connection or a
+/// failed receive.
+Result<protocol::Received> reply_of(Result<std::optional<protocol::Received>> received) {
+  if (!received) return std::move(received).error();
+  if (!*received) return Error("the space daemon closed the connection without an answer", ECONNRESET);
+  if (auto* failure = std::get_if<protocol::Failure>(&(*received)->message)) {
+    if (failure->message.find("protocol version") != std::string::npos)
+      return Error::explained(failure->message + " (the space's daemon is another tproc version: restart the space with "
+                                                 "'tproc space rm -f SPACE')",
+                              failure->code);
+    return Error::explained(failure->message, failure->code);
+  }
+  return std::move(**received);
+}
+
 }  // namespace
 
 Result<protocol::Connection> connect_space(const space::SpacePaths& paths, const std::string& space) {
@@ -43,6 +58,11 @@ Result<protocol::Connection> connect_space(const space::SpacePaths& paths, const
   if (!connection && no_daemon(connection.error()))
     return Error("no space '" + space + "' (no daemon listening at " + paths.socket(space) + ")", ESRCH);
   return connection;
+}
+
+Result<void> expect_space_runs(const space::SpacePaths& paths, const std::string& space) {
+  TPROC_TRY(connect_space(paths, space));  // closed unasked: the daemon forgets it at once
+  return ok();
 }
 
 Result<protocol::Connection> connect_or_start_space(const space::SpacePaths& paths, const std::string& space) {
@@ -75,17 +95,10 @@ Result<protocol::Received> ask(protocol::Connection& connection, const protocol:
   auto received = connection.receive();
   if (!received && received.error().code() == ECONNRESET) received = connection.receive();
   if (!sent && (!received || !*received)) return std::move(sent).error();
-  if (!received) return std::move(received).error();
-  if (!*received) return Error("the space daemon closed the connection without an answer", ECONNRESET);
-  if (auto* failure = std::get_if<protocol::Failure>(&(*received)->message)) {
-    if (failure->message.find("protocol version") != std::string::npos)
-      return Error::explained(failure->message + " (the space's daemon is another tproc version: restart the space with "
-                                                 "'tproc space rm -f SPACE')",
-                              failure->code);
-    return Error::explained(failure->message, failure->code);
-  }
-  return std::move(**received);
+  return reply_of(std::move(received));
 }
+
+Result<protocol::Received> receive_reply(protocol::Connection& connection) { return reply_of(connection.receive()); }
 
 Result<protocol::Received> ask_space(const space::SpacePaths& paths, const std::string& space, const protocol::Message& request) {
   protocol::Connection connection = TPROC_TRY(connect_space(paths, space));

@@ -13,6 +13,10 @@ namespace tproc::cli {
 /// Connects to the daemon of `space`; fails with ESRCH ("no space 'x'") when none runs.
 Result<protocol::Connection> connect_space(const space::SpacePaths& paths, const std::string& space);
 
+/// Ok when a daemon serves `space`; else connect_space's error. For verbs that ask once per
+/// target: a space that does not run is said once, not once per target.
+Result<void> expect_space_runs(const space::SpacePaths& paths, const std::string& space);
+
 /// Connects to the daemon of `space`, starting it first if none runs (like an ssh control master).
 Result<protocol::Connection> connect_or_start_space(const space::SpacePaths& paths, const std::string& space);
 
@@ -22,6 +26,10 @@ Result<protocol::Connection> connect_or_start_space(const space::SpacePaths& pat
 /// (await_answer in cli/stand_in.hpp).
 Result<protocol::Received> ask(protocol::Connection& connection, const protocol::Message& request,
                                std::span<const int> fds = {}, int signals = -1);
+
+/// Waits for the one reply to a request already sent on `connection`; a Failure reply becomes an
+/// Error.
+Result<protocol::Received> receive_reply(protocol::Connection& connection);
 
 /// Connects to `space` and asks one question.
 Result<protocol::Received> ask_space(const space::SpacePaths& paths, const std::string& space,

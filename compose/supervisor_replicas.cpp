@@ -99,7 +99,7 @@ void SupervisorLoop::start_waiter(Unit& unit, const Replica& replica) {
   request.argv = {ready_wait_program_, "--owner", std::to_string(replica.pid)};
   request.argv.insert(request.argv.end(), unit.spec.endpoints.begin(), unit.spec.endpoints.end());
   request.execfn = ready_wait_program_;
-  request.name = unit.name() + "-ready";
+  request.default_name = unit.name() + "-ready";  // a name of ours, not a user's unique one
   request.cwd = "/";
   auto fail = [&](const std::string& what) {
     unit.ready_failed = true;

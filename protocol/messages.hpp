@@ -59,7 +59,7 @@ struct RunRequest {
   std::vector<std::string> env;
   std::string execfn;  ///< the path as the user named it
   std::string cwd;
-  std::string name;    ///< empty: the program's file name
+  std::string name;    ///< `run --name`, unique in the space; empty: `default_name`, else the program's file name
   bool detach = false;
   uint64_t ignored_signals = 0;  ///< bit N-1 set: signal N (1-64) is ignored by the caller, as a direct run would inherit
   std::vector<RunLimit> limits;  ///< RLIMIT_AS is enforced by the daemon on the tproc's mappings
@@ -81,9 +81,14 @@ struct RunRequest {
   /// exited: its exited record stays until a newer supervised tproc of the same name has exited
   /// too, instead of among the last plain ones (space/tproc_table.hpp).
   bool supervised = false;
+  /// `run --rm`: the record goes as soon as the program exits (a detached one's log with it).
+  bool auto_remove = false;
+  std::vector<std::string> labels;  ///< `--label KEY=VALUE`, as given: shown by ps, filtered on
+  /// The name when `name` is empty (a bundle's own): unlike `name`, not held unique in the space.
+  std::string default_name;
   template <class A> void fields(A& a) {
     a(argv, env, execfn, cwd, name, detach, ignored_signals, limits, core_dumps, bundle, holds_lock, passes_executable,
-      endpoints, inherited_fds, caller, controlling_terminal, supervised);
+      endpoints, inherited_fds, caller, controlling_terminal, supervised, auto_remove, labels, default_name);
   }
 };
 
@@ -121,6 +126,20 @@ struct EndpointsRequest {
   template <class A> void fields(A&) {}
 };
 
+/// Wait until the tproc named by id or name has exited (at once if it has): reply Exited.
+struct WaitRequest {
+  std::string target;
+  template <class A> void fields(A& a) { a(target); }
+};
+
+/// Remove the record of an exited tproc, and its log: reply Done. `force`: a running one is
+/// killed (SIGKILL) first, and the reply comes once it is gone.
+struct RemoveRequest {
+  std::string target;
+  bool force = false;
+  template <class A> void fields(A& a) { a(target, force); }
+};
+
 /// The program started. fds: [pidfd].
 struct Started {
   uint64_t id = 0;
@@ -155,7 +174,8 @@ struct TprocInfo {
   std::string command;
   bool detached = false;
   std::string bundle;  ///< the bundle's digest, if it came from one
-  template <class A> void fields(A& a) { a(id, name, pid, running, exit_status, started, command, detached, bundle); }
+  std::vector<std::string> labels;  ///< KEY=VALUE, as `run --label` gave them
+  template <class A> void fields(A& a) { a(id, name, pid, running, exit_status, started, command, detached, bundle, labels); }
 };
 
 /// Reply to ListRequest.
@@ -205,7 +225,7 @@ struct Done {
 /// Any message; its index in this variant is its type on the wire.
 using Message = std::variant<RunRequest, ListRequest, SignalRequest, OpenRequest, InfoRequest, ShutdownRequest,
                              EndpointsRequest, Started, Exited, Failure, TprocList, Opened, SpaceInfo,
-                             EndpointList, Done>;
+                             EndpointList, Done, WaitRequest, RemoveRequest>;
 
 /// Encodes `message` with its header.
 std::vector<std::byte> encode(const Message& message);

@@ -332,7 +332,8 @@ void Daemon::on_client_readable(int fd) {
         } else if constexpr (std::is_same_v<Type, protocol::ListRequest> || std::is_same_v<Type, protocol::SignalRequest> ||
                              std::is_same_v<Type, protocol::OpenRequest> || std::is_same_v<Type, protocol::InfoRequest> ||
                              std::is_same_v<Type, protocol::ShutdownRequest> ||
-                             std::is_same_v<Type, protocol::EndpointsRequest>) {
+                             std::is_same_v<Type, protocol::EndpointsRequest> ||
+                             std::is_same_v<Type, protocol::WaitRequest> || std::is_same_v<Type, protocol::RemoveRequest>) {
           if (!request.fds.empty())
             return reply_error(std::move(client), Error("malformed request: unexpected descriptors", EPROTO));
           handle(std::move(client), std::move(message));

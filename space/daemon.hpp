@@ -123,6 +123,8 @@ class Daemon {
   void handle(std::unique_ptr<Client> client, protocol::InfoRequest request);
   void handle(std::unique_ptr<Client> client, protocol::ShutdownRequest request);
   void handle(std::unique_ptr<Client> client, protocol::EndpointsRequest request);
+  void handle(std::unique_ptr<Client> client, protocol::WaitRequest request);
+  void handle(std::unique_ptr<Client> client, protocol::RemoveRequest request);
 
   /// Loads, spawns and records a tproc; the caller answers the client.
   Result<TprocRecord*> start_tproc(const protocol::RunRequest& request, std::vector<UniqueFd>& fds);

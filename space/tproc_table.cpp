@@ -6,6 +6,8 @@
 #include <iterator>
 #include <vector>
 
+#include "space/tproc_name.hpp"
+
 namespace tproc::space {
 
 protocol::TprocInfo TprocRecord::info() const {
@@ -19,6 +21,7 @@ protocol::TprocInfo TprocRecord::info() const {
   info.command = command;
   info.detached = detached;
   info.bundle = bundle;
+  info.labels = labels;
   return info;
 }
 
@@ -45,7 +48,7 @@ Result<TprocRecord*> TprocTable::find(const std::string& target, const std::stri
     if (record->name == target) (record->running() ? running : exited).push_back(record.get());
   std::vector<TprocRecord*>& matches = running.empty() ? exited : running;
   if (matches.size() == 1) return matches.front();
-  if (matches.empty()) return Error("no tproc '" + target + "' in space '" + space + "'", ESRCH);
+  if (matches.empty()) return Error::explained("no tproc '" + target + "' in space '" + space + "'", ESRCH);
   std::string ids;
   for (TprocRecord* record : matches) ids += (ids.empty() ? "" : ", ") + std::to_string(record->id);
   return Error("name '" + target + "' is ambiguous in space '" + space + "' (ids " + ids + "): use an id", EINVAL);
@@ -55,6 +58,37 @@ bool TprocTable::name_in_use(const std::string& name) const {
   for (const auto& [_, record] : records_)
     if (record->running() && record->name == name) return true;
   return false;
+}
+
+const TprocRecord* TprocTable::name_holder(const std::string& name) const {
+  const TprocRecord* holder = nullptr;
+  for (const auto& [_, record] : records_)
+    if (record->name == name && (!holder || record->running())) holder = record.get();
+  return holder;
+}
+
+Result<void> TprocTable::check_new_name(const std::string& name, bool supervised, const std::string& space) const {
+  if (name.empty()) return ok();
+  if (supervised) {
+    if (!name_in_use(name)) return ok();
+    return Error("name '" + name + "' is in use in space '" + space + "'", EEXIST);
+  }
+  TPROC_TRY(validate_tproc_name(name));
+  const TprocRecord* holder = name_holder(name);
+  if (!holder) return ok();
+  // Docker's message, in our words: who holds it, and how to free it.
+  const std::string id = std::to_string(holder->id);
+  return Error::explained("name '" + name + "' is already in use by tproc " + id + " (" +
+                              (holder->running() ? "running" : "exited") + ") in space '" + space + "': remove it ('tproc rm " +
+                              (holder->running() ? "-f " : "") + space + " " + id + "') to reuse the name",
+                          EEXIST);
+}
+
+void TprocTable::remove(uint64_t id) {
+  auto found = records_.find(id);
+  if (found == records_.end()) return;
+  if (!found->second->log_path.empty()) ::unlink(found->second->log_path.c_str());
+  records_.erase(found);
 }
 
 std::optional<std::string> TprocTable::holder_of(uint64_t begin, uint64_t end) const {

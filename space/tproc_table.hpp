@@ -20,6 +20,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/mapping.hpp"
 #include "common/result.hpp"
@@ -43,6 +44,16 @@ struct TprocRecord {
   pid_t pid = 0;
   std::string log_path;  ///< detached tprocs only
   std::string bundle;    ///< the bundle's digest, if it came from one
+  std::vector<std::string> labels;  ///< KEY=VALUE from `run --label`
+  bool auto_remove = false;         ///< `run --rm`, or `rm -f` of a running one: erased once it exits
+
+  /// A client waiting for this tproc's exit: `tproc wait` (answered Exited) or `rm -f` (answered
+  /// Done once the record is gone).
+  struct ExitWaiter {
+    protocol::Connection connection;
+    bool removes = false;
+  };
+  std::vector<ExitWaiter> exit_waiters;
 
   std::optional<loader::LoadedProgram> program;
   std::unique_ptr<runtime::LaunchScript> script;
@@ -56,6 +67,10 @@ struct TprocRecord {
   bool running() const { return !status.has_value(); }
   protocol::TprocInfo info() const;
 };
+
+/// At most this many clients wait for one tproc's exit (`tproc wait`, `rm -f`): each holds a
+/// connection until then.
+inline constexpr size_t kMaxExitWaiters = 64;
 
 /// How many exited detached records a space keeps (see the file's comment).
 struct Retention {
@@ -76,6 +91,18 @@ class TprocTable {
 
   /// Whether a running tproc already uses `name`.
   bool name_in_use(const std::string& name) const;
+
+  /// The tproc that holds `name`, running or kept after its exit (docker's rule: a name stays
+  /// taken until its record is removed), or null.
+  const TprocRecord* name_holder(const std::string& name) const;
+
+  /// Ok when a new tproc may be called `name` (empty: it gets a default name): a valid name
+  /// (space/tproc_name.hpp) that no record holds. A `supervised` one (compose's next run of a
+  /// replica) only needs no running tproc to have it: its earlier runs keep it.
+  Result<void> check_new_name(const std::string& name, bool supervised, const std::string& space) const;
+
+  /// Erases a record and removes its log file.
+  void remove(uint64_t id);
 
   /// Names the running tproc whose executable overlaps [begin, end), e.g. "tproc 12 (python3)".
   std::optional<std::string> holder_of(uint64_t begin, uint64_t end) const;

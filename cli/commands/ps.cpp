@@ -62,8 +62,15 @@ Result<int> ps(std::span<char* const> args) {
                   json_string(space_name).c_str(), static_cast<unsigned long long>(tproc.id), json_string(tproc.name).c_str(),
                   tproc.pid, tproc.running ? "running" : "exited");
       if (!tproc.running) std::printf("\"exit_status\": %d, ", tproc.exit_status);
-      std::printf("\"detached\": %s, \"started\": %s, \"command\": %s}", tproc.detached ? "true" : "false",
+      std::printf("\"detached\": %s, \"started\": %s, \"command\": %s, \"labels\": {", tproc.detached ? "true" : "false",
                   json_string(rfc3339(tproc.started)).c_str(), json_string(tproc.command).c_str());
+      for (size_t l = 0; l < tproc.labels.size(); ++l) {
+        const std::string& label = tproc.labels[l];
+        const size_t equals = label.find('=');
+        std::printf("%s%s: %s", l ? ", " : "", json_string(label.substr(0, equals)).c_str(),
+                    json_string(equals == std::string::npos ? "" : label.substr(equals + 1)).c_str());
+      }
+      std::printf("}}");
     }
     std::printf("%s]\n", rows.empty() ? "" : "\n");
     return 0;

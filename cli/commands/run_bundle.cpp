@@ -27,7 +27,7 @@ Result<int> run_bundle(std::span<char* const> args) {
   protocol::RunRequest& request = prepared.request;
   request.argv = launch.argv;
   request.execfn = launch.program;
-  request.name = launch.manifest.name();
+  request.default_name = launch.manifest.name();
   for (const auto& [resource, value] : launch.limits) request.limits.push_back(protocol::RunLimit{resource, value});
   request.core_dumps = launch.core_dumps;
   request.bundle = launch.bundle.digest();

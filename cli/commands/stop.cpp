@@ -6,7 +6,11 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <climits>
+#include <cstdint>
 #include <cstdio>
+#include <optional>
+#include <vector>
 
 #include "cli/arguments.hpp"
 #include "cli/command.hpp"
@@ -16,8 +20,9 @@ namespace tproc::cli {
 namespace {
 
 constexpr const char* kUsage =
-    "Usage: tproc stop [OPTIONS] SPACE ID|NAME\n\n"
-    "Stop a tproc: SIGTERM, then SIGKILL if it still runs after the grace period.\n\n"
+    "Usage: tproc stop [OPTIONS] SPACE ID|NAME...\n\n"
+    "Stop tprocs: SIGTERM to each at once, then SIGKILL to those still running after the grace period.\n"
+    "Prints each ID|NAME once it is stopped.\n\n"
     "Options:\n"
     "  -t, --time SECONDS  grace period before SIGKILL (default 10)\n";
 
@@ -40,27 +45,42 @@ Result<int> stop(std::span<char* const> args) {
     std::fputs(kUsage, stdout);
     return 0;
   }
-  TPROC_TRY(arguments.expect_operands("stop", 2, 2, "SPACE and ID|NAME"));
+  TPROC_TRY(arguments.expect_operands("stop", 2, SIZE_MAX, "SPACE and ID|NAME..."));
   const std::string grace_text = arguments.value("time", "10");
   char* end = nullptr;
   const double grace = std::strtod(grace_text.c_str(), &end);
   if (grace_text.empty() || *end != '\0' || grace < 0) return Error::explained("invalid --time '" + grace_text + "'", EINVAL);
 
   space::SpacePaths paths = TPROC_TRY(space::SpacePaths::from_environment());
-  const std::string& target = arguments.positional()[1];
-  protocol::Received reply = TPROC_TRY(ask_space(paths, arguments.positional()[0], protocol::OpenRequest{target}));
-  protocol::Opened opened = TPROC_TRY(expect<protocol::Opened>(reply));
-  if (opened.tproc.running && !reply.fds.empty()) {
-    // The pidfd signals exactly this process, never a recycled pid, and tells us when it is gone.
-    const int pidfd = reply.fds[0].get();
-    ::syscall(SYS_pidfd_send_signal, pidfd, SIGTERM, nullptr, 0);
-    if (!wait_exit(pidfd, static_cast<int>(grace * 1000))) {
-      ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
-      wait_exit(pidfd, 10000);
+  const std::string& space_name = arguments.positional()[0];
+  const std::span<const std::string> targets(arguments.positional().begin() + 1, arguments.positional().end());
+  TPROC_TRY(expect_space_runs(paths, space_name));
+  // Every target gets SIGTERM at once and one grace period runs for all of them, as docker stops
+  // several containers side by side. A pidfd signals exactly this process, never a recycled pid,
+  // and tells us when it is gone.
+  std::vector<std::optional<protocol::Received>> stopping(targets.size());  // empty: failed
+  int status = for_each_target(targets, [&](const std::string& target) -> Result<void> {
+    protocol::Received reply = TPROC_TRY(ask_space(paths, space_name, protocol::OpenRequest{target}));
+    protocol::Opened opened = TPROC_TRY(expect<protocol::Opened>(reply));
+    if (!opened.tproc.running) reply.fds.clear();  // only a log: nothing to stop
+    if (!reply.fds.empty()) ::syscall(SYS_pidfd_send_signal, reply.fds[0].get(), SIGTERM, nullptr, 0);
+    stopping[static_cast<size_t>(&target - targets.data())] = std::move(reply);
+    return ok();
+  });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(grace * 1000));
+  for (size_t i = 0; i < targets.size(); ++i) {
+    if (!stopping[i]) continue;
+    if (!stopping[i]->fds.empty()) {
+      const int pidfd = stopping[i]->fds[0].get();
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      if (!wait_exit(pidfd, static_cast<int>(std::max<int64_t>(0, left.count())))) {
+        ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
+        wait_exit(pidfd, 10000);
+      }
     }
+    std::printf("%s\n", targets[i].c_str());
   }
-  std::printf("%s\n", target.c_str());
-  return 0;
+  return status;
 }
 
 }  // namespace

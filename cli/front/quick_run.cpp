@@ -107,6 +107,7 @@ struct Invocation {
         if (i + 1 >= count) return false;
         value = args[++i];
       }
+      if (slot == &name && value[0] == '\0') return false;  // --name "": the full CLI refuses it
       *slot = value;
     }
     if (count - i < 2) return false;

@@ -120,6 +120,9 @@ void write_run_request(const QuickRequest& request, ByteWriter& out) {
   }
   out.u32(static_cast<uint32_t>(-1));  // controlling_terminal: the front door hands terminals to the full CLI
   out.u8(0);  // supervised: only compose's supervisor sets it
+  out.u8(0);   // auto_remove: `run --rm` goes to the full CLI
+  out.u32(0);  // labels: `run --label` goes to the full CLI
+  out.u32(0);  // default_name: the front door runs no bundles
 }
 
 bool read_reply(const unsigned char* bytes, size_t size, QuickReply& reply) {

@@ -162,8 +162,7 @@ void Daemon::handle(std::unique_ptr<Client> client, protocol::RunRequest request
 }
 
 Result<TprocRecord*> Daemon::start_tproc(const protocol::RunRequest& request, std::vector<UniqueFd>& fds) {
-  if (!request.name.empty() && tprocs_.name_in_use(request.name))
-    return Error("name '" + request.name + "' is in use in space '" + space_ + "'", EEXIST);
+  TPROC_TRY(tprocs_.check_new_name(request.name, request.detach && request.supervised, space_));
   // Recorded first so the id exists (logs are named after it); erased again if the start fails.
   TprocRecord& record = tprocs_.add(std::make_unique<TprocRecord>());
   if (auto launched = launch(record, request, fds); !launched) {
@@ -182,12 +181,16 @@ Result<TprocRecord*> Daemon::start_tproc(const protocol::RunRequest& request, st
 }
 
 Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& request, std::vector<UniqueFd>& fds) {
-  record.name = request.name.empty() ? base_name(request.execfn) : request.name;
+  record.name = !request.name.empty()           ? request.name
+                : !request.default_name.empty() ? request.default_name
+                                                : base_name(request.execfn);
   record.command = join(request.argv);
   record.started = ::time(nullptr);
   record.detached = request.detach;
   record.supervised = request.detach && request.supervised;
   record.bundle = request.bundle;
+  record.labels = request.labels;
+  record.auto_remove = request.auto_remove;
 
   // The optional descriptors follow the program and its stdio, in a fixed order.
   size_t next_fd = request.detach ? 1 : 4;
@@ -479,11 +482,16 @@ void Daemon::on_tproc_exit(uint64_t id) {
   }
   record->child.reset();
   record->script.reset();
-  if (!record->detached) {
-    tprocs_.erase(id);
+  std::vector<TprocRecord::ExitWaiter> waiters = std::move(record->exit_waiters);
+  const protocol::Exited exited{record->status->killed, record->status->value, record->status->core_dumped};
+  if (!record->detached || record->auto_remove) {
+    tprocs_.remove(id);
   } else {
     tprocs_.retire(id, Retention{});
   }
+  // Answered once the record is as it stays: after `rm -f` the name is free again.
+  for (TprocRecord::ExitWaiter& waiter : waiters)
+    (void)waiter.connection.send(waiter.removes ? protocol::Message(protocol::Done{}) : protocol::Message(exited));
   // A quiet moment, with the client answered and nothing of the tproc left to run alongside:
   // map the next launch's interpreter now rather than during it.
   interpreters_.refill();

@@ -36,9 +36,9 @@ TEST_CASE("a typo'd long option gets the nearest option of that command") {
 
 TEST_CASE("too many and too few arguments are told apart") {
   Sandbox sandbox;
-  const Outcome many = sandbox.tproc({"kill", "demo", "1", "2"});
+  const Outcome many = sandbox.tproc({"logs", "demo", "1", "2"});
   CHECK(many.status != 0);
-  CHECK_THAT(many, IsOneLineError().naming("too many arguments for kill, from '2' on").naming("SPACE and ID|NAME"));
+  CHECK_THAT(many, IsOneLineError().naming("too many arguments for logs, from '2' on").naming("SPACE and ID|NAME"));
   CHECK_THAT(sandbox.tproc({"ps", "a", "b"}), IsOneLineError().naming("too many arguments for ps, from 'b' on"));
   CHECK_THAT(sandbox.tproc({"stop", "demo"}), IsOneLineError().naming("stop needs SPACE and ID|NAME"));
   CHECK_THAT(sandbox.tproc({"inspect", "a.bundle", "b.bundle"}),

@@ -178,6 +178,11 @@ const Json* Json::find(std::string_view key) const {
   return nullptr;
 }
 
+const std::vector<std::pair<std::string, Json>>& Json::members() const {
+  if (kind_ != Kind::Object) throw std::runtime_error("JSON value is not an object");
+  return members_;
+}
+
 const Json& Json::at(std::string_view key) const {
   const Json* value = find(key);
   if (value == nullptr) throw std::runtime_error("JSON object has no key \"" + std::string(key) + "\"");

@@ -29,6 +29,9 @@ class Json {
   /// The member `key` of an object, or nullptr when absent (throws if this is not an object).
   const Json* find(std::string_view key) const;
 
+  /// The members of an object, in document order (throws for other kinds).
+  const std::vector<std::pair<std::string, Json>>& members() const;
+
   /// The member `key` of an object; throws when absent.
   const Json& at(std::string_view key) const;
 

@@ -276,6 +276,8 @@ std::vector<TprocInfo> Sandbox::ps(const std::string& space, bool all) {
     tproc.state = row.at("state").str();
     tproc.started = member_text(row, "started");
     tproc.command = member_text(row, "command");
+    if (const Json* labels = row.find("labels"))
+      for (const auto& [key, value] : labels->members()) tproc.labels[key] = value.str();
     out.push_back(tproc);
   }
   return out;

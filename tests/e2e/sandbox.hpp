@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -46,6 +47,7 @@ struct TprocInfo {
   std::string state;    ///< "running" or "exited"
   std::string started;
   std::string command;
+  std::map<std::string, std::string> labels;  ///< `run --label KEY=VALUE`
 };
 
 /// A temp dir with its own runtime and home, and the `tproc` commands run against it.

@@ -33,7 +33,8 @@ TprocInfo sample_tproc() {
                    .exit_status = 0,
                    .started = 1700000000,
                    .command = "kv_server --port 7000",
-                   .detached = true};
+                   .detached = true,
+                   .labels = {"tier=web", "canary="}};
 }
 
 /// The types with fields, filled in.
@@ -47,7 +48,10 @@ std::vector<Message> filled() {
                  .detach = true,
                  .ignored_signals = 1u << (13 - 1),
                  .limits = {RunLimit{.resource = 7, .value = 1024}, RunLimit{.resource = 9, .value = 1ull << 32}},
-                 .core_dumps = true},
+                 .core_dumps = true,
+                 .auto_remove = true,
+                 .labels = {"tier=web"},
+                 .default_name = "hello"},
       ListRequest{.all = true},
       SignalRequest{.target = "kv-server", .signal = 15},
       OpenRequest{.target = "42"},
@@ -64,6 +68,8 @@ std::vector<Message> filled() {
                                               .owner = "42 (kv-server)",
                                               .state = "ready"},
                                  EndpointInfo{}}},
+      WaitRequest{.target = "kv-server"},
+      RemoveRequest{.target = "42", .force = true},
   };
 }
 
