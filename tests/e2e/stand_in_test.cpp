@@ -211,7 +211,7 @@ subprocess.run(sys.argv[1:] + ["/bin/grep", "SigBlk", "/proc/self/status"])' $RU
   CHECK(in_space.out == direct.out);
 }
 
-TEST_CASE("with a terminal, the program has its own: /dev/tty, its size, input, Ctrl-Z and fg, Ctrl-C") {
+TEST_CASE("with a terminal, the program has its own: /dev/tty, its size and its changes, input, Ctrl-Z and fg, Ctrl-C, Ctrl-\\") {
   // A job-control bash on a pty the test drives, typing `tproc run` as a user would.
   const Door door = GENERATE(Door::quick, Door::full);
   INFO("through " << name_of(door));
@@ -246,6 +246,12 @@ send('fg\n'); time.sleep(0.5); send(b'\x03'); expect('$ ')
 send('echo STATUS=$?\n'); expect('STATUS=130'); print('fg + ctrl-c ok')
 send(tproc + " run s /bin/sh -c 'read x; echo got-$x'\n"); time.sleep(0.3); send('typed\n'); expect('got-typed'); print('input ok')
 expect('$ ')  # typed ahead while tproc run still relays, it would go to the ended program's pty
+send(tproc + " run s /bin/sh -c 'trap \"stty size\" WINCH; echo $((6*7))-ready; while :; do sleep 0.1; done'\n")
+expect("42-ready")  # the program's line, not the echo of the typed one
+fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack('HHHH', 40, 120, 0, 0)); expect('40 120'); print('resize ok')
+send(b'\x1c'); expect('$ ')
+send('echo STATUS=$?\n'); expect('STATUS=131'); print('ctrl-backslash ok')
+expect('$ ')
 send('exit\n')
 os.waitpid(pid, 0)
 print('ALL OK')
@@ -253,5 +259,5 @@ print('ALL OK')
   Outcome driven = sandbox.run_direct(with({"/usr/bin/python3", "-c", session}, with(run, {program("sleeper")})), {},
                                       std::chrono::seconds(120));
   CHECK_THAT(driven, ExitsWith(0));
-  CHECK(driven.out == "tty, /dev/tty, size ok\nctrl-z ok\nfg + ctrl-c ok\ninput ok\nALL OK\n");
+  CHECK(driven.out == "tty, /dev/tty, size ok\nctrl-z ok\nfg + ctrl-c ok\ninput ok\nresize ok\nctrl-backslash ok\nALL OK\n");
 }
