@@ -149,15 +149,14 @@ TPROC_API int tproc_channel_create(size_t capacity, unsigned flags, tproc_channe
   uint64_t cells = 2;
   while (cells < capacity) cells *= 2;
   int error = 0;
-  void* base = tproc::lib::attached_heap(&error);
-  if (base == nullptr) return error;
+  if (tproc::lib::attached_heap(&error) == nullptr) return error;
   // Heap blocks of 256 bytes and more are 64-byte aligned (their size classes are multiples of 64
   // in 64 KiB chunks), as the channel's cache-line-aligned members need.
   static_assert(alignof(tproc_channel) == 64 && sizeof(tproc_channel) >= 256);
-  void* memory = tproc::registry::SpaceHeap(base).allocate(tproc::lib::channel_bytes(cells));
+  void* memory = tproc_heap_alloc(tproc::lib::channel_bytes(cells));  // through this thread's cache
   if (memory == nullptr) return -ENOMEM;
   if (reinterpret_cast<uintptr_t>(memory) % alignof(tproc_channel) != 0) {  // cannot happen; never corrupt
-    tproc::registry::SpaceHeap(base).free(memory);
+    tproc_heap_free(memory);
     return -ENOMEM;
   }
 
@@ -186,11 +185,8 @@ TPROC_API int tproc_channel_create(size_t capacity, unsigned flags, tproc_channe
 
 TPROC_API int tproc_channel_destroy(tproc_channel* channel) {
   if (!valid(channel)) return -EINVAL;
-  int error = 0;
-  void* base = tproc::lib::attached_heap(&error);
-  if (base == nullptr) return error;
   channel->magic = 0;
-  return tproc::registry::SpaceHeap(base).free(channel);
+  return tproc_heap_free(channel);
 }
 
 TPROC_API int tproc_channel_send(tproc_channel* channel, void* message, int timeout_ms) {

@@ -1,8 +1,9 @@
 #include "registry/space_heap.hpp"
 
 #include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
 
-#include <cerrno>
 #include <cstring>
 
 namespace tproc::registry {
@@ -11,31 +12,23 @@ namespace {
 constexpr auto relaxed = std::memory_order_relaxed;
 constexpr auto acquire = std::memory_order_acquire;
 constexpr auto release = std::memory_order_release;
+constexpr auto seq_cst = std::memory_order_seq_cst;
 
 constexpr uint8_t kLargeMark = 0x80;
 constexpr uint64_t kTagOne = uint64_t{1} << 32;
 constexpr uint64_t kLowMask = 0xffffffffULL;
 
 static_assert(class_size(kClassCount - 1) == kMaxSmallBlock);
+static_assert(kClassCount < kLargeMark, "a class mark never looks like a large one");
 static_assert(sizeof(HeapHeader) < kChunkBytes);
 
-/// The link word of a free block: its first four bytes hold the next free block's offset.
-std::atomic<uint32_t>* link_of(std::byte* block) { return reinterpret_cast<std::atomic<uint32_t>*>(block); }
+/// The next head of a tagged stack whose head was `head`: new first element `value`, tag advanced.
+uint64_t next_head(uint64_t head, uint64_t value) { return ((head & ~kLowMask) + kTagOne) | value; }
 
-/// Reads the link of a block at the head of a free stack. The block may have been popped by another
-/// thread meanwhile and be in use, its owner writing it: then the value read is garbage, and the
-/// CAS that follows fails because the head's tag moved on. That read races with the owner's plain
-/// writes by design, so ThreadSanitizer must not instrument it (the memory itself stays mapped:
-/// the heap never unmaps its chunks).
-#if defined(__SANITIZE_THREAD__)
-__attribute__((no_sanitize("thread"), noinline))
-#endif
-uint32_t racy_link(std::byte* block) {
-  return link_of(block)->load(relaxed);
-}
+uint64_t align64(uint64_t offset) { return (offset + 63) / 64 * 64; }
 
-/// The next head of a stack whose head was `head`: new first element `offset`, tag advanced.
-uint64_t next_head(uint64_t head, uint64_t offset) { return ((head & ~kLowMask) + kTagOne) | offset; }
+/// Adds `delta` to a counter only one thread writes (a plain load and store, no RMW).
+void bump(std::atomic<int64_t>& counter, int64_t delta) { counter.store(counter.load(relaxed) + delta, relaxed); }
 
 }  // namespace
 
@@ -44,16 +37,31 @@ int SpaceHeap::format(void* base, uint64_t size) {
       reinterpret_cast<uintptr_t>(base) % 4096 != 0)
     return -EINVAL;
   auto* header = static_cast<HeapHeader*>(base);
+  const uint64_t previous_serial = header->format_serial;
   std::memset(static_cast<void*>(header), 0, sizeof(HeapHeader));
   header->size = size;
   header->chunk_count = size >> kChunkShift;
-  header->map_offset = (sizeof(HeapHeader) + 63) / 64 * 64;
-  header->link_offset = (header->map_offset + header->chunk_count + 63) / 64 * 64;
-  const uint64_t metadata = header->link_offset + header->chunk_count * sizeof(uint32_t);
+  header->map_offset = align64(sizeof(HeapHeader));
+  header->link_offset = align64(header->map_offset + header->chunk_count);
+  header->page_offset = align64(header->link_offset + header->chunk_count * sizeof(uint32_t));
+  header->cache_offset = header->page_offset + header->chunk_count * sizeof(HeapPage);
+  uint64_t cache_count = header->chunk_count / 8;
+  if (cache_count < 2) cache_count = 2;
+  if (cache_count > kCacheSlots) cache_count = kCacheSlots;
+  header->cache_count = cache_count;
+  const uint64_t metadata = header->cache_offset + cache_count * sizeof(HeapCache);
   header->first_chunk = (metadata + kChunkBytes - 1) >> kChunkShift;
   if (header->first_chunk + 1 >= header->chunk_count) return -EINVAL;
   // The map and links of a region fresh from mmap are zero already; a reused one must be cleared.
-  std::memset(static_cast<std::byte*>(base) + header->map_offset, 0, metadata - header->map_offset);
+  // Page records are written when their chunk is carved, cache slots when first claimed; page 0
+  // (metadata, never carved) must read as a page with no free block.
+  auto* bytes = static_cast<std::byte*>(base);
+  std::memset(bytes + header->map_offset, 0, header->page_offset - header->map_offset);
+  std::memset(bytes + header->page_offset, 0, sizeof(HeapPage));
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  const uint64_t serial = static_cast<uint64_t>(now.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(now.tv_nsec);
+  header->format_serial = serial > previous_serial ? serial : previous_serial + 1;
   header->top.store(header->first_chunk, relaxed);
   header->version = kHeapVersion;
   __atomic_store_n(&header->magic, kHeapMagic, __ATOMIC_RELEASE);
@@ -68,79 +76,138 @@ int SpaceHeap::validate(const void* base) {
   return 0;
 }
 
-SpaceHeap::SpaceHeap(void* base) : header_(static_cast<HeapHeader*>(base)), base_(static_cast<std::byte*>(base)) {}
+// ---- Caches ---------------------------------------------------------------------------------------
 
-std::atomic<uint8_t>* SpaceHeap::map() const {
-  return reinterpret_cast<std::atomic<uint8_t>*>(base_ + header_->map_offset);
-}
-
-std::atomic<uint32_t>* SpaceHeap::links() const {
-  return reinterpret_cast<std::atomic<uint32_t>*>(base_ + header_->link_offset);
-}
-
-void* SpaceHeap::allocate(uint64_t size) {
-  if (size > kMaxSmallBlock) return allocate_large(size);
-  const uint32_t index = class_of(size);
-  HeapClass& heap_class = header_->classes[index];
-  uint64_t head = heap_class.head.load(acquire);
-  for (;;) {
-    const uint64_t offset = head & kLowMask;
-    if (offset == 0) {
-      if (!refill(index)) return nullptr;
-      head = heap_class.head.load(acquire);
-      continue;
-    }
-    std::byte* block = base_ + (offset << 4);
-    if (heap_class.head.compare_exchange_weak(head, next_head(head, racy_link(block)), acquire, acquire)) {
-      heap_class.live.fetch_add(1, relaxed);
-      return block;
-    }
+HeapCache* SpaceHeap::claim_cache(int32_t pid) {
+  HeapCache* table = caches();
+  // A released slot first: its pages and counts were cleared when it was released.
+  const uint32_t used = header_->caches_used.load(acquire);
+  for (uint32_t slot = 0; slot < used; ++slot) {
+    int32_t free_slot = 0;
+    if (table[slot].pid.load(relaxed) == 0 && table[slot].pid.compare_exchange_strong(free_slot, pid, acquire, relaxed))
+      return &table[slot];
   }
-}
-
-int SpaceHeap::free(void* pointer) {
-  if (pointer == nullptr) return 0;
-  auto* block = static_cast<std::byte*>(pointer);
-  if (!contains(block)) return -EINVAL;
-  const uint64_t offset = static_cast<uint64_t>(block - base_);
-  const uint64_t chunk = offset >> kChunkShift;
-  const uint8_t mark = map()[chunk].load(acquire);
-  if (mark == 0) return -EINVAL;
-  if (mark & kLargeMark) {
-    if (offset & (kChunkBytes - 1)) return -EINVAL;
-    return free_large(chunk, mark & ~kLargeMark);
-  }
-  const uint32_t index = mark - 1u;
-  if ((offset & (kChunkBytes - 1)) % class_size(index) != 0) return -EINVAL;  // not a block's start
-
-  HeapClass& heap_class = header_->classes[index];
-  uint64_t head = heap_class.head.load(relaxed);
+  // Then a slot never used: claimed by moving the high water, initialised before it is published.
+  uint32_t high = header_->caches_used.load(relaxed);
   do {
-    link_of(block)->store(static_cast<uint32_t>(head & kLowMask), relaxed);
-  } while (!heap_class.head.compare_exchange_weak(head, next_head(head, offset >> 4), release, relaxed));
-  heap_class.live.fetch_sub(1, relaxed);
+    if (high >= header_->cache_count) {
+      errno = EAGAIN;
+      return nullptr;
+    }
+  } while (!header_->caches_used.compare_exchange_weak(high, high + 1, std::memory_order_acq_rel, relaxed));
+  HeapCache& cache = table[high];
+  cache.code = owned_by(high);
+  for (uint32_t index = 0; index < kClassCount; ++index) {
+    cache.pages[index].store(0, relaxed);
+    cache.live[index].store(0, relaxed);
+  }
+  cache.pid.store(pid, release);
+  return &cache;
+}
+
+void SpaceHeap::release_cache(HeapCache* cache) {
+  for (uint32_t index = 0; index < kClassCount; ++index) {
+    if (const uint32_t chunk = cache->pages[index].load(relaxed); chunk != 0) {
+      release_page(chunk, index);
+      cache->pages[index].store(0, relaxed);
+    }
+    if (const int64_t live = cache->live[index].load(relaxed); live != 0) {
+      header_->classes[index].retired.fetch_add(live, relaxed);
+      cache->live[index].store(0, relaxed);
+    }
+  }
+  cache->pid.store(0, release);
+}
+
+uint32_t SpaceHeap::release_owner(int32_t pid) {
+  if (pid == 0) return 0;
+  HeapCache* table = caches();
+  uint32_t released = 0;
+  const uint32_t used = header_->caches_used.load(acquire);
+  for (uint32_t slot = 0; slot < used; ++slot)
+    if (table[slot].pid.load(acquire) == pid) {
+      release_cache(&table[slot]);
+      ++released;
+    }
+  return released;
+}
+
+// ---- Pages ----------------------------------------------------------------------------------------
+
+void SpaceHeap::release_page(uint32_t chunk, uint32_t index) {
+  HeapPage& page = pages()[chunk];
+  // Read what is ours before letting go: once unowned, an adopter may change it at any moment.
+  const bool has_local = page.local != 0;
+  page.state.store(kPageUnowned, seq_cst);
+  // A free that pushed onto `remote` before the store above left the listing to us; one after it
+  // sees the page unowned and lists it itself (both sides are sequentially consistent).
+  if (has_local || page.remote.load(seq_cst) != 0) list_page(chunk, index);
+}
+
+void SpaceHeap::list_page(uint32_t chunk, uint32_t index) {
+  HeapPage& page = pages()[chunk];
+  uint32_t unowned = kPageUnowned;
+  if (!page.state.compare_exchange_strong(unowned, kPageListed, seq_cst, relaxed)) return;  // listed or owned
+  std::atomic<uint64_t>& stack = header_->classes[index].partial;
+  uint64_t head = stack.load(relaxed);
+  do {
+    page.link.store(static_cast<uint32_t>(head & kLowMask), relaxed);
+  } while (!stack.compare_exchange_weak(head, next_head(head, chunk + 1u), release, relaxed));
+}
+
+uint32_t SpaceHeap::pop_partial(uint32_t index) {
+  std::atomic<uint64_t>& stack = header_->classes[index].partial;
+  uint64_t head = stack.load(acquire);
+  while ((head & kLowMask) != 0) {
+    const uint32_t chunk = static_cast<uint32_t>(head & kLowMask) - 1u;
+    // Page records are metadata, never user memory: this read races with nothing but the tag.
+    if (stack.compare_exchange_weak(head, next_head(head, pages()[chunk].link.load(relaxed)), acquire, acquire))
+      return chunk;
+  }
   return 0;
 }
 
-bool SpaceHeap::refill(uint32_t index) {
+void SpaceHeap::own_page(HeapCache& cache, uint32_t chunk, uint32_t index) {
+  HeapPage& page = pages()[chunk];
+  page.state.store(cache.code, seq_cst);
+  if (page.local == 0) {
+    const uint64_t remote = page.remote.exchange(0, acquire);
+    page.local = static_cast<uint32_t>(remote & kLowMask);
+    page.used -= static_cast<uint32_t>(remote >> 32);
+  }
+  const int32_t pid = cache.pid.load(relaxed);
+  // Blocks still live on a page passing to another tproc were allocated by the previous one: from
+  // now on `pid` alone cannot say which tproc allocated a block of this page.
+  if (page.pid.load(relaxed) != pid) {
+    const uint32_t pending = static_cast<uint32_t>(page.remote.load(relaxed) >> 32);
+    if (page.used > pending) page.mixed.store(1, relaxed);
+    page.pid.store(pid, relaxed);
+  }
+  if (page.used == 0) page.mixed.store(0, relaxed);
+  cache.pages[index].store(chunk, relaxed);
+}
+
+uint32_t SpaceHeap::carve_page(uint32_t index, int32_t pid) {
   const uint64_t chunk = carve(1);
-  if (chunk == 0) return false;
+  if (chunk == 0) return 0;
   const uint64_t size = class_size(index);
   const uint64_t count = kChunkBytes / size;
-  std::byte* first = base_ + (chunk << kChunkShift);
-  // Chain the chunk's blocks privately, then publish the chain with one CAS.
+  const uint64_t first = chunk << kChunkShift;
+  // Chain the chunk's blocks privately: nobody else can reach the chunk before its map byte is set.
   for (uint64_t i = 0; i + 1 < count; ++i)
-    link_of(first + i * size)->store(static_cast<uint32_t>(((chunk << kChunkShift) + (i + 1) * size) >> 4), relaxed);
-  std::byte* last = first + (count - 1) * size;
-  map()[chunk].store(static_cast<uint8_t>(index + 1), relaxed);  // published by the release CAS below
-
-  HeapClass& heap_class = header_->classes[index];
-  uint64_t head = heap_class.head.load(relaxed);
-  do {
-    link_of(last)->store(static_cast<uint32_t>(head & kLowMask), relaxed);
-  } while (!heap_class.head.compare_exchange_weak(head, next_head(head, (chunk << kChunkShift) >> 4), release, relaxed));
-  heap_class.chunks.fetch_add(1, relaxed);
-  return true;
+    link_of(base_ + first + i * size) = static_cast<uint32_t>((first + (i + 1) * size) >> 4);
+  link_of(base_ + first + (count - 1) * size) = 0;
+  HeapPage& page = pages()[chunk];
+  page.state.store(kPageUnowned, relaxed);
+  page.link.store(0, relaxed);
+  page.remote.store(0, relaxed);
+  page.local = static_cast<uint32_t>(first >> 4);
+  page.used = 0;
+  page.pid.store(pid, relaxed);
+  page.mixed.store(0, relaxed);
+  map()[chunk].store(static_cast<uint8_t>(index + 1), release);
+  header_->classes[index].chunks.fetch_add(1, relaxed);
+  return static_cast<uint32_t>(chunk);
 }
 
 uint64_t SpaceHeap::carve(uint64_t count) {
@@ -154,7 +221,65 @@ uint64_t SpaceHeap::carve(uint64_t count) {
   return top;
 }
 
-void* SpaceHeap::allocate_large(uint64_t size) {
+// ---- Small blocks: the slow paths -----------------------------------------------------------------
+
+void* SpaceHeap::allocate_refilled(HeapCache& cache, uint32_t index) {
+  const uint64_t size = class_size(index);
+  if (const uint32_t chunk = cache.pages[index].load(relaxed); chunk != 0) {
+    // Our page is dry: take back what others freed on it, or let it go.
+    HeapPage& page = pages()[chunk];
+    if (page.remote.load(relaxed) != 0) {
+      const uint64_t remote = page.remote.exchange(0, acquire);
+      page.local = static_cast<uint32_t>(remote & kLowMask);
+      page.used -= static_cast<uint32_t>(remote >> 32);
+      if (page.used == 0) page.mixed.store(0, relaxed);
+      return allocate(&cache, size);
+    }
+    cache.pages[index].store(0, relaxed);
+    release_page(chunk, index);
+  }
+  // A page someone let go with free blocks on it, else a fresh chunk.
+  while (const uint32_t chunk = pop_partial(index)) {
+    own_page(cache, chunk, index);
+    if (pages()[chunk].local != 0) return allocate(&cache, size);
+    cache.pages[index].store(0, relaxed);  // listed twice over a race, emptied meanwhile
+    release_page(chunk, index);
+  }
+  const uint32_t chunk = carve_page(index, cache.pid.load(relaxed));
+  if (chunk == 0) return nullptr;
+  pages()[chunk].state.store(cache.code, relaxed);
+  cache.pages[index].store(chunk, relaxed);
+  return allocate(&cache, size);
+}
+
+int SpaceHeap::free_remote(HeapCache* cache, HeapPage& page, std::byte* block, uint32_t index) {
+  const uint32_t offset = static_cast<uint32_t>(static_cast<uint64_t>(block - base_) >> 4);
+  uint64_t head = page.remote.load(relaxed);
+  uint64_t next = 0;
+  do {
+    link_of(block) = static_cast<uint32_t>(head & kLowMask);
+    next = (((head >> 32) + 1) << 32) | offset;
+  } while (!page.remote.compare_exchange_weak(head, next, seq_cst, relaxed));
+  if (cache != nullptr)
+    bump(cache->live[index], -1);
+  else
+    header_->classes[index].retired.fetch_sub(1, relaxed);
+  // An unowned page with a free block must be findable: see release_page for the other side.
+  if (page.state.load(seq_cst) == kPageUnowned) list_page(static_cast<uint32_t>(&page - pages()), index);
+  return 0;
+}
+
+int SpaceHeap::free_other(void* pointer) {
+  const uint64_t offset = static_cast<uint64_t>(static_cast<std::byte*>(pointer) - base_);
+  const uint64_t chunk = offset >> kChunkShift;
+  const uint8_t mark = map()[chunk].load(acquire);
+  if (!(mark & kLargeMark) || (offset & (kChunkBytes - 1)) != 0) return -EINVAL;
+  return free_large(chunk, mark & ~kLargeMark);
+}
+
+// ---- Large runs -----------------------------------------------------------------------------------
+
+void* SpaceHeap::allocate_large(int32_t pid, uint64_t size) {
   const uint64_t chunks = (size + kChunkBytes - 1) >> kChunkShift;
   uint32_t order = 0;
   while ((uint64_t{1} << order) < chunks) ++order;
@@ -174,6 +299,7 @@ void* SpaceHeap::allocate_large(uint64_t size) {
     }
   }
   if (chunk == 0 && (chunk = carve(uint64_t{1} << order)) == 0) return nullptr;
+  pages()[chunk].pid.store(pid, relaxed);
   map()[chunk].store(static_cast<uint8_t>(kLargeMark | order), release);
   header_->large_blocks.fetch_add(1, relaxed);
   header_->large_chunks.fetch_add(int64_t{1} << order, relaxed);
@@ -198,28 +324,57 @@ int SpaceHeap::free_large(uint64_t chunk, uint32_t order) {
   return 0;
 }
 
+// ---- Queries --------------------------------------------------------------------------------------
+
 uint64_t SpaceHeap::block_size(const void* pointer) const {
-  const auto* block = static_cast<const std::byte*>(pointer);
-  if (!contains(block)) return 0;
-  const uint64_t offset = static_cast<uint64_t>(block - base_);
-  const uint8_t mark = map()[offset >> kChunkShift].load(acquire);
-  if (mark == 0) return 0;
-  if (mark & kLargeMark) return kChunkBytes << (mark & ~kLargeMark);
-  return class_size(mark - 1u);
+  HeapBlock block{};
+  if (!find_block(pointer, &block) || block.begin != reinterpret_cast<uintptr_t>(pointer)) return 0;
+  return block.size;
 }
 
-bool SpaceHeap::contains(const void* address) const {
-  const auto* byte = static_cast<const std::byte*>(address);
-  return byte >= base_ + (header_->first_chunk << kChunkShift) && byte < base_ + (header_->chunk_count << kChunkShift);
+bool SpaceHeap::find_block(const void* address, HeapBlock* block) const {
+  if (!contains(address)) return false;
+  const uint64_t offset = static_cast<uint64_t>(static_cast<const std::byte*>(address) - base_);
+  uint64_t chunk = offset >> kChunkShift;
+  uint8_t mark = map()[chunk].load(acquire);
+  if (mark != 0 && mark <= kClassCount) {
+    const uint32_t index = mark - 1u;
+    const uint64_t size = class_size(index);
+    const uint64_t within = offset & (kChunkBytes - 1);
+    const uint64_t start = ((within * class_reciprocal(index)) >> 32) * size;
+    if (start + size > kChunkBytes) return false;  // the slack after a chunk's last block
+    const HeapPage& page = pages()[chunk];
+    *block = HeapBlock{reinterpret_cast<uintptr_t>(base_) + (chunk << kChunkShift) + start, size,
+                       page.mixed.load(relaxed) ? 0 : page.pid.load(relaxed), false};
+    return true;
+  }
+  // Inside a large run only its first chunk is marked: look back for it, as far as a run reaches.
+  for (uint64_t back = 0; mark == 0; ++back) {
+    if (back + 1 >= (uint64_t{1} << (kLargeOrders - 1)) || chunk <= header_->first_chunk) return false;
+    mark = map()[--chunk].load(acquire);
+  }
+  if (!(mark & kLargeMark)) return false;
+  const uint64_t run = uint64_t{1} << (mark & ~kLargeMark);
+  if (chunk + run <= offset >> kChunkShift) return false;  // past the end of that run
+  *block = HeapBlock{reinterpret_cast<uintptr_t>(base_) + (chunk << kChunkShift), run << kChunkShift,
+                     pages()[chunk].pid.load(relaxed), true};
+  return true;
 }
 
 HeapUsage SpaceHeap::usage() const {
+  int64_t live[kClassCount];
+  for (uint32_t index = 0; index < kClassCount; ++index) live[index] = header_->classes[index].retired.load(relaxed);
+  const HeapCache* table = caches();
+  const uint32_t used = header_->caches_used.load(acquire);
+  for (uint32_t slot = 0; slot < used; ++slot) {
+    if (table[slot].pid.load(acquire) == 0) continue;  // released: its counts are in `retired`
+    for (uint32_t index = 0; index < kClassCount; ++index) live[index] += table[slot].live[index].load(relaxed);
+  }
   HeapUsage usage{};
   for (uint32_t index = 0; index < kClassCount; ++index) {
-    const int64_t live = header_->classes[index].live.load(relaxed);
-    if (live <= 0) continue;  // a free racing ahead of its allocation's count
-    usage.blocks_in_use += static_cast<uint64_t>(live);
-    usage.bytes_in_use += static_cast<uint64_t>(live) * class_size(index);
+    if (live[index] <= 0) continue;  // a free counted before its allocation
+    usage.blocks_in_use += static_cast<uint64_t>(live[index]);
+    usage.bytes_in_use += static_cast<uint64_t>(live[index]) * class_size(index);
   }
   const int64_t large_blocks = header_->large_blocks.load(relaxed);
   const int64_t large_chunks = header_->large_chunks.load(relaxed);

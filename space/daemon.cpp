@@ -1,5 +1,6 @@
 #include "space/daemon.hpp"
 
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -19,6 +20,7 @@
 
 #include "common/ignored_signals.hpp"
 #include "registry/registry_layout.hpp"
+#include "registry/space_heap.hpp"
 #include "space/space_name.hpp"
 #include "common/trusted_directory.hpp"
 
@@ -177,6 +179,8 @@ Daemon::~Daemon() {
 }
 
 void Daemon::withdraw_endpoints(pid_t pid) {
+  // Its threads' heap caches: their pages become adoptable, with every free block on them.
+  if (heap_) registry::SpaceHeap(heap_->get()).release_owner(pid);
   {
     // Whatever is being published for it is done once we hold this; the rest never will be.
     std::lock_guard lock(publications_mutex_);

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
@@ -124,13 +125,15 @@ TEST_CASE("an exhausted heap returns null with ENOMEM, and recovers after frees"
   REQUIRE(memory != MAP_FAILED);
   REQUIRE(SpaceHeap::format(memory, kBytes) == 0);
   SpaceHeap heap(memory);
+  HeapCache* cache = heap.claim_cache(getpid());
+  REQUIRE(cache != nullptr);
   std::vector<void*> blocks;
-  while (void* block = heap.allocate(20000)) blocks.push_back(block);
+  while (void* block = heap.allocate(cache, 20000)) blocks.push_back(block);
   CHECK(errno == ENOMEM);
   CHECK(blocks.size() > 100);
-  CHECK(heap.allocate(1 << 20) == nullptr);
-  for (void* block : blocks) REQUIRE(heap.free(block) == 0);
-  CHECK(heap.allocate(20000) != nullptr);
+  CHECK(heap.allocate(cache, 1 << 20) == nullptr);
+  for (void* block : blocks) REQUIRE(heap.free(cache, block) == 0);
+  CHECK(heap.allocate(cache, 20000) != nullptr);
   CHECK(SpaceHeap::format(memory, 1024) == -EINVAL);
   munmap(memory, kBytes);
 }
