@@ -145,7 +145,8 @@ TPROC_API long tproc_channel_capacity(const tproc_channel* channel);
 /* ---- The space heap ---------------------------------------------------------------------------
  * Memory shared by the whole space: any tproc may free a block, whoever allocated it, and a block
  * outlives the tproc that allocated it (until someone frees it). Blocks are 16-byte aligned (blocks
- * over 32 KiB: 64 KiB). Lock-free; about the speed of malloc. */
+ * over 32 KiB: 64 KiB). Lock-free, with a cache per thread: a block freed by the thread that
+ * allocated it is reused at once; one freed elsewhere returns to its allocator's page. */
 
 /** Allocates `size` bytes; NULL with errno ENOMEM (heap exhausted or absent) or ENOTCONN. */
 TPROC_API void* tproc_heap_alloc(size_t size);

@@ -4,16 +4,21 @@
 
 #include <catch2/catch.hpp>
 
+#include <signal.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <thread>
 #include <vector>
+#include <chrono>
 
 #include "test_space.hpp"
 #include "tproc/tproc.h"
@@ -215,4 +220,272 @@ TEST_CASE("threads hammering one size class never get the same block twice") {
   for (auto& thread : threads) thread.join();
   CHECK(duplicates == 0);
   CHECK(usage_now().blocks_in_use == 0);
+}
+
+namespace {
+
+/// A heap in MAP_SHARED memory, so fork()ed test processes allocate and free in the same heap at
+/// the same address, as tprocs do in their one mm.
+class SharedHeap {
+ public:
+  explicit SharedHeap(uint64_t bytes = uint64_t{64} << 20) : bytes_(bytes) {
+    memory_ = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    REQUIRE(memory_ != MAP_FAILED);
+    REQUIRE(SpaceHeap::format(memory_, bytes) == 0);
+  }
+  ~SharedHeap() { munmap(memory_, bytes_); }
+  SharedHeap(const SharedHeap&) = delete;
+  SharedHeap& operator=(const SharedHeap&) = delete;
+  SpaceHeap heap() const { return SpaceHeap(memory_); }
+
+ private:
+  void* memory_;
+  uint64_t bytes_;
+};
+
+/// A forked child running `body`; killed and reaped when the test ends early.
+class ForkedChild {
+ public:
+  template <class Body>
+  explicit ForkedChild(Body body) {
+    pid_ = fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) _exit(body());
+  }
+  ~ForkedChild() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      wait();
+    }
+  }
+  pid_t pid() const { return pid_; }
+  int wait() {
+    int status = 0;
+    while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+    pid_ = -1;
+    return status;
+  }
+
+ private:
+  pid_t pid_;
+};
+
+uint64_t live_blocks(const SpaceHeap& heap) { return heap.usage().blocks_in_use; }
+
+}  // namespace
+
+TEST_CASE("every size class: a thread's blocks are reused from its own page, and usage follows them") {
+  SharedHeap shared;
+  SpaceHeap heap = shared.heap();
+  HeapCache* cache = heap.claim_cache(getpid());
+  REQUIRE(cache != nullptr);
+  for (uint32_t index = 0; index < kClassCount; ++index) {
+    INFO("class " << index << " (" << class_size(index) << " bytes)");
+    const uint64_t size = class_size(index);
+    std::vector<std::byte*> blocks;
+    for (int i = 0; i < 5; ++i) {
+      auto* block = static_cast<std::byte*>(heap.allocate(cache, size));
+      REQUIRE(block != nullptr);
+      CHECK(heap.block_size(block) == size);
+      std::memset(block, i, size);
+      blocks.push_back(block);
+    }
+    CHECK(live_blocks(heap) == 5);
+    for (std::byte* block : blocks) REQUIRE(heap.free(cache, block) == 0);
+    CHECK(live_blocks(heap) == 0);
+    CHECK(heap.allocate(cache, size) == blocks.back());  // the last freed, from the same page
+    REQUIRE(heap.free(cache, blocks.back()) == 0);
+  }
+}
+
+TEST_CASE("blocks freed by another thread go back to their page and are reused before the heap grows") {
+  SharedHeap shared;
+  SpaceHeap heap = shared.heap();
+  HeapCache* owner = heap.claim_cache(getpid());
+  HeapCache* other = heap.claim_cache(getpid());
+  REQUIRE(owner != nullptr);
+  REQUIRE(other != nullptr);
+  REQUIRE(owner != other);
+  std::vector<void*> blocks;
+  for (int i = 0; i < 20000; ++i) blocks.push_back(heap.allocate(owner, 64));  // ~20 pages
+  const uint64_t carved = heap.usage().bytes_carved;
+  std::thread freer([&] {
+    for (void* block : blocks) REQUIRE(heap.free(other, block) == 0);
+  });
+  freer.join();
+  CHECK(live_blocks(heap) == 0);
+  std::set<void*> again;
+  for (int i = 0; i < 20000; ++i) again.insert(heap.allocate(owner, 64));
+  CHECK(again.size() == 20000);
+  CHECK(heap.usage().bytes_carved == carved);  // all from the pages the other thread freed into
+  for (void* block : again) REQUIRE(heap.free(nullptr, block) == 0);  // cacheless frees too
+  CHECK(live_blocks(heap) == 0);
+}
+
+TEST_CASE("processes allocating and freeing each other's blocks in one heap lose and duplicate nothing") {
+  SharedHeap shared;
+  SpaceHeap heap = shared.heap();
+  // Each child allocates stamped blocks of every size 16 B - 4 KiB into a shared mailbox; the next
+  // child frees them (remote frees between processes), checking the stamps.
+  constexpr int kChildren = 3, kRounds = 200, kPerRound = 64;
+  struct Mailbox {
+    std::atomic<uint64_t*> slots[kChildren][kPerRound];
+  };
+  void* memory = mmap(nullptr, sizeof(Mailbox), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  REQUIRE(memory != MAP_FAILED);
+  auto* mailbox = new (memory) Mailbox{};
+  std::vector<std::unique_ptr<ForkedChild>> children;
+  for (int c = 0; c < kChildren; ++c)
+    children.push_back(std::make_unique<ForkedChild>([&, c] {
+      HeapCache* cache = heap.claim_cache(getpid());
+      if (cache == nullptr) return 10;
+      for (int round = 0; round < kRounds; ++round) {
+        for (int i = 0; i < kPerRound; ++i) {
+          const size_t size = 16u << ((round + i) % 9);
+          auto* block = static_cast<uint64_t*>(heap.allocate(cache, size));
+          if (block == nullptr) return 11;
+          block[0] = size;
+          block[size / 8 - 1] = ~size;
+          while (mailbox->slots[c][i].load() != nullptr) sched_yield();
+          mailbox->slots[c][i].store(block);
+        }
+        const int from = (c + 1) % kChildren;
+        for (int i = 0; i < kPerRound; ++i) {
+          uint64_t* block = nullptr;
+          while ((block = mailbox->slots[from][i].exchange(nullptr)) == nullptr) sched_yield();
+          if (block[block[0] / 8 - 1] != ~block[0]) return 12;
+          if (heap.free(cache, block) != 0) return 13;
+        }
+      }
+      return 0;
+    }));
+  for (auto& child : children) {
+    const int status = child->wait();
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+  }
+  CHECK(live_blocks(heap) == 0);
+  munmap(memory, sizeof(Mailbox));
+}
+
+TEST_CASE("a tproc killed with pages in its cache: release_owner makes its free blocks adoptable, its live blocks stay") {
+  SharedHeap shared;
+  SpaceHeap heap = shared.heap();
+  struct Report {
+    std::atomic<int> ready{0};
+    void* kept[100];
+  };
+  void* memory = mmap(nullptr, sizeof(Report), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  REQUIRE(memory != MAP_FAILED);
+  auto* report = new (memory) Report{};
+  ForkedChild child([&] {
+    HeapCache* cache = heap.claim_cache(getpid());
+    if (cache == nullptr) return 10;
+    // 1000 blocks of 256 B on 4 pages; 100 stay live, the rest are freed into the cache's pages.
+    void* blocks[1000];
+    for (auto& block : blocks) std::memset(block = heap.allocate(cache, 256), 0x5a, 256);
+    for (int i = 0; i < 1000; ++i)
+      if (i % 10 == 0)
+        report->kept[i / 10] = blocks[i];
+      else
+        heap.free(cache, blocks[i]);
+    report->ready = 1;
+    for (;;) pause();  // until killed, owning its pages
+  });
+  while (report->ready.load() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const pid_t pid = child.pid();
+  kill(pid, SIGKILL);
+  child.wait();
+  CHECK(live_blocks(heap) == 100);
+  HeapBlock found{};
+  REQUIRE(heap.find_block(static_cast<std::byte*>(report->kept[7]) + 100, &found));
+  CHECK(found.begin == reinterpret_cast<uintptr_t>(report->kept[7]));
+  CHECK(found.size == 256);
+  CHECK(found.allocator == pid);
+  CHECK(!found.large);
+
+  CHECK(heap.release_owner(pid) == 1);  // what the daemon does once it has reaped the tproc
+  CHECK(heap.release_owner(pid) == 0);
+  HeapCache* cache = heap.claim_cache(getpid());
+  REQUIRE(cache != nullptr);
+  const uint64_t carved = heap.usage().bytes_carved;
+  std::vector<void*> adopted;
+  for (int i = 0; i < 900; ++i) adopted.push_back(heap.allocate(cache, 256));
+  CHECK(heap.usage().bytes_carved == carved);  // all from the dead tproc's pages
+  for (void* block : report->kept) {
+    CHECK(static_cast<unsigned char*>(block)[255] == 0x5a);  // never handed out again
+    REQUIRE(heap.free(cache, block) == 0);
+  }
+  for (void* block : adopted) REQUIRE(heap.free(cache, block) == 0);
+  CHECK(live_blocks(heap) == 0);
+  munmap(memory, sizeof(Report));
+}
+
+TEST_CASE("find_block names a block's start, size and allocating tproc from any byte of it") {
+  SharedHeap shared;
+  SpaceHeap heap = shared.heap();
+  HeapCache* cache = heap.claim_cache(4242);
+  REQUIRE(cache != nullptr);
+  auto* small = static_cast<std::byte*>(heap.allocate(cache, 100));
+  auto* large = static_cast<std::byte*>(heap.allocate(cache, 300000));  // a run of 8 chunks
+  HeapBlock found{};
+  REQUIRE(heap.find_block(small + 111, &found));
+  CHECK(found.begin == reinterpret_cast<uintptr_t>(small));
+  CHECK(found.size == 112);
+  CHECK(found.allocator == 4242);
+  REQUIRE(heap.find_block(large + 300000 - 1, &found));
+  CHECK(found.begin == reinterpret_cast<uintptr_t>(large));
+  CHECK(found.size == 8 * kChunkBytes);
+  CHECK(found.allocator == 4242);
+  CHECK(found.large);
+  int local = 0;
+  CHECK(!heap.find_block(&local, &found));
+  CHECK(!heap.find_block(large + 8 * kChunkBytes + 5, &found));  // past the run: nothing carved there
+}
+
+TEST_CASE("a page that passes to another tproc while it holds live blocks reports its allocator as unknown") {
+  SharedHeap shared;
+  SpaceHeap heap = shared.heap();
+  HeapCache* first = heap.claim_cache(1111);
+  void* live = heap.allocate(first, 32);
+  void* freed = heap.allocate(first, 32);
+  REQUIRE(heap.free(first, freed) == 0);
+  heap.release_cache(first);  // its page, with free blocks and one live, goes to the partial stack
+  HeapCache* second = heap.claim_cache(2222);
+  void* mine = heap.allocate(second, 32);
+  CHECK(mine == freed);  // adopted, not carved
+  HeapBlock found{};
+  REQUIRE(heap.find_block(live, &found));
+  CHECK(found.allocator == 0);  // 1111 or 2222: never a wrong answer
+  REQUIRE(heap.free(second, live) == 0);
+  REQUIRE(heap.free(second, mine) == 0);
+  // Once the page is empty and refilled, it is 2222's alone again.
+  for (int i = 0; i < 3000; ++i) REQUIRE(heap.free(second, heap.allocate(second, 32)) == 0);
+  void* again = heap.allocate(second, 32);
+  REQUIRE(heap.find_block(again, &found));
+  CHECK((found.allocator == 2222 || found.allocator == 0));
+}
+
+TEST_CASE("a thread that ends gives its cache slot back, and a full cache table still serves large blocks") {
+  TestSpace space;
+  for (int i = 0; i < 50; ++i) {
+    std::thread worker([] { REQUIRE(tproc_heap_free(tproc_heap_alloc(64)) == 0); });
+    worker.join();
+  }
+  const auto* header = static_cast<const HeapHeader*>(space.heap_base());
+  CHECK(header->caches_used.load() <= 2);  // the main thread's (maybe) and one reused 50 times
+
+  constexpr uint64_t kBytes = 32 * kChunkBytes;  // 4 cache slots
+  SharedHeap small_heap(kBytes);
+  SpaceHeap heap = small_heap.heap();
+  std::vector<HeapCache*> caches;
+  while (HeapCache* cache = heap.claim_cache(7)) caches.push_back(cache);
+  CHECK(errno == EAGAIN);
+  CHECK(caches.size() == 4);
+  void* fallback = heap.allocate(nullptr, 16);  // no cache: a whole chunk, but memory
+  REQUIRE(fallback != nullptr);
+  CHECK(heap.free(nullptr, fallback) == 0);
+  CHECK(heap.release_owner(7) == 4);
+  CHECK(heap.claim_cache(8) != nullptr);
 }
