@@ -88,25 +88,36 @@ int end_after(ProgramEnd end, TerminalRelay* terminal) {
 
 /// Relays signals (and the terminal, if any) to the program until it ends, and ends the way it
 /// did. Normally the daemon reports the end; if the daemon dies first, the program goes on (its
-/// listener keeper answers its mapping calls) and is waited for through its pidfd.
+/// listener keeper answers its mapping calls): its terminal is still relayed, and its end is read
+/// from its pidfd.
 Result<int> supervise(protocol::Connection& connection, int pidfd, int signals, const std::string& target,
                       TerminalRelay* terminal) {
   const UniqueFd daemon = daemon_pidfd(connection.fd());
   bool terminal_open = terminal != nullptr;
+  bool daemon_gone = false;
   for (;;) {
     pollfd waiting[] = {{signals, POLLIN, 0},
-                        {connection.fd(), POLLIN, 0},
-                        {daemon.get(), POLLIN, 0},
+                        {daemon_gone ? -1 : connection.fd(), POLLIN, 0},
+                        {daemon_gone ? -1 : daemon.get(), POLLIN, 0},
                         {terminal ? terminal->input() : -1, POLLIN, 0},
-                        {terminal_open ? terminal->master() : -1, POLLIN, 0}};
-    if (::poll(waiting, 5, -1) < 0) {
+                        {terminal_open ? terminal->master() : -1, POLLIN, 0},
+                        {daemon_gone ? pidfd : -1, POLLIN, 0}};
+    if (::poll(waiting, 6, -1) < 0) {
       if (errno == EINTR) continue;
       return Error::from_errno("poll");
     }
     if (waiting[0].revents & POLLIN) relay_queued(signals, pidfd, terminal);
     if (waiting[3].revents) terminal->pump_input();
     if (waiting[4].revents && !terminal->pump_output()) terminal_open = false;
-    bool daemon_gone = waiting[2].revents != 0;
+    if (waiting[5].revents) {
+      ProgramEnd end;
+      if (!ended_program(pidfd, end)) {
+        if (terminal) terminal->restore();
+        return Error::explained("the space daemon went away and the program's status is lost", ECHILD);
+      }
+      return end_after(end, terminal);
+    }
+    bool daemon_ended = waiting[2].revents != 0;
     if (waiting[1].revents) {
       auto received = connection.receive();
       if (received && *received) {
@@ -118,16 +129,14 @@ Result<int> supervise(protocol::Connection& connection, int pidfd, int signals, 
         return Error(std::string("unexpected message ") + protocol::type_name((*received)->message), EPROTO);
       }
       if (!received && received.error().code() == EAGAIN) continue;
-      daemon_gone = true;  // the connection ended, or broke, without a word about the program
+      daemon_ended = true;  // the connection ended, or broke, without a word about the program
     }
     // Checked after the connection, so a reply sent just before the daemon ended is still read.
-    if (daemon_gone) {
-      if (terminal) terminal->restore();
-      std::fprintf(stderr, "tproc: run %s: the space daemon went away; waiting for the program itself\n", target.c_str());
-      ProgramEnd end;
-      if (!wait_for_orphan(signals, pidfd, end))
-        return Error::explained("the space daemon went away and the program's status is lost", ECHILD);
-      return end_after(end, terminal);
+    if (daemon_ended) {
+      daemon_gone = true;
+      // On a raw terminal a line ends with \r\n; the relay keeps the terminal raw for the program.
+      std::fprintf(stderr, "tproc: run %s: the space daemon went away; waiting for the program itself%s",
+                   target.c_str(), terminal ? "\r\n" : "\n");
     }
   }
 }

@@ -261,3 +261,48 @@ print('ALL OK')
   CHECK_THAT(driven, ExitsWith(0));
   CHECK(driven.out == "tty, /dev/tty, size ok\nctrl-z ok\nfg + ctrl-c ok\ninput ok\nresize ok\nctrl-backslash ok\nALL OK\n");
 }
+
+TEST_CASE("kill -9 of the daemon under a terminal: the program's output and input are still relayed") {
+  Sandbox sandbox;
+  std::vector<std::string> run = run_command(sandbox, Door::full);
+  run.pop_back();  // the script names the space itself
+  run.pop_back();
+  // A space that runs before the session starts, so the test knows which daemon to kill.
+  sandbox.detach({"s", program("sleeper"), "300"});
+  const pid_t daemon = sandbox.daemon_pid("s");
+  KillOnExit orphans;
+  for (const TprocInfo& tproc : sandbox.ps("s")) orphans.pids.push_back(tproc.pid);
+  const std::string session = R"(import os, pty, signal, sys, time, select
+tproc = ' '.join(sys.argv[1:-1])
+daemon = int(sys.argv[-1])
+pid, fd = pty.fork()
+if pid == 0:
+    os.execve('/bin/bash', ['bash', '--norc', '--noprofile', '-i'], dict(os.environ, PS1='$ ', TERM='dumb'))
+buf = b''
+def expect(s, timeout=20):
+    global buf
+    end = time.time() + timeout
+    while s.encode() not in buf:
+        r, _, _ = select.select([fd], [], [], max(0, end - time.time()))
+        if not r: raise SystemExit('timeout waiting for %r; got %r' % (s, buf[-800:]))
+        try: buf += os.read(fd, 4096)
+        except OSError: raise SystemExit('eof waiting for %r; got %r' % (s, buf[-800:]))
+    i = buf.index(s.encode()) + len(s); seen = buf[:i]; buf = buf[i:]; return seen
+def send(b): os.write(fd, b.encode() if isinstance(b, str) else b)
+expect('$ ')
+send(tproc + " run s /bin/sh -c 'echo $((6*7))-up; read x; sleep 0.2; echo got-$x; exit 3'\n")
+expect('42-up')
+os.kill(daemon, signal.SIGKILL)
+expect('went away'); print('daemon gone')
+send('typed\n'); expect('got-typed'); print('relayed after the daemon')
+expect('$ ')
+send('echo STATUS=$?\n'); expect('STATUS=3'); print('status ok')
+send('exit\n')
+os.waitpid(pid, 0)
+print('ALL OK')
+)";
+  Outcome driven = sandbox.run_direct(
+      with({"/usr/bin/python3", "-c", session}, with(run, {std::to_string(daemon)})), {}, std::chrono::seconds(60));
+  CHECK_THAT(driven, ExitsWith(0));
+  CHECK(driven.out == "daemon gone\nrelayed after the daemon\nstatus ok\nALL OK\n");
+}
