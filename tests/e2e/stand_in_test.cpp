@@ -211,20 +211,16 @@ subprocess.run(sys.argv[1:] + ["/bin/grep", "SigBlk", "/proc/self/status"])' $RU
   CHECK(in_space.out == direct.out);
 }
 
-TEST_CASE("with a terminal, the program has its own: /dev/tty, its size and its changes, input, Ctrl-Z and fg, Ctrl-C, Ctrl-\\") {
-  // A job-control bash on a pty the test drives, typing `tproc run` as a user would.
-  const Door door = GENERATE(Door::quick, Door::full);
-  INFO("through " << name_of(door));
-  Sandbox sandbox;
-  std::vector<std::string> run = run_command(sandbox, door);
-  run.pop_back();  // the script names the space itself
-  run.pop_back();
-  const std::string session = R"(import os, pty, sys, time, select, fcntl, termios, struct
+namespace {
+
+/// The start of a Python script that runs a job-control bash on a pty and drives it as a user
+/// would: `tproc` is the command line of argv[1:-1], expect(text) reads the terminal until it
+/// shows `text`, send(text) types.
+const std::string kTerminalSession = R"(import os, pty, signal, sys, time, select, fcntl, termios, struct
 tproc = ' '.join(sys.argv[1:-1])
 pid, fd = pty.fork()
 if pid == 0:
     os.execve('/bin/bash', ['bash', '--norc', '--noprofile', '-i'], dict(os.environ, PS1='$ ', TERM='dumb'))
-fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack('HHHH', 33, 101, 0, 0))
 buf = b''
 def expect(s, timeout=20):
     global buf
@@ -236,6 +232,20 @@ def expect(s, timeout=20):
         except OSError: raise SystemExit('eof waiting for %r; got %r' % (s, buf[-800:]))
     i = buf.index(s.encode()) + len(s); seen = buf[:i]; buf = buf[i:]; return seen
 def send(b): os.write(fd, b.encode() if isinstance(b, str) else b)
+)";
+
+}  // namespace
+
+TEST_CASE("with a terminal, the program has its own: /dev/tty, its size and its changes, input, Ctrl-Z and fg, Ctrl-C, Ctrl-\\") {
+  // A job-control bash on a pty the test drives, typing `tproc run` as a user would.
+  const Door door = GENERATE(Door::quick, Door::full);
+  INFO("through " << name_of(door));
+  Sandbox sandbox;
+  std::vector<std::string> run = run_command(sandbox, door);
+  run.pop_back();  // the script names the space itself
+  run.pop_back();
+  const std::string session = kTerminalSession + R"(
+fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack('HHHH', 33, 101, 0, 0))
 expect('$ ')
 send(tproc + " run s /bin/sh -c 'test -t 0 && echo TTY-OK; (exec 3<>/dev/tty) && echo DEVTTY-OK; stty size; ps -o stat= -p $$'\n")
 expect('DEVTTY-OK'); expect('33 101'); print('tty, /dev/tty, size ok')
@@ -272,23 +282,8 @@ TEST_CASE("kill -9 of the daemon under a terminal: the program's output and inpu
   const pid_t daemon = sandbox.daemon_pid("s");
   KillOnExit orphans;
   for (const TprocInfo& tproc : sandbox.ps("s")) orphans.pids.push_back(tproc.pid);
-  const std::string session = R"(import os, pty, signal, sys, time, select
-tproc = ' '.join(sys.argv[1:-1])
+  const std::string session = kTerminalSession + R"(
 daemon = int(sys.argv[-1])
-pid, fd = pty.fork()
-if pid == 0:
-    os.execve('/bin/bash', ['bash', '--norc', '--noprofile', '-i'], dict(os.environ, PS1='$ ', TERM='dumb'))
-buf = b''
-def expect(s, timeout=20):
-    global buf
-    end = time.time() + timeout
-    while s.encode() not in buf:
-        r, _, _ = select.select([fd], [], [], max(0, end - time.time()))
-        if not r: raise SystemExit('timeout waiting for %r; got %r' % (s, buf[-800:]))
-        try: buf += os.read(fd, 4096)
-        except OSError: raise SystemExit('eof waiting for %r; got %r' % (s, buf[-800:]))
-    i = buf.index(s.encode()) + len(s); seen = buf[:i]; buf = buf[i:]; return seen
-def send(b): os.write(fd, b.encode() if isinstance(b, str) else b)
 expect('$ ')
 send(tproc + " run s /bin/sh -c 'echo $((6*7))-up; read x; sleep 0.2; echo got-$x; exit 3'\n")
 expect('42-up')
