@@ -39,7 +39,15 @@ const char* const kRunUsage =
     "  -e, --env KEY=VALUE  set an environment variable (repeatable); a bare KEY passes this\n"
     "                       shell's value of KEY (none: not set)\n"
     "      --env-file FILE  read KEY=VALUE lines from FILE (# comments; repeatable; -e wins)\n"
-    "  -w, --cwd DIR        working directory (default: the current one)\n";
+    "  -w, --cwd DIR        working directory (default: the current one; with --rootfs, \"/\" of it)\n\n"
+    "Isolation (the program still shares the space's memory):\n"
+    "      --rootfs DIR     run it with DIR as its root filesystem, in a mount namespace of its own;\n"
+    "                       TARGET and its interpreter are found inside DIR (PATH: /usr/local/bin,\n"
+    "                       /usr/bin, /bin, /usr/sbin, /sbin of DIR)\n"
+    "      --hostname NAME  its own UTS namespace, with this hostname\n"
+    "      --net MODE       host (default), none (a network namespace of its own: only lo), or\n"
+    "                       ns:PATH (join the network namespace at PATH, e.g. /run/netns/NAME)\n"
+    "      --pid MODE       host (default), or private (a PID namespace of its own: it is pid 1)\n";
 
 namespace {
 
@@ -141,6 +149,45 @@ Result<int> supervise(protocol::Connection& connection, int pidfd, int signals, 
   }
 }
 
+/// Checks and records --rootfs, --hostname, --net and --pid.
+Result<void> parse_isolation(const Arguments& arguments, RunInvocation& invocation) {
+  if (arguments.has("rootfs")) {
+    const std::string given = arguments.value("rootfs");
+    char resolved[PATH_MAX];
+    if (given.empty() || !::realpath(given.c_str(), resolved)) return Error::from_errno("--rootfs " + given);
+    struct stat st {};
+    if (::stat(resolved, &st) < 0) return Error::from_errno("--rootfs " + given);
+    if (!S_ISDIR(st.st_mode)) return Error("--rootfs " + given, ENOTDIR);
+    if (std::string(resolved) == "/") return Error::explained("--rootfs " + given + ": is the root already", EINVAL);
+    invocation.rootfs = resolved;
+  }
+  if (arguments.has("hostname")) {
+    invocation.hostname = arguments.value("hostname");
+    // The kernel's limit (HOST_NAME_MAX); a name the kernel would take but no resolver could.
+    if (invocation.hostname.empty() || invocation.hostname.size() > 64 ||
+        invocation.hostname.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") !=
+            std::string::npos)
+      return Error::explained("--hostname '" + invocation.hostname + "': not a host name (1-64 letters, digits, '-', '.')",
+                              EINVAL);
+  }
+  if (arguments.has("net")) {
+    const std::string mode = arguments.value("net");
+    if (mode == "none" || mode.rfind("ns:/", 0) == 0) invocation.network = mode;
+    else if (mode != "host")
+      return Error::explained("--net '" + mode + "': not a network mode (host, none, ns:/ABSOLUTE/PATH)", EINVAL);
+  }
+  if (arguments.has("pid")) {
+    const std::string mode = arguments.value("pid");
+    if (mode != "host" && mode != "private")
+      return Error::explained("--pid '" + mode + "': not a PID mode (host, private)", EINVAL);
+    invocation.private_pids = mode == "private";
+  }
+  if (!invocation.rootfs.empty() && !invocation.cwd.empty() && invocation.cwd[0] != '/')
+    return Error::explained("--cwd " + invocation.cwd + ": with --rootfs, the working directory must be absolute "
+                                "(a path inside the root filesystem)", EINVAL);
+  return ok();
+}
+
 }  // namespace
 
 Result<RunInvocation> RunInvocation::parse(std::span<char* const> args) {
@@ -152,7 +199,11 @@ Result<RunInvocation> RunInvocation::parse(std::span<char* const> args) {
        {"env-file", 0, true},
        {"cwd", 'w', true},
        {"rm", 0, false},
-       {"label", 'l', true}},
+       {"label", 'l', true},
+       {"rootfs", 0, true},
+       {"hostname", 0, true},
+       {"net", 0, true},
+       {"pid", 0, true}},
       true));
   RunInvocation invocation;
   invocation.wants_help = arguments.wants_help();
@@ -173,6 +224,7 @@ Result<RunInvocation> RunInvocation::parse(std::span<char* const> args) {
       return Error::explained("--label '" + label + "': a label is KEY=VALUE, with a KEY", EINVAL);
     invocation.labels.push_back(label.find('=') == std::string::npos ? label + "=" : label);
   }
+  TPROC_TRY(parse_isolation(arguments, invocation));
   // As docker does: the files first, in order, then -e, so -e overrides a file.
   for (const std::string& file : arguments.values("env-file")) {
     std::vector<std::string> assignments = TPROC_TRY_CTX("--env-file", read_env_file(file));
@@ -201,7 +253,15 @@ Result<int> run_in_space(const space::SpacePaths& paths, const RunInvocation& in
   std::vector<std::string> env_overrides = std::move(prepared.env);
   env_overrides.insert(env_overrides.end(), invocation.env.begin(), invocation.env.end());
   request.env = environment_with(env_overrides);
-  request.cwd = TPROC_TRY(absolute_directory(invocation.cwd.empty() ? prepared.workdir : invocation.cwd));
+  // Inside a root filesystem, the working directory is a path there, checked by the program's chdir.
+  if (invocation.rootfs.empty())
+    request.cwd = TPROC_TRY(absolute_directory(invocation.cwd.empty() ? prepared.workdir : invocation.cwd));
+  else
+    request.cwd = invocation.cwd.empty() ? "/" : invocation.cwd;
+  request.rootfs = invocation.rootfs;
+  request.hostname = invocation.hostname;
+  request.network = invocation.network;
+  request.private_pids = invocation.private_pids;
   if (!invocation.name.empty()) request.name = invocation.name;
   request.detach = invocation.detach;
   request.auto_remove = invocation.auto_remove;

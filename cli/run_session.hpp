@@ -27,7 +27,14 @@ struct RunInvocation {
   std::string cwd;                ///< --cwd, or empty
   bool auto_remove = false;       ///< --rm
   std::vector<std::string> labels;  ///< --label, as KEY=VALUE
+  std::string rootfs;             ///< --rootfs, absolute, or empty
+  std::string hostname;           ///< --hostname, or empty
+  std::string network;            ///< --net: "" (host), "none", "ns:PATH"
+  bool private_pids = false;      ///< --pid private
   bool wants_help = false;
+
+  /// Whether any isolation option was given.
+  bool isolated() const { return !rootfs.empty() || !hostname.empty() || !network.empty() || private_pids; }
 
   static Result<RunInvocation> parse(std::span<char* const> args);
 };

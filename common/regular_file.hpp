@@ -13,5 +13,7 @@ namespace tproc {
 /// (EACCES, as execve says) instead of waiting for a writer; a directory fails with EISDIR.
 /// Errors carry errno and name nothing: callers add the path as context.
 Result<UniqueFd> open_regular_file(const std::string& path);
+/// Opens `path` as if the directory `root` were "/": symlinks and `..` never leave it.
+Result<UniqueFd> open_regular_file_in_root(int root, const std::string& path);
 
 }  // namespace tproc

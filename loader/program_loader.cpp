@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "common/regular_file.hpp"
 #include "tproc/auxv.h"
 
 namespace tproc::loader {
@@ -26,7 +27,13 @@ bool is_per_program(uint64_t type) {
 Result<LoadedProgram> load_program(const ProgramSpec& spec, const HostAuxv& host) {
   MappedObject executable = TPROC_TRY(MappedObject::map(*spec.executable, spec.holder));
   std::optional<MappedObject> interpreter;
-  if (executable.interpreter()) {
+  if (executable.interpreter() && spec.root_directory >= 0) {
+    const std::string path(*executable.interpreter());
+    const UniqueFd file = TPROC_TRY_CTX("interpreter " + path + " in the root filesystem",
+                                        open_regular_file_in_root(spec.root_directory, path));
+    interpreter = TPROC_TRY_CTX("interpreter " + path, MappedObject::map(file));
+    if (interpreter->interpreter()) return Error("interpreter " + path + " itself needs an interpreter", ELIBBAD);
+  } else if (executable.interpreter()) {
     InterpreterStock unstocked;
     InterpreterStock& stock = spec.interpreters ? *spec.interpreters : unstocked;
     interpreter = TPROC_TRY(stock.take(*executable.interpreter()));

@@ -30,6 +30,9 @@ struct ProgramSpec {
   size_t stack_size = 8 << 20;
   RangeHolder holder;                    ///< explains a taken fixed range (non-PIE programs)
   InterpreterStock* interpreters = nullptr;  ///< where to take the interpreter from; null: map it here
+  /// The directory the program will see as "/" (tproc run --rootfs), or -1: its PT_INTERP is then
+  /// opened inside it, never from the stock of the daemon's own root.
+  int root_directory = -1;
 };
 
 /// A program mapped into the space and ready to enter. Owns every mapping the loader made.

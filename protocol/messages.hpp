@@ -86,9 +86,17 @@ struct RunRequest {
   std::vector<std::string> labels;  ///< `--label KEY=VALUE`, as given: shown by ps, filtered on
   /// The name when `name` is empty (a bundle's own): unlike `name`, not held unique in the space.
   std::string default_name;
+  /// Isolation (tproc run --rootfs/--hostname/--net/--pid). An absolute directory that becomes
+  /// the program's "/" in a mount namespace of its own (pivot_root); the program's interpreter
+  /// is loaded from inside it. Empty: the daemon's root.
+  std::string rootfs;
+  std::string hostname;         ///< non-empty: its own UTS namespace with this hostname
+  std::string network;          ///< "" (the daemon's), "none" (a new, empty one), "ns:PATH" (join it)
+  bool private_pids = false;    ///< its own PID namespace, where it is pid 1
   template <class A> void fields(A& a) {
     a(argv, env, execfn, cwd, name, detach, ignored_signals, limits, core_dumps, bundle, holds_lock, passes_executable,
-      endpoints, inherited_fds, caller, controlling_terminal, supervised, auto_remove, labels, default_name);
+      endpoints, inherited_fds, caller, controlling_terminal, supervised, auto_remove, labels, default_name, rootfs,
+      hostname, network, private_pids);
   }
 };
 

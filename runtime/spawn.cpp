@@ -7,13 +7,15 @@
 
 namespace tproc::runtime {
 
-Result<Child> spawn_in_space(LaunchScript& script, const EntryState& entry) {
+Result<Child> spawn_in_space(LaunchScript& script, const EntryState& entry, uint64_t namespaces) {
+  constexpr uint64_t kNamespaces = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWCGROUP;
+  if ((namespaces & ~kNamespaces) != 0) return Error("spawn: not a namespace flag", EINVAL);
   if (entry.stack_pointer % 16 != 0 || entry.stack_pointer <= entry.stack_base)
     return Error("spawn: misaligned initial stack pointer", EINVAL);
 
   int pidfd = -1;
   struct clone_args args {};
-  args.flags = CLONE_VM | CLONE_PIDFD | CLONE_CLEAR_SIGHAND;
+  args.flags = CLONE_VM | CLONE_PIDFD | CLONE_CLEAR_SIGHAND | namespaces;
   args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
   args.exit_signal = SIGCHLD;
   args.stack = entry.stack_base;

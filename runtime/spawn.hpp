@@ -18,7 +18,8 @@ struct EntryState {
 
 /// Starts a process that shares this address space (CLONE_VM) but nothing else: its own fd
 /// table, cwd, signal handlers (reset to default) and thread group. It runs `script` on itself,
-/// then enters the program. `script` must stay alive until the child has exited.
-Result<Child> spawn_in_space(LaunchScript& script, const EntryState& entry);
+/// then enters the program. `script` must stay alive until the child has exited. `namespaces`:
+/// CLONE_NEW* flags for the namespaces it gets of its own (runtime/isolation.hpp).
+Result<Child> spawn_in_space(LaunchScript& script, const EntryState& entry, uint64_t namespaces = 0);
 
 }  // namespace tproc::runtime

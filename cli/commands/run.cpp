@@ -2,6 +2,10 @@
 // environment, cwd, signals and exit status. This half starts executables; a bundle goes to the
 // bundle tool (cli/bundle_tool.hpp), which runs the same session (cli/run_session.hpp).
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
@@ -13,6 +17,7 @@
 #include "cli/command.hpp"
 #include "cli/exec_target.hpp"
 #include "cli/run_session.hpp"
+#include "common/regular_file.hpp"
 
 namespace tproc::cli {
 namespace {
@@ -43,6 +48,44 @@ Result<PreparedRun> prepare_executable(const RunInvocation& invocation) {
   return prepared;
 }
 
+/// TARGET inside --rootfs DIR: its path there (searched in the usual directories when it has no
+/// slash), opened as the program will see it, so no symlink in DIR reaches outside it. The
+/// program is not a script: its interpreter would have to be found inside DIR as well.
+Result<PreparedRun> prepare_in_root(const RunInvocation& invocation) {
+  UniqueFd root(::open(invocation.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) return Error::from_errno("--rootfs " + invocation.rootfs);
+  std::vector<std::string> candidates;
+  if (invocation.target.find('/') != std::string::npos)
+    candidates.push_back(invocation.target[0] == '/' ? invocation.target : "/" + invocation.target);
+  else
+    for (const char* directory : {"/usr/local/bin", "/usr/bin", "/bin", "/usr/sbin", "/sbin"})
+      candidates.push_back(std::string(directory) + "/" + invocation.target);
+  Error last("not found in " + invocation.rootfs, ENOENT);
+  for (const std::string& path : candidates) {
+    auto opened = open_regular_file_in_root(root.get(), path);
+    if (!opened) {
+      if (opened.error().code() != ENOENT || candidates.size() == 1)
+        last = Error(path + " in " + invocation.rootfs + (opened.error().message().empty() ? "" : ": " + opened.error().message()),
+                     opened.error().code());
+      continue;
+    }
+    struct stat st {};
+    if (::fstat(opened->get(), &st) < 0) return Error::from_errno("fstat " + path);
+    if ((st.st_mode & 0111) == 0) return Error(path + " in " + invocation.rootfs, EACCES);
+    char magic[4] = {};
+    if (::pread(opened->get(), magic, sizeof(magic), 0) != sizeof(magic) || std::memcmp(magic, "\x7f" "ELF", 4) != 0)
+      return Error::explained(path + " in " + invocation.rootfs + ": not an ELF executable (scripts are not run from a "
+                                  "--rootfs yet)", ENOEXEC);
+    PreparedRun prepared;
+    prepared.request.argv.push_back(invocation.target);
+    prepared.request.argv.insert(prepared.request.argv.end(), invocation.args.begin(), invocation.args.end());
+    prepared.request.execfn = path;
+    prepared.executable = std::move(*opened);
+    return prepared;
+  }
+  return last;
+}
+
 Result<int> run(std::span<char* const> args) {
   RunInvocation invocation = TPROC_TRY(RunInvocation::parse(args));
   if (invocation.wants_help) {
@@ -51,7 +94,9 @@ Result<int> run(std::span<char* const> args) {
   }
   if (bundle::looks_like_bundle(invocation.target)) return exec_bundle_tool("run", args);
   space::SpacePaths paths = TPROC_TRY(space::SpacePaths::from_environment());
-  PreparedRun prepared = TPROC_TRY_CTX("run " + invocation.target, prepare_executable(invocation));
+  PreparedRun prepared = TPROC_TRY_CTX("run " + invocation.target, invocation.rootfs.empty()
+                                                                      ? prepare_executable(invocation)
+                                                                      : prepare_in_root(invocation));
   return run_in_space(paths, invocation, std::move(prepared));
 }
 

@@ -18,6 +18,9 @@ Result<int> run_bundle(std::span<char* const> args) {
     std::fputs(kRunUsage, stdout);
     return 0;
   }
+  if (!invocation.rootfs.empty())
+    return Error::explained("run " + invocation.target + ": --rootfs takes an executable inside DIR; a bundle brings its "
+                                "own files (--hostname, --net and --pid apply to bundles)", ENOTSUP);
   space::SpacePaths paths = TPROC_TRY(space::SpacePaths::from_environment());
   const std::string context = "run " + invocation.target;
   bundle::BundleCache cache(paths.home() + "/bundles");

@@ -53,7 +53,9 @@ _tproc() {
     case $prev in
       -s | --signal) mapfile -t COMPREPLY < <(compgen -W "TERM KILL INT HUP QUIT USR1 USR2 STOP CONT" -- "$cur") ;;
       --format) mapfile -t COMPREPLY < <(compgen -W "table json" -- "$cur") ;;
-      --cwd | -w) mapfile -t COMPREPLY < <(compgen -d -- "$cur") ;;
+      --cwd | -w | --rootfs) mapfile -t COMPREPLY < <(compgen -d -- "$cur") ;;
+      --net) mapfile -t COMPREPLY < <(compgen -W "host none ns:" -- "$cur") ;;
+      --pid) mapfile -t COMPREPLY < <(compgen -W "host private" -- "$cur") ;;
       *) mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;
     esac
     return

@@ -123,6 +123,10 @@ void write_run_request(const QuickRequest& request, ByteWriter& out) {
   out.u8(0);   // auto_remove: `run --rm` goes to the full CLI
   out.u32(0);  // labels: `run --label` goes to the full CLI
   out.u32(0);  // default_name: the front door runs no bundles
+  out.u32(0);  // rootfs: isolation options go to the full CLI
+  out.u32(0);  // hostname
+  out.u32(0);  // network
+  out.u8(0);   // private_pids
 }
 
 bool read_reply(const unsigned char* bytes, size_t size, QuickReply& reply) {

@@ -16,6 +16,7 @@
 #include <cstdio>
 
 #include "common/regular_file.hpp"
+#include "runtime/isolation.hpp"
 #include "runtime/mapping_filter.hpp"
 #include "runtime/spawn.hpp"
 #include "space/endpoint_plan.hpp"
@@ -102,14 +103,17 @@ struct MainProgram {
   }
 
   /// The executable `sent`, started through `interpreter_path`.
+  /// `root`: the directory the program will see as "/" (then both paths are inside it), or -1.
   static Result<MainProgram> through_interpreter(const protocol::RunRequest& request, const UniqueFd& sent,
-                                                 const std::string& interpreter_path) {
+                                                 const std::string& interpreter_path, int root) {
     MainProgram started{&sent, &sent, {}, {}, interpreter_path};
     // The path comes from the program's PT_INTERP: never a blocking open (a FIFO) in the daemon.
-    started.interpreter = TPROC_TRY_CTX("interpreter " + interpreter_path, open_regular_file(interpreter_path));
+    started.interpreter = TPROC_TRY_CTX("interpreter " + interpreter_path,
+                                        root >= 0 ? open_regular_file_in_root(root, interpreter_path)
+                                                  : open_regular_file(interpreter_path));
     // The program's own path, from the file itself: execfn names the script when the program
-    // is a script's interpreter (cli/exec_target.hpp).
-    started.argv = {interpreter_path, "--argv0", request.argv[0], TPROC_TRY(path_of(sent))};
+    // is a script's interpreter (cli/exec_target.hpp). In a root filesystem, the client named it there.
+    started.argv = {interpreter_path, "--argv0", request.argv[0], root >= 0 ? request.execfn : TPROC_TRY(path_of(sent))};
     started.argv.insert(started.argv.end(), request.argv.begin() + 1, request.argv.end());
     return started;
   }
@@ -191,6 +195,8 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
   record.bundle = request.bundle;
   record.labels = request.labels;
   record.auto_remove = request.auto_remove;
+  const runtime::Isolation isolation =
+      TPROC_TRY(runtime::Isolation::open(request.rootfs, request.hostname, request.network, request.private_pids));
 
   // The optional descriptors follow the program and its stdio, in a fixed order.
   size_t next_fd = request.detach ? 1 : 4;
@@ -248,6 +254,7 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
     spec.stack_size = stack;
     spec.holder = holder;
     spec.interpreters = &interpreters_;
+    spec.root_directory = isolation.root_directory();
     auto program = loader::load_program(spec, *host_auxv_);
     if (program) return program;
     Error error = std::move(program).error();
@@ -259,7 +266,7 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
     // Found out while loading it, which reads the file anyway: rare enough to load twice.
     const std::string interpreter = *record.program->executable.interpreter();
     record.program.reset();
-    main_program = TPROC_TRY(MainProgram::through_interpreter(request, fds[0], interpreter));
+    main_program = TPROC_TRY(MainProgram::through_interpreter(request, fds[0], interpreter, isolation.root_directory()));
     record.fixed_image = TPROC_TRY(loader::reserve_fixed_image(fds[0], holder));
     record.program = TPROC_TRY(load(main_program));
   }
@@ -307,6 +314,7 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
                                 "' may open (its open-files limit is " + std::to_string(files.rlim_cur) +
                                 "); start the space from a shell with a higher `ulimit -n`",
                             EMFILE);
+  isolation.add_joins(script);  // with the daemon's descriptor, before placement closes it
   script.place_fds(std::move(placements));
   if (pids_procs) {
     // Into its pids cgroup before its program runs: "0" is the writer itself (space/pids_cgroup.hpp).
@@ -314,6 +322,7 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
     script.add("join the pids cgroup", SYS_write, {static_cast<uint64_t>(cgroup_slot), reinterpret_cast<uint64_t>(&kItself), 1, 0, 0, 0});
     script.add("close the pids cgroup", SYS_close, {static_cast<uint64_t>(cgroup_slot), 0, 0, 0, 0, 0});
   }
+  isolation.add_root_and_names(script);
   script.change_directory(request.cwd.empty() ? "/" : request.cwd);
   script.set_name(record.name);
   if (request.controlling_terminal >= 0 && request.controlling_terminal < 3 && !request.detach) {
@@ -346,7 +355,8 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
   script.set_signal_mask(request.caller.given ? request.caller.blocked_signals : 0);
 
   const loader::LoadedProgram& loaded = *record.program;
-  record.child = TPROC_TRY(runtime::spawn_in_space(script, {loaded.entry, loaded.stack_pointer, loaded.stack.base()}));
+  record.child = TPROC_TRY(runtime::spawn_in_space(script, {loaded.entry, loaded.stack_pointer, loaded.stack.base()},
+                                                                 isolation.clone_flags()));
   record.pid = record.child->pid();
   TPROC_TRY(publish_endpoints(record, std::move(endpoints)));
   if (!mappings_) return ok();

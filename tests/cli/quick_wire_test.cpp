@@ -85,6 +85,11 @@ TEST_CASE("a RunRequest the front door writes decodes to the request it describe
   CHECK_FALSE(run->holds_lock);
   CHECK_FALSE(run->passes_executable);
   CHECK(run->endpoints.empty());
+  // Isolation options go to the full CLI: the front door's programs share the daemon's namespaces.
+  CHECK(run->rootfs.empty());
+  CHECK(run->hostname.empty());
+  CHECK(run->network.empty());
+  CHECK_FALSE(run->private_pids);
 }
 
 TEST_CASE("the front door writes the same bytes as the protocol library for the same request") {

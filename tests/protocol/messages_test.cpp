@@ -18,6 +18,10 @@ RunRequest sample_run() {
   request.cwd = "/tmp";
   request.name = "echo";
   request.detach = true;
+  request.rootfs = "/srv/rootfs";
+  request.hostname = "box";
+  request.network = "ns:/run/netns/blue";
+  request.private_pids = true;
   return request;
 }
 
@@ -34,6 +38,10 @@ TEST_CASE("A RunRequest survives encode and decode unchanged") {
   CHECK(run->cwd == "/tmp");
   CHECK(run->name == "echo");
   CHECK(run->detach);
+  CHECK(run->rootfs == "/srv/rootfs");
+  CHECK(run->hostname == "box");
+  CHECK(run->network == "ns:/run/netns/blue");
+  CHECK(run->private_pids);
 }
 
 TEST_CASE("A list of tprocs survives encode and decode unchanged") {

@@ -51,7 +51,12 @@ std::vector<Message> filled() {
                  .core_dumps = true,
                  .auto_remove = true,
                  .labels = {"tier=web"},
-                 .default_name = "hello"},
+                 .default_name = "hello",
+
+                 .rootfs = "/srv/rootfs",
+                 .hostname = "box",
+                 .network = "ns:/run/netns/blue",
+                 .private_pids = true},
       ListRequest{.all = true},
       SignalRequest{.target = "kv-server", .signal = 15},
       OpenRequest{.target = "42"},
