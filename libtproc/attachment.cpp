@@ -36,7 +36,10 @@ std::atomic<bool> fork_handler_installed{false};
 
 /// In a fork() child the space's memory is a private copy: nothing published from here would mean
 /// anything to the space, and its futex words would wake no one there. So the child is not in it.
-void detach_in_child() { attached.store(kNotInSpace, std::memory_order_relaxed); }
+void detach_in_child() {
+  attached.store(kNotInSpace, std::memory_order_relaxed);
+  attachment_epoch.fetch_add(1, std::memory_order_release);
+}
 
 uintptr_t classify(void* region) {
   const int valid = registry::EndpointTable::validate(region);
@@ -51,10 +54,13 @@ uintptr_t classify(void* region) {
 
 void remember(uintptr_t value) {
   if (value > kForeign && !fork_handler_installed.exchange(true)) pthread_atfork(nullptr, nullptr, detach_in_child);
-  attached.store(value, std::memory_order_release);
+  // Racing first calls store the same value: only a change moves the epoch.
+  if (attached.exchange(value, std::memory_order_acq_rel) != value) attachment_epoch.fetch_add(1, std::memory_order_release);
 }
 
 }  // namespace
+
+std::atomic<uint64_t> attachment_epoch{1};
 
 registry::RegistryHeader* attached_registry(int* error) {
   uintptr_t value = attached.load(std::memory_order_acquire);
@@ -84,6 +90,7 @@ extern "C" int tproc_attach_region(void* region) {
   using namespace tproc::lib;
   if (region == nullptr) {
     attached.store(kUnknown, std::memory_order_release);
+    attachment_epoch.fetch_add(1, std::memory_order_release);
     return 0;
   }
   const uintptr_t value = classify(region);

@@ -1,6 +1,9 @@
 #pragma once
 // The space this process runs in, as every libtproc function needs it.
 
+#include <atomic>
+#include <cstdint>
+
 #include "registry/registry_layout.hpp"
 #include "registry/space_heap.hpp"
 
@@ -12,6 +15,11 @@ registry::RegistryHeader* attached_registry(int* error);
 
 /// The space heap's base, or null with `*error` set (-ENOMEM: the space has no heap).
 void* attached_heap(int* error);
+
+/// Moves on whenever this process's attachment changes (found, attached, forgotten, a fork child
+/// leaving the space); never 0. What a thread caches about its space (libtproc/heap.cpp) is
+/// current while the epoch it saw is: one load instead of finding the space again.
+extern std::atomic<uint64_t> attachment_epoch;
 
 }  // namespace tproc::lib
 

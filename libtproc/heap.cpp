@@ -2,9 +2,9 @@
 // the daemon reserved for the space; this file gives each thread its cache.
 //
 // Per-thread state, and why it is here: a HeapCache belongs to one thread, and every tproc has its
-// own libc and TLS, so a thread_local is exactly "this thread of this tproc". It remembers which
-// heap (address and format serial) the cache is of, so a heap formatted again is never written
-// through a cache of the old one. initial-exec: a general-dynamic TLS access is a __tls_get_addr
+// own libc and TLS, so a thread_local is exactly "this thread of this tproc". It remembers the
+// attachment epoch it was claimed in, so a cache of a heap no longer attached (a test's space
+// replaced, a fork child outside the space) is never written through. initial-exec: a general-dynamic TLS access is a __tls_get_addr
 // call, a fifth of an allocation; libtproc is loaded with the program (DT_NEEDED or static).
 // A thread that ends gives its cache back through a pthread key destructor; a tproc that dies is
 // released by the daemon (SpaceHeap::release_owner).
@@ -20,48 +20,49 @@
 
 namespace {
 
+using tproc::lib::attachment_epoch;
 using tproc::registry::HeapCache;
 using tproc::registry::SpaceHeap;
 
 struct ThreadHeap {
+  uint64_t epoch;  ///< attachment_epoch when `cache` was claimed; 0: none
   void* base;
-  uint64_t serial;
   HeapCache* cache;
 };
 
-__attribute__((tls_model("initial-exec"))) thread_local ThreadHeap current{nullptr, 0, nullptr};
+__attribute__((tls_model("initial-exec"))) thread_local ThreadHeap current{0, nullptr, nullptr};
 
 pthread_key_t exit_key;
 pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
 
+/// Whether this thread's cache is of the heap attached now.
+inline bool cache_is_current(const ThreadHeap& mine) {
+  return mine.epoch == attachment_epoch.load(std::memory_order_relaxed);
+}
+
 void release_at_thread_exit(void*) {
   ThreadHeap& mine = current;
-  int error = 0;
-  void* base = tproc::lib::attached_heap(&error);
-  // Only the heap the cache came from, and only while it is still the attached one.
-  if (mine.cache != nullptr && base != nullptr && base == mine.base && SpaceHeap(base).format_serial() == mine.serial)
-    SpaceHeap(base).release_cache(mine.cache);
-  mine = ThreadHeap{nullptr, 0, nullptr};
+  // Only while the heap the cache came from is still the attached one.
+  if (cache_is_current(mine)) SpaceHeap(mine.base).release_cache(mine.cache);
+  mine = ThreadHeap{0, nullptr, nullptr};
 }
 
 void make_exit_key() { pthread_key_create(&exit_key, release_at_thread_exit); }
 
-/// This thread's cache of the heap at `base`, claimed on first use; null when every slot is taken.
-[[gnu::noinline]] HeapCache* claim_for(SpaceHeap heap, void* base) {
-  ThreadHeap& mine = current;
-  HeapCache* cache = heap.claim_cache(static_cast<int32_t>(::getpid()));
-  if (cache == nullptr) return nullptr;  // retried on the next call
-  pthread_once(&exit_key_once, make_exit_key);
-  pthread_setspecific(exit_key, cache);
-  mine = ThreadHeap{base, heap.format_serial(), cache};
-  return cache;
-}
-
-inline HeapCache* cache_for(SpaceHeap heap, void* base) {
-  const ThreadHeap& mine = current;
-  if (mine.base == base && mine.serial == heap.format_serial()) [[likely]]
-    return mine.cache;
-  return claim_for(heap, base);
+/// The space heap and this thread's cache of it, claimed on first use (null when every slot is
+/// taken: retried on the next call). Null heap with `*error` set when there is no heap.
+[[gnu::noinline]] void* find_heap(HeapCache** cache, int* error) {
+  const uint64_t epoch = attachment_epoch.load(std::memory_order_acquire);
+  void* base = tproc::lib::attached_heap(error);
+  *cache = nullptr;
+  if (base == nullptr) return nullptr;
+  *cache = SpaceHeap(base).claim_cache(static_cast<int32_t>(::getpid()));
+  if (*cache != nullptr) {
+    pthread_once(&exit_key_once, make_exit_key);
+    pthread_setspecific(exit_key, *cache);
+    current = ThreadHeap{epoch, base, *cache};
+  }
+  return base;
 }
 
 }  // namespace
@@ -69,23 +70,29 @@ inline HeapCache* cache_for(SpaceHeap heap, void* base) {
 extern "C" {
 
 TPROC_API void* tproc_heap_alloc(size_t size) {
+  const ThreadHeap& mine = current;
+  if (cache_is_current(mine)) [[likely]]
+    return SpaceHeap(mine.base).allocate(mine.cache, size);  // errno ENOMEM when null
+  HeapCache* cache = nullptr;
   int error = 0;
-  void* base = tproc::lib::attached_heap(&error);
+  void* base = find_heap(&cache, &error);
   if (base == nullptr) {
     errno = -error;
     return nullptr;
   }
-  SpaceHeap heap(base);
-  return heap.allocate(cache_for(heap, base), size);  // errno ENOMEM when null
+  return SpaceHeap(base).allocate(cache, size);
 }
 
 TPROC_API int tproc_heap_free(void* block) {
+  const ThreadHeap& mine = current;
+  if (cache_is_current(mine)) [[likely]]
+    return SpaceHeap(mine.base).free(mine.cache, block);
   if (block == nullptr) return 0;
+  HeapCache* cache = nullptr;
   int error = 0;
-  void* base = tproc::lib::attached_heap(&error);
+  void* base = find_heap(&cache, &error);
   if (base == nullptr) return error;
-  SpaceHeap heap(base);
-  return heap.free(cache_for(heap, base), block);
+  return SpaceHeap(base).free(cache, block);
 }
 
 TPROC_API size_t tproc_heap_block_size(const void* block) {

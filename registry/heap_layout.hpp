@@ -93,9 +93,6 @@ struct HeapHeader {
   uint64_t page_offset;   ///< HeapPage[chunk_count]
   uint64_t cache_offset;  ///< HeapCache[cache_count]
   uint64_t cache_count;   ///< cache slots in the table
-  /// Differs between any two formats, so a thread's remembered cache of a heap formatted again
-  /// at the same address is never taken for one of the new heap.
-  uint64_t format_serial;
 
   alignas(64) std::atomic<uint64_t> top;  ///< the next chunk to carve
   std::atomic<uint32_t> caches_used;      ///< cache slots ever claimed (the table's high water)
@@ -120,14 +117,34 @@ constexpr uint64_t class_size(uint32_t index) {
 inline uint32_t class_of(uint64_t size) {
   if (size <= 128) return size == 0 ? 0 : static_cast<uint32_t>((size - 1) / 16);
   const uint32_t power = 63 - static_cast<uint32_t>(__builtin_clzll(size - 1));  // 2^power < size <= 2^(power+1)
-  const uint64_t quarter = uint64_t{1} << (power - 2);
-  return 8 + (power - 7) * 4 + static_cast<uint32_t>((size - 1 - (uint64_t{1} << power)) / quarter);
+  // A shift, not a division by the quarter: a division would cost as much as the rest of malloc.
+  return 8 + (power - 7) * 4 + static_cast<uint32_t>((size - 1 - (uint64_t{1} << power)) >> (power - 2));
 }
 
 /// ceil(2^32 / class_size(index)): `offset * reciprocal >> 32` is offset / class_size for every
 /// offset inside a chunk (offset * size < 2^32 bounds the rounding error below one block).
-constexpr uint64_t class_reciprocal(uint32_t index) {
+constexpr uint64_t compute_class_reciprocal(uint32_t index) {
   return ((uint64_t{1} << 32) + class_size(index) - 1) / class_size(index);
 }
+
+/// Both per-class numbers the fast paths need, looked up rather than computed (the reciprocal
+/// would be a division).
+struct ClassNumbers {
+  uint64_t size[kClassCount];
+  uint64_t reciprocal[kClassCount];
+};
+inline constexpr ClassNumbers kClassNumbers = [] {
+  ClassNumbers numbers{};
+  for (uint32_t index = 0; index < kClassCount; ++index) {
+    numbers.size[index] = class_size(index);
+    numbers.reciprocal[index] = compute_class_reciprocal(index);
+  }
+  return numbers;
+}();
+
+/// class_size(index) from the table.
+inline uint64_t size_of_class(uint32_t index) { return kClassNumbers.size[index]; }
+/// compute_class_reciprocal(index) from the table.
+inline uint64_t class_reciprocal(uint32_t index) { return kClassNumbers.reciprocal[index]; }
 
 }  // namespace tproc::registry

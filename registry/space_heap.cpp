@@ -1,8 +1,6 @@
 #include "registry/space_heap.hpp"
 
 #include <sys/mman.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <cstring>
 
@@ -37,7 +35,6 @@ int SpaceHeap::format(void* base, uint64_t size) {
       reinterpret_cast<uintptr_t>(base) % 4096 != 0)
     return -EINVAL;
   auto* header = static_cast<HeapHeader*>(base);
-  const uint64_t previous_serial = header->format_serial;
   std::memset(static_cast<void*>(header), 0, sizeof(HeapHeader));
   header->size = size;
   header->chunk_count = size >> kChunkShift;
@@ -58,10 +55,6 @@ int SpaceHeap::format(void* base, uint64_t size) {
   auto* bytes = static_cast<std::byte*>(base);
   std::memset(bytes + header->map_offset, 0, header->page_offset - header->map_offset);
   std::memset(bytes + header->page_offset, 0, sizeof(HeapPage));
-  timespec now{};
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  const uint64_t serial = static_cast<uint64_t>(now.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(now.tv_nsec);
-  header->format_serial = serial > previous_serial ? serial : previous_serial + 1;
   header->top.store(header->first_chunk, relaxed);
   header->version = kHeapVersion;
   __atomic_store_n(&header->magic, kHeapMagic, __ATOMIC_RELEASE);

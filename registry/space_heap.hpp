@@ -96,9 +96,6 @@ class SpaceHeap {
 
   HeapUsage usage() const;
 
-  /// The serial format() gave this heap (HeapHeader::format_serial).
-  uint64_t format_serial() const { return header_->format_serial; }
-
  private:
   /// allocate() when the cache's page for class `index` is dry.
   void* allocate_refilled(HeapCache& cache, uint32_t index);
@@ -163,7 +160,7 @@ inline int SpaceHeap::free(HeapCache* cache, void* pointer) {
     return free_other(pointer);
   const uint32_t index = mark - 1u;
   const uint64_t within = offset & (kChunkBytes - 1);
-  if (((within * class_reciprocal(index)) >> 32) * class_size(index) != within) [[unlikely]]
+  if (((within * class_reciprocal(index)) >> 32) * size_of_class(index) != within) [[unlikely]]
     return -EINVAL;  // not a block's start
   HeapPage& page = pages()[chunk];
   if (cache == nullptr || page.state.load(std::memory_order_relaxed) != cache->code) [[unlikely]]
