@@ -16,6 +16,7 @@
 #include <cstdio>
 
 #include "common/regular_file.hpp"
+#include "registry/space_heap.hpp"
 #include "runtime/isolation.hpp"
 #include "runtime/mapping_filter.hpp"
 #include "runtime/spawn.hpp"
@@ -462,6 +463,8 @@ void Daemon::on_tproc_exit(uint64_t id) {
     return;
   }
   record->status = **status;
+  // Its heap caches go before anyone hears of the exit, so what runs next adopts its pages.
+  if (heap_) registry::SpaceHeap(heap_->get()).release_owner(record->pid);
 
   if (record->client) {
     loop_->cancel(record->client_watch);

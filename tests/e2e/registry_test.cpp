@@ -401,3 +401,22 @@ TEST_CASE("a tproc that execs out of the space loses its endpoints, as if it had
   REQUIRE(execer.wait_for_output("sleeping"));  // the exec'd program runs
   CHECK(eventually([&] { return none_listed(sandbox, {"reg.exec"}); }, 5s));
 }
+
+TEST_CASE("an exited tproc's heap pages go to the next tproc: twenty reruns carve nothing") {
+  // Each run allocates 3000 blocks of 64 B (three pages) and frees them. The daemon releases an
+  // exited tproc's caches before its client hears of the exit, so the next run adopts the pages;
+  // a page left owned by the dead tproc would make every run carve one more.
+  Sandbox sandbox;
+  const std::string churn = program("heap_usage");
+  const Outcome first = sandbox.tproc({"run", kSpace, churn, "3000", "64"});
+  REQUIRE_THAT(first, ExitsWith(0));
+  const std::string carved = word_after(first.out, "bytes_carved=");
+  REQUIRE(carved != "0");
+  for (int run = 0; run < 20; ++run) {
+    INFO("run " << run);
+    const Outcome again = sandbox.tproc({"run", kSpace, churn, "3000", "64"});
+    REQUIRE_THAT(again, ExitsWith(0));
+    CHECK(word_after(again.out, "blocks_in_use=") == "0");
+    CHECK(word_after(again.out, "bytes_carved=") == carved);
+  }
+}
