@@ -22,6 +22,8 @@ inline constexpr BundleToolVerb kBundleToolVerbs[] = {
     {"inspect", "Show what a bundle holds"},
     {"images", "List the bundles in the cache"},
     {"prune", "Remove cached bundles no tproc uses"},
+    {"push", "Push a bundle to an OCI registry"},
+    {"pull", "Pull a bundle from an OCI registry into the cache"},
     {"up", "Start an app of several services (a compose file)"},
     {"down", "Stop an app started by 'tproc up'"},
 };

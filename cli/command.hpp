@@ -51,6 +51,8 @@ extern const Command kInspectCommand;
 extern const Command kImagesCommand;
 extern const Command kPruneCommand;
 extern const Command kRunBundleCommand;
+extern const Command kPushCommand;
+extern const Command kPullCommand;
 // ...and compose's, also in the bundle tool (they build and run bundles).
 extern const Command kUpCommand;
 extern const Command kDownCommand;

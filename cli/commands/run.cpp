@@ -18,6 +18,7 @@
 #include "cli/exec_target.hpp"
 #include "cli/run_session.hpp"
 #include "common/regular_file.hpp"
+#include "distribution/image_reference.hpp"
 
 namespace tproc::cli {
 namespace {
@@ -94,9 +95,13 @@ Result<int> run(std::span<char* const> args) {
   }
   if (bundle::looks_like_bundle(invocation.target)) return exec_bundle_tool("run", args);
   space::SpacePaths paths = TPROC_TRY(space::SpacePaths::from_environment());
-  PreparedRun prepared = TPROC_TRY_CTX("run " + invocation.target, invocation.rootfs.empty()
-                                                                      ? prepare_executable(invocation)
-                                                                      : prepare_in_root(invocation));
+  auto prepared_run = invocation.rootfs.empty() ? prepare_executable(invocation) : prepare_in_root(invocation);
+  // No such file, but an image reference ("localhost:5000/kv:1.0"): pulled and run like docker
+  // run, by the bundle tool. An existing path always wins, as with podman.
+  if (!prepared_run && prepared_run.error().code() == ENOENT && invocation.rootfs.empty() &&
+      distribution::looks_like_image_reference(invocation.target))
+    return exec_bundle_tool("run", args);
+  PreparedRun prepared = TPROC_TRY_CTX("run " + invocation.target, std::move(prepared_run));
   return run_in_space(paths, invocation, std::move(prepared));
 }
 

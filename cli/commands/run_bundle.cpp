@@ -2,12 +2,15 @@
 // plan its launch through its own ld.so, then run the same session as for an executable.
 
 #include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdio>
 
 #include "bundle/bundle_launch.hpp"
 #include "cli/command.hpp"
 #include "cli/run_session.hpp"
+#include "distribution/image_pull.hpp"
 
 namespace tproc::cli {
 namespace {
@@ -24,7 +27,18 @@ Result<int> run_bundle(std::span<char* const> args) {
   space::SpacePaths paths = TPROC_TRY(space::SpacePaths::from_environment());
   const std::string context = "run " + invocation.target;
   bundle::BundleCache cache(paths.home() + "/bundles");
-  bundle::LaunchPlan launch = TPROC_TRY_CTX(context, bundle::plan_launch(cache, invocation.target, invocation.args));
+  std::string bundle_path = invocation.target;
+  struct stat status;
+  if (::stat(bundle_path.c_str(), &status) != 0 && errno == ENOENT) {
+    // An image reference (cli/commands/run.cpp): the store's, or pulled on first use.
+    distribution::ImageReference reference = TPROC_TRY_CTX(context, distribution::ImageReference::parse(bundle_path));
+    distribution::TransferOptions options;
+    options.progress = ::isatty(STDERR_FILENO) == 1;
+    distribution::ImageStore store(paths.home() + "/images");
+    bool pulled = false;
+    bundle_path = TPROC_TRY_CTX(context, distribution::find_or_pull(reference, options, store, cache, pulled));
+  }
+  bundle::LaunchPlan launch = TPROC_TRY_CTX(context, bundle::plan_launch(cache, bundle_path, invocation.args));
 
   PreparedRun prepared;
   protocol::RunRequest& request = prepared.request;

@@ -56,6 +56,7 @@ _tproc() {
       --cwd | -w | --rootfs) mapfile -t COMPREPLY < <(compgen -d -- "$cur") ;;
       --net) mapfile -t COMPREPLY < <(compgen -W "host none ns:" -- "$cur") ;;
       --pid) mapfile -t COMPREPLY < <(compgen -W "host private" -- "$cur") ;;
+      --tls-verify) mapfile -t COMPREPLY < <(compgen -W "true false" -- "$cur") ;;
       *) mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;
     esac
     return
@@ -88,7 +89,7 @@ _tproc() {
     registry:1) words=$(_tproc_spaces "$tproc") ;;
     run:*) files=1 ;;
     build:0) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
-    inspect:0) files=1 ;;
+    inspect:0 | push:0) files=1 ;;
   esac
   if ((files)); then
     mapfile -t COMPREPLY < <(compgen -f -- "$cur")

@@ -1,0 +1,82 @@
+#include "local_registry.hpp"
+
+#include <arpa/inet.h>
+#include <crypt.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <stdexcept>
+
+#include "common/unique_fd.hpp"
+
+namespace tproc::e2e {
+
+namespace {
+
+constexpr const char* kRegistryBinary = "/usr/bin/docker-registry";
+
+/// A port of 127.0.0.1 free right now (the kernel's pick for a bind to port 0).
+int free_port() {
+  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  if (!fd || ::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&address), &length) != 0)
+    throw std::runtime_error("no free port on 127.0.0.1");
+  return ntohs(address.sin_port);
+}
+
+bool accepts_connections(int port) {
+  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  return fd && ::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+}
+
+/// "NAME:BCRYPT-HASH": the registry's htpasswd accepts bcrypt only; libcrypt makes it.
+std::string htpasswd_line(const RegistryUser& user) {
+  char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+  if (::crypt_gensalt_rn("$2b$", 5, nullptr, 0, salt, sizeof salt) == nullptr)
+    throw std::runtime_error("crypt_gensalt failed");
+  struct crypt_data data {};
+  const char* hash = ::crypt_r(user.password.c_str(), salt, &data);
+  if (hash == nullptr || hash[0] == '*') throw std::runtime_error("bcrypt failed");
+  return user.name + ":" + hash + "\n";
+}
+
+}  // namespace
+
+LocalRegistry::LocalRegistry(Sandbox& sandbox, std::optional<RegistryUser> user) {
+  if (::access(kRegistryBinary, X_OK) != 0)
+    throw std::runtime_error(std::string(kRegistryBinary) + " is missing: scripts/install-deps installs docker-registry");
+  for (int n = 0;; ++n) {
+    dir_ = sandbox.root() / ("registry-" + std::to_string(n));
+    if (!std::filesystem::exists(dir_)) break;
+  }
+  std::filesystem::create_directories(dir_ / "storage");
+  port_ = free_port();
+  std::string config = "version: 0.1\nlog: {level: warn}\nstorage:\n  filesystem: {rootdirectory: " +
+                       (dir_ / "storage").native() + "}\n  delete: {enabled: true}\nhttp:\n  addr: 127.0.0.1:" +
+                       std::to_string(port_) + "\n  secret: tproc-tests\n";
+  if (user) {
+    std::ofstream(dir_ / "htpasswd") << htpasswd_line(*user);
+    config += "auth:\n  htpasswd: {realm: tproc-tests, path: " + (dir_ / "htpasswd").native() + "}\n";
+  }
+  std::ofstream(dir_ / "config.yml") << config;
+  process_.emplace(sandbox.start_direct({kRegistryBinary, "serve", (dir_ / "config.yml").native()}));
+  if (!eventually([&] { return accepts_connections(port_) || process_->exited(); }) || process_->exited())
+    throw std::runtime_error("docker-registry did not start on port " + std::to_string(port_) + ": " + process_->err());
+}
+
+std::filesystem::path LocalRegistry::blob_file(const std::string& digest) const {
+  const std::string hex = digest.substr(7);
+  return dir_ / "storage/docker/registry/v2/blobs/sha256" / hex.substr(0, 2) / hex / "data";
+}
+
+}  // namespace tproc::e2e

@@ -1,0 +1,39 @@
+#pragma once
+// LocalRegistry: a real OCI registry on this machine for the tests: Debian's docker-registry (the
+// CNCF distribution registry), started on a free port of 127.0.0.1 with its storage in the
+// sandbox, optionally behind htpasswd auth, and killed by pid when it goes (also when a test fails).
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "child_process.hpp"
+#include "sandbox.hpp"
+
+namespace tproc::e2e {
+
+/// A user name and password the registry accepts.
+struct RegistryUser {
+  std::string name;
+  std::string password;
+};
+
+/// A running docker-registry. Throws from the constructor when it cannot be started.
+class LocalRegistry {
+ public:
+  /// Starts one with its storage under sandbox.root()/registry-N; with `user`, only that user
+  /// (htpasswd, bcrypt) may read or write.
+  explicit LocalRegistry(Sandbox& sandbox, std::optional<RegistryUser> user = std::nullopt);
+
+  /// "localhost:PORT": what references name it by.
+  std::string host() const { return "localhost:" + std::to_string(port_); }
+  /// The file holding the blob `digest` ("sha256:…") in the registry's storage.
+  std::filesystem::path blob_file(const std::string& digest) const;
+
+ private:
+  std::filesystem::path dir_;
+  int port_ = 0;
+  std::optional<ChildProcess> process_;
+};
+
+}  // namespace tproc::e2e
