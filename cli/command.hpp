@@ -53,6 +53,8 @@ extern const Command kPruneCommand;
 extern const Command kRunBundleCommand;
 extern const Command kPushCommand;
 extern const Command kPullCommand;
+extern const Command kLoginCommand;
+extern const Command kLogoutCommand;
 // ...and compose's, also in the bundle tool (they build and run bundles).
 extern const Command kUpCommand;
 extern const Command kDownCommand;

@@ -155,7 +155,8 @@ Result<std::string> run_skopeo(const SkopeoCall& call) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   if (!call.pass_stdin) posix_spawn_file_actions_adddup2(&actions, null_fd.get(), 0);
-  if (call.capture_stdout) posix_spawn_file_actions_adddup2(&actions, out.write.get(), 1);
+  if (call.pass_stdout) {
+  } else if (call.capture_stdout) posix_spawn_file_actions_adddup2(&actions, out.write.get(), 1);
   else if (call.progress) posix_spawn_file_actions_adddup2(&actions, 2, 1);
   else posix_spawn_file_actions_adddup2(&actions, null_fd.get(), 1);
   posix_spawn_file_actions_adddup2(&actions, err.write.get(), 2);

@@ -28,6 +28,7 @@ struct SkopeoCall {
   bool capture_stdout = false;         ///< return stdout (else it goes to our stderr, or nowhere)
   bool progress = false;               ///< without capture: its stdout (progress) to our stderr
   bool pass_stdin = false;             ///< our stdin (a password prompt) instead of /dev/null
+  bool pass_stdout = false;            ///< our stdout (prompts, "Login Succeeded!") as it is
 };
 
 /// Runs skopeo and returns its stdout when captured (at most 8 MiB). A failure is one line:

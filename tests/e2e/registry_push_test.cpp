@@ -169,3 +169,39 @@ TEST_CASE("a bare word that names no program stays 'not found', never a pull") {
   CHECK(ran.status == 127);
   CHECK_THAT(ran, IsOneLineError().naming("no-such-program-anywhere").because_of({"not found"}));
 }
+
+TEST_CASE("login stores credentials where podman keeps them, push and pull use them, logout forgets them") {
+  Sandbox sandbox;
+  LocalRegistry registry(sandbox, RegistryUser{"alice", "s3cret"});
+  const std::string bundle = hello_bundle(sandbox);
+  const std::string reference = registry.host() + "/team/hello:1.0";
+  SpawnOptions with_password = hermetic(sandbox);
+
+  with_password.input = "wrong\n";
+  Outcome refused = sandbox.tproc({"login", "-u", "alice", "--password-stdin", registry.host()}, with_password);
+  CHECK(refused.status != 0);
+  CHECK_THAT(refused, IsOneLineError().naming("login " + registry.host()).because_of({"authentication failed"}));
+
+  with_password.input = "s3cret\n";
+  Outcome logged_in = sandbox.tproc({"login", "-u", "alice", "--password-stdin", registry.host()}, with_password);
+  REQUIRE(logged_in.status == 0);
+  CHECK(fs::exists(sandbox.root() / "xdg/containers/auth.json"));
+  CHECK(tproc_in(sandbox, {"push", bundle, reference}).status == 0);
+  CHECK(tproc_in(sandbox, {"pull", reference}).status == 0);
+
+  REQUIRE(tproc_in(sandbox, {"logout", registry.host()}).status == 0);
+  Outcome pulled = tproc_in(sandbox, {"pull", reference});
+  CHECK(pulled.status != 0);
+  CHECK_THAT(pulled, IsOneLineError().naming(reference).because_of({"authentication failed"}));
+}
+
+TEST_CASE("credentials docker login left in ~/.docker/config.json are used too") {
+  Sandbox sandbox;
+  LocalRegistry registry(sandbox, RegistryUser{"bob", "pa55"});
+  const std::string bundle = hello_bundle(sandbox);
+  SpawnOptions options = hermetic(sandbox);
+  fs::create_directories(sandbox.root() / ".docker");
+  // base64("bob:pa55")
+  sandbox.write_file(".docker/config.json", "{\"auths\":{\"" + registry.host() + "\":{\"auth\":\"Ym9iOnBhNTU=\"}}}", 0600);
+  CHECK(tproc_in(sandbox, {"push", bundle, registry.host() + "/team/hello:1.0"}).status == 0);
+}
