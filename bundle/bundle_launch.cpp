@@ -60,4 +60,19 @@ Result<LaunchPlan> plan_launch(const BundleCache& cache, const std::string& bund
   return plan;
 }
 
+std::string shown_command(const LaunchPlan& plan) {
+  // The app's arguments follow its path: after `--argv0 PATH PATH`, or argv[0] when it is static.
+  const std::vector<std::string>& argv = plan.argv;
+  size_t first = argv.empty() ? 0 : 1;
+  for (size_t i = 0; i + 2 < argv.size(); ++i)
+    if (argv[i] == "--argv0") {
+      first = i + 3;
+      break;
+    }
+  // The entrypoint's file name, not its path in the cache (.../bundles/DIGEST/rootfs/bin/app).
+  std::string shown = plan.executable.substr(plan.executable.rfind('/') + 1);
+  for (size_t i = first; i < argv.size(); ++i) shown += " " + argv[i];
+  return shown;
+}
+
 }  // namespace tproc::bundle

@@ -32,6 +32,10 @@ struct LaunchPlan {
   std::string executable;             ///< the executable ld.so will map (ROOT/bin/app)
 };
 
+/// The command line `ps` shows for the plan: the entrypoint's file name and the app's arguments
+/// (`app ARGS...`), not ld.so's whole command line with the cache's paths.
+std::string shown_command(const LaunchPlan& plan);
+
 /// Unpacks (once) and checks the bundle at `bundle_path` and plans its launch; `user_args`, when
 /// given, replace the manifest's default args.
 Result<LaunchPlan> plan_launch(const BundleCache& cache, const std::string& bundle_path,

@@ -1,8 +1,11 @@
 #include "cli/output.hpp"
 
+#include <sys/ioctl.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <iterator>
 #include <cstdio>
 #include <ctime>
 
@@ -10,7 +13,8 @@
 
 namespace tproc::cli {
 
-void print_table(const std::vector<std::string>& raw_headers, const std::vector<std::vector<std::string>>& raw_rows) {
+void print_table(const std::vector<std::string>& raw_headers, const std::vector<std::vector<std::string>>& raw_rows,
+                 size_t max_width) {
   // Cells hold what files, bundles and programs named: escaped before anything is measured.
   const auto escaped = [](const std::vector<std::string>& cells) {
     std::vector<std::string> out;
@@ -30,10 +34,39 @@ void print_table(const std::vector<std::string>& raw_headers, const std::vector<
       line += cells[i];
       if (i + 1 < cells.size()) line += std::string(widths[i] - cells[i].size() + 3, ' ');
     }
+    // Cut at a byte that starts a character (escaped text is ASCII or whole UTF-8 sequences).
+    if (max_width > 3 && line.size() > max_width) {
+      size_t cut = max_width - 3;
+      while (cut > 0 && (static_cast<unsigned char>(line[cut]) & 0xc0) == 0x80) --cut;
+      line = line.substr(0, cut) + "...";
+    }
     std::printf("%s\n", line.c_str());
   };
   print_row(headers);
   for (const auto& row : rows) print_row(row);
+}
+
+size_t terminal_width() {
+  winsize size{};
+  if (!::isatty(STDOUT_FILENO) || ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) < 0) return 0;
+  return size.ws_col;
+}
+
+std::string human_size(uint64_t bytes) {
+  static constexpr const char* kUnits[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
+  double value = static_cast<double>(bytes);
+  size_t unit = 0;
+  while (value >= 1000 && unit + 1 < std::size(kUnits)) {
+    value /= 1000;
+    ++unit;
+  }
+  char text[32];
+  if (unit == 0) {
+    std::snprintf(text, sizeof(text), "%lluB", static_cast<unsigned long long>(bytes));
+  } else {
+    std::snprintf(text, sizeof(text), value < 10 ? "%.2f%s" : value < 100 ? "%.1f%s" : "%.0f%s", value, kUnits[unit]);
+  }
+  return text;
 }
 
 std::string json_string(const std::string& text) {

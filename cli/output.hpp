@@ -9,7 +9,17 @@ namespace tproc::cli {
 
 /// Prints rows under headers, columns padded to their widest cell, every cell escaped for the
 /// terminal (common/printable.hpp: terminal_text).
-void print_table(const std::vector<std::string>& headers, const std::vector<std::vector<std::string>>& rows);
+/// With `max_width` (see terminal_width), the last column is cut so that no line is wider.
+void print_table(const std::vector<std::string>& headers, const std::vector<std::vector<std::string>>& rows,
+                 size_t max_width = 0);
+
+/// The width of the terminal on stdout, or 0 when stdout is not a terminal (nothing is cut for a
+/// pipe or a file).
+size_t terminal_width();
+
+/// A size as docker prints it in tables: decimal units, three significant digits ("4.21MB",
+/// "512B", "12.3kB"). JSON keeps exact bytes.
+std::string human_size(uint64_t bytes);
 
 /// `text` as a quoted JSON string.
 std::string json_string(const std::string& text);

@@ -72,6 +72,8 @@ Result<LaunchedTproc> launch_service(const space::SpacePaths& paths, const std::
   for (const auto& [resource, value] : plan.limits) request.limits.push_back(protocol::RunLimit{resource, value});
   request.core_dumps = plan.core_dumps;
   request.bundle = plan.bundle.digest();
+  request.bundle_name = plan.manifest.name();
+  request.command = bundle::shown_command(plan);
   for (const bundle::Endpoint& endpoint : plan.manifest.endpoints())
     request.endpoints.push_back({endpoint.name, endpoint.symbol, endpoint.kind, endpoint.ready == bundle::Readiness::at_start});
   request.env = base_env;

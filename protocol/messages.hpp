@@ -93,10 +93,12 @@ struct RunRequest {
   std::string hostname;         ///< non-empty: its own UTS namespace with this hostname
   std::string network;          ///< "" (the daemon's), "none" (a new, empty one), "ns:PATH" (join it)
   bool private_pids = false;    ///< its own PID namespace, where it is pid 1
+  std::string command;      ///< what ps shows as its command; empty: argv joined (a bundle's hides ld.so)
+  std::string bundle_name;  ///< the bundle's name, when the program comes from one
   template <class A> void fields(A& a) {
     a(argv, env, execfn, cwd, name, detach, ignored_signals, limits, core_dumps, bundle, holds_lock, passes_executable,
       endpoints, inherited_fds, caller, controlling_terminal, supervised, auto_remove, labels, default_name, rootfs,
-      hostname, network, private_pids);
+      hostname, network, private_pids, command, bundle_name);
   }
 };
 
@@ -183,7 +185,10 @@ struct TprocInfo {
   bool detached = false;
   std::string bundle;  ///< the bundle's digest, if it came from one
   std::vector<std::string> labels;  ///< KEY=VALUE, as `run --label` gave them
-  template <class A> void fields(A& a) { a(id, name, pid, running, exit_status, started, command, detached, bundle, labels); }
+  std::string bundle_name;          ///< the bundle's name, if it came from one
+  template <class A> void fields(A& a) {
+    a(id, name, pid, running, exit_status, started, command, detached, bundle, labels, bundle_name);
+  }
 };
 
 /// Reply to ListRequest.

@@ -22,6 +22,7 @@ protocol::TprocInfo TprocRecord::info() const {
   info.detached = detached;
   info.bundle = bundle;
   info.labels = labels;
+  info.bundle_name = bundle_name;
   return info;
 }
 

@@ -44,6 +44,7 @@ struct TprocRecord {
   pid_t pid = 0;
   std::string log_path;  ///< detached tprocs only
   std::string bundle;    ///< the bundle's digest, if it came from one
+  std::string bundle_name;  ///< and its name
   std::vector<std::string> labels;  ///< KEY=VALUE from `run --label`
   bool auto_remove = false;         ///< `run --rm`, or `rm -f` of a running one: erased once it exits
 

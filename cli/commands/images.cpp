@@ -37,7 +37,7 @@ Result<int> images(std::span<char* const> args) {
   }
   std::vector<std::vector<std::string>> rows;
   for (const bundle::CacheEntry& entry : entries)
-    rows.push_back({entry.name, entry.version, entry.digest.substr(0, 19), std::to_string(entry.disk_bytes >> 10) + " KiB",
+    rows.push_back({entry.name, entry.version, entry.digest.substr(0, 19), human_size(entry.disk_bytes),
                     time_ago(entry.last_used)});
   print_table({"NAME", "VERSION", "DIGEST", "SIZE", "LAST USED"}, rows);
   return 0;

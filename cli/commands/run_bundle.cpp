@@ -45,6 +45,8 @@ Result<int> run_bundle(std::span<char* const> args) {
   request.argv = launch.argv;
   request.execfn = launch.program;
   request.default_name = launch.manifest.name();
+  request.bundle_name = launch.manifest.name();
+  request.command = bundle::shown_command(launch);
   for (const auto& [resource, value] : launch.limits) request.limits.push_back(protocol::RunLimit{resource, value});
   request.core_dumps = launch.core_dumps;
   request.bundle = launch.bundle.digest();

@@ -53,6 +53,7 @@ _tproc() {
     case $prev in
       -s | --signal) mapfile -t COMPREPLY < <(compgen -W "TERM KILL INT HUP QUIT USR1 USR2 STOP CONT" -- "$cur") ;;
       --format) mapfile -t COMPREPLY < <(compgen -W "table json" -- "$cur") ;;
+      --filter | -f) [[ $verb == ps ]] && mapfile -t COMPREPLY < <(compgen -W "name= id= status=running status=exited label=" -- "$cur") ;;
       --cwd | -w | --rootfs) mapfile -t COMPREPLY < <(compgen -d -- "$cur") ;;
       --net) mapfile -t COMPREPLY < <(compgen -W "host none ns:" -- "$cur") ;;
       --pid) mapfile -t COMPREPLY < <(compgen -W "host private" -- "$cur") ;;

@@ -127,6 +127,8 @@ void write_run_request(const QuickRequest& request, ByteWriter& out) {
   out.u32(0);  // hostname
   out.u32(0);  // network
   out.u8(0);   // private_pids
+  out.u32(0);  // command: argv joined
+  out.u32(0);  // bundle_name
 }
 
 bool read_reply(const unsigned char* bytes, size_t size, QuickReply& reply) {

@@ -189,12 +189,13 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
   record.name = !request.name.empty()           ? request.name
                 : !request.default_name.empty() ? request.default_name
                                                 : base_name(request.execfn);
-  record.command = join(request.argv);
+  record.command = request.command.empty() ? join(request.argv) : request.command;
   record.started = ::time(nullptr);
   record.detached = request.detach;
   record.supervised = request.detach && request.supervised;
   record.bundle = request.bundle;
   record.labels = request.labels;
+  record.bundle_name = request.bundle_name;
   record.auto_remove = request.auto_remove;
   const runtime::Isolation isolation =
       TPROC_TRY(runtime::Isolation::open(request.rootfs, request.hostname, request.network, request.private_pids));
