@@ -17,19 +17,6 @@ namespace {
 
 constexpr const char* kRegistryBinary = "/usr/bin/docker-registry";
 
-/// A port of 127.0.0.1 free right now (the kernel's pick for a bind to port 0).
-int free_port() {
-  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  if (!fd || ::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-      ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&address), &length) != 0)
-    throw std::runtime_error("no free port on 127.0.0.1");
-  return ntohs(address.sin_port);
-}
-
 bool accepts_connections(int port) {
   UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   sockaddr_in address{};
@@ -60,7 +47,7 @@ LocalRegistry::LocalRegistry(Sandbox& sandbox, std::optional<RegistryUser> user)
     if (!std::filesystem::exists(dir_)) break;
   }
   std::filesystem::create_directories(dir_ / "storage");
-  port_ = free_port();
+  port_ = free_tcp_port();
   std::string config = "version: 0.1\nlog: {level: warn}\nstorage:\n  filesystem: {rootdirectory: " +
                        (dir_ / "storage").native() + "}\n  delete: {enabled: true}\nhttp:\n  addr: 127.0.0.1:" +
                        std::to_string(port_) + "\n  secret: tproc-tests\n";

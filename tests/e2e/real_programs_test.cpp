@@ -89,19 +89,6 @@ std::string python_bundle(Sandbox& sandbox, const Python& python) {
 
 // --- a TCP client for memcached ----------------------------------------------------------------
 
-/// A free TCP port on 127.0.0.1 (bound once by the kernel's choice, then released).
-int free_port() {
-  tproc::UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof address;
-  if (!fd || ::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-      ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&address), &length) != 0)
-    throw std::runtime_error("cannot find a free port on 127.0.0.1");
-  return ntohs(address.sin_port);
-}
-
 /// A connected TCP client with a deadline on every exchange.
 class Client {
  public:
@@ -203,7 +190,7 @@ TEST_CASE("memcached from Debian serves TCP clients from a bundle, multithreaded
   // -u root: memcached refuses to run as root without it, and resolves the user through NSS.
   const std::string bundle = bundle_of(sandbox, "memcached", "/usr/bin/memcached",
                                        "libraries: bundled\nargs: [\"-u\", \"root\", \"-l\", \"127.0.0.1\"]\n");
-  const int port = free_port();
+  const int port = free_tcp_port();
   const std::string id = sandbox.detach(
       {"s", bundle, "-u", "root", "-l", "127.0.0.1", "-p", std::to_string(port), "-U", "0", "-t", "4", "-c", "64"});
   const pid_t pid = sandbox.tproc_info("s", id).pid;

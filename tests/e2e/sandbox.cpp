@@ -1,7 +1,10 @@
 #include "sandbox.hpp"
 
+#include <arpa/inet.h>
 #include <dirent.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +18,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "common/unique_fd.hpp"
 #include "json.hpp"
 
 extern char** environ;
@@ -357,6 +361,18 @@ long rss_kib(pid_t pid) {
   for (std::string line; std::getline(status, line);)
     if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
   throw std::runtime_error("no VmRSS in /proc/" + std::to_string(pid) + "/status");
+}
+
+int free_tcp_port() {
+  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  if (!fd || ::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&address), &length) != 0)
+    throw std::runtime_error("no free TCP port on 127.0.0.1");
+  return ntohs(address.sin_port);
 }
 
 std::string read_file(const std::filesystem::path& path) {

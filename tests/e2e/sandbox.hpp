@@ -133,6 +133,9 @@ size_t mapping_count(pid_t pid);
 /// The resident set size of the address space of `pid`, in KiB (VmRSS in /proc/PID/status).
 long rss_kib(pid_t pid);
 
+/// A TCP port of 127.0.0.1 free right now (the kernel's pick for a bind to port 0, then released).
+int free_tcp_port();
+
 /// The whole contents of a file (throws if it cannot be read).
 std::string read_file(const std::filesystem::path& path);
 
