@@ -16,6 +16,8 @@ set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)  # tproc_0.1.0_amd64.deb
 set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+# Not a library, so dpkg-shlibdeps cannot see it: tproc push, pull and login run skopeo.
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS skopeo)
 # libtproc.so.0 is in the package: dpkg-shlibdeps must find it there, not on the build machine.
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS ON)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
