@@ -23,6 +23,7 @@
 #include <string>
 #include <thread>
 
+#include "reaped_child.hpp"
 #include "test_space.hpp"
 #include "tproc/tproc.h"
 
@@ -37,33 +38,24 @@ namespace {
 /// `body(argument)` on its own stack.
 class VmChild {
  public:
-  VmChild(int (*body)(void*), void* argument) {
-    stack_ = mmap(nullptr, kStackBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  VmChild(int (*body)(void*), void* argument)
+      : stack_(mmap(nullptr, kStackBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0)),
+        child_(stack_ == MAP_FAILED ? -1 : clone(body, static_cast<char*>(stack_) + kStackBytes, CLONE_VM | SIGCHLD, argument)) {
     REQUIRE(stack_ != MAP_FAILED);
-    pid_ = clone(body, static_cast<char*>(stack_) + kStackBytes, CLONE_VM | SIGCHLD, argument);
-    REQUIRE(pid_ > 0);
+    REQUIRE(child_.pid() > 0);
   }
   ~VmChild() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      wait();
-    }
+    child_.end();  // before its stack goes
     munmap(stack_, kStackBytes);
   }
-  pid_t pid() const { return pid_; }
+  pid_t pid() const { return child_.pid(); }
   /// Reaps the child: its wait status.
-  int wait() {
-    int status = 0;
-    while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-    }
-    pid_ = -1;
-    return status;
-  }
+  int wait() { return child_.wait(); }
 
  private:
   static constexpr size_t kStackBytes = 256 << 10;
   void* stack_;
-  pid_t pid_;
+  tproc::registry::testing::ReapedChild child_;
 };
 
 /// What a child reports back (in memory both processes see).

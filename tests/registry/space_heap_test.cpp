@@ -20,6 +20,7 @@
 #include <vector>
 #include <chrono>
 
+#include "reaped_child.hpp"
 #include "test_space.hpp"
 #include "tproc/tproc.h"
 
@@ -247,28 +248,15 @@ class SharedHeap {
 class ForkedChild {
  public:
   template <class Body>
-  explicit ForkedChild(Body body) {
-    pid_ = fork();
-    REQUIRE(pid_ >= 0);
-    if (pid_ == 0) _exit(body());
+  explicit ForkedChild(Body body) : child_(fork()) {
+    REQUIRE(child_.pid() >= 0);
+    if (child_.pid() == 0) _exit(body());
   }
-  ~ForkedChild() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      wait();
-    }
-  }
-  pid_t pid() const { return pid_; }
-  int wait() {
-    int status = 0;
-    while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-    }
-    pid_ = -1;
-    return status;
-  }
+  pid_t pid() const { return child_.pid(); }
+  int wait() { return child_.wait(); }
 
  private:
-  pid_t pid_;
+  tproc::registry::testing::ReapedChild child_;
 };
 
 uint64_t live_blocks(const SpaceHeap& heap) { return heap.usage().blocks_in_use; }
