@@ -1,167 +1,86 @@
 #include "json.hpp"
 
-#include <cstdlib>
+#include <nlohmann/json.hpp>
+
 #include <stdexcept>
 
 namespace tproc::e2e {
+namespace {
 
-/// A recursive-descent parser over one document.
-class JsonParser {
+// The parse callback sees each member name before its value: a name seen twice in one object is
+// refused, since the CLI's output must not depend on which duplicate a reader keeps.
+class DuplicateKeyCheck {
  public:
-  explicit JsonParser(std::string_view text) : text_(text) {}
-
-  Json document() {
-    Json value = parse_value();
-    skip_space();
-    if (position_ != text_.size()) fail("trailing characters");
-    return value;
-  }
-
- private:
-  [[noreturn]] void fail(const std::string& what) const {
-    throw std::runtime_error("invalid JSON (" + what + " at offset " + std::to_string(position_) +
-                             "): " + std::string(text_));
-  }
-
-  void skip_space() {
-    while (position_ < text_.size() && (text_[position_] == ' ' || text_[position_] == '\n' ||
-                                        text_[position_] == '\t' || text_[position_] == '\r'))
-      ++position_;
-  }
-
-  char peek() {
-    skip_space();
-    if (position_ >= text_.size()) fail("unexpected end");
-    return text_[position_];
-  }
-
-  void expect(char wanted) {
-    if (peek() != wanted) fail(std::string("expected '") + wanted + "'");
-    ++position_;
-  }
-
-  bool consume_word(std::string_view word) {
-    if (text_.substr(position_, word.size()) != word) return false;
-    position_ += word.size();
+  bool operator()(int depth, nlohmann::ordered_json::parse_event_t event, nlohmann::ordered_json& parsed) {
+    using Event = nlohmann::ordered_json::parse_event_t;
+    auto level = static_cast<size_t>(depth);
+    if (event == Event::object_start) {
+      if (names_.size() <= level) names_.resize(level + 1);
+      names_[level].clear();
+    } else if (event == Event::key) {
+      std::vector<std::string>& seen = names_.at(level - 1);
+      const std::string& name = parsed.get_ref<const std::string&>();
+      for (const std::string& previous : seen)
+        if (previous == name) throw std::runtime_error("duplicate key \"" + name + "\"");
+      seen.push_back(name);
+    }
     return true;
   }
 
-  Json parse_value() {
-    Json value;
-    char next = peek();
-    if (next == '{') {
-      value.kind_ = Json::Kind::Object;
-      ++position_;
-      if (peek() == '}') {
-        ++position_;
-        return value;
-      }
-      for (;;) {
-        if (peek() != '"') fail("expected a member name");
-        std::string key = parse_string();
-        expect(':');
-        value.members_.emplace_back(std::move(key), parse_value());
-        if (peek() == ',') {
-          ++position_;
-          continue;
-        }
-        expect('}');
-        return value;
-      }
-    }
-    if (next == '[') {
-      value.kind_ = Json::Kind::Array;
-      ++position_;
-      if (peek() == ']') {
-        ++position_;
-        return value;
-      }
-      for (;;) {
-        value.items_.push_back(parse_value());
-        if (peek() == ',') {
-          ++position_;
-          continue;
-        }
-        expect(']');
-        return value;
-      }
-    }
-    if (next == '"') {
-      value.kind_ = Json::Kind::String;
-      value.string_ = parse_string();
-      return value;
-    }
-    if (consume_word("true") || consume_word("false")) {
-      value.kind_ = Json::Kind::Bool;
-      value.boolean_ = text_.substr(position_ - 4, 4) == "true";
-      return value;
-    }
-    if (consume_word("null")) return value;
-    if (next == '-' || (next >= '0' && next <= '9')) {
-      size_t start = position_;
-      while (position_ < text_.size() &&
-             std::string_view("+-0123456789.eE").find(text_[position_]) != std::string_view::npos)
-        ++position_;
-      value.kind_ = Json::Kind::Number;
-      value.string_ = std::string(text_.substr(start, position_ - start));
-      char* end = nullptr;
-      value.number_ = std::strtod(value.string_.c_str(), &end);
-      if (*end != '\0') fail("bad number");
-      return value;
-    }
-    fail("unexpected character");
-  }
+ private:
+  std::vector<std::vector<std::string>> names_;  // per open object depth, its member names so far
+};
 
-  std::string parse_string() {
-    expect('"');
-    std::string out;
-    for (;;) {
-      if (position_ >= text_.size()) fail("unterminated string");
-      char c = text_[position_++];
-      if (c == '"') return out;
-      if (c != '\\') {
-        out += c;
-        continue;
-      }
-      if (position_ >= text_.size()) fail("unterminated escape");
-      char escaped = text_[position_++];
-      switch (escaped) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '/': out += '/'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
-        case 'u': {
-          if (position_ + 4 > text_.size()) fail("short \\u escape");
-          unsigned code = std::stoul(std::string(text_.substr(position_, 4)), nullptr, 16);
-          position_ += 4;
-          // UTF-8 for the basic plane; surrogate pairs are not expected in tproc's output.
-          if (code < 0x80) {
-            out += static_cast<char>(code);
-          } else if (code < 0x800) {
-            out += static_cast<char>(0xC0 | (code >> 6));
-            out += static_cast<char>(0x80 | (code & 0x3F));
-          } else {
-            out += static_cast<char>(0xE0 | (code >> 12));
-            out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (code & 0x3F));
-          }
-          break;
-        }
-        default: fail("bad escape");
-      }
-    }
-  }
+}  // namespace
 
-  std::string_view text_;
-  size_t position_ = 0;
+/// Copies nlohmann's tree into Json's, keeping member order and each value's own text.
+class JsonBuilder {
+ public:
+  static Json from(const nlohmann::ordered_json& value) {
+    Json out;
+    out.source_ = value.dump();
+    switch (value.type()) {
+      case nlohmann::ordered_json::value_t::null:
+        out.kind_ = Json::Kind::Null;
+        break;
+      case nlohmann::ordered_json::value_t::boolean:
+        out.kind_ = Json::Kind::Bool;
+        out.boolean_ = value.get<bool>();
+        break;
+      case nlohmann::ordered_json::value_t::number_integer:
+      case nlohmann::ordered_json::value_t::number_unsigned:
+      case nlohmann::ordered_json::value_t::number_float:
+        out.kind_ = Json::Kind::Number;
+        out.number_ = value.get<double>();
+        out.string_ = out.source_;
+        break;
+      case nlohmann::ordered_json::value_t::string:
+        out.kind_ = Json::Kind::String;
+        out.string_ = value.get<std::string>();
+        break;
+      case nlohmann::ordered_json::value_t::array:
+        out.kind_ = Json::Kind::Array;
+        for (const auto& item : value) out.items_.push_back(from(item));
+        break;
+      case nlohmann::ordered_json::value_t::object:
+        out.kind_ = Json::Kind::Object;
+        for (const auto& [name, member] : value.items()) out.members_.emplace_back(name, from(member));
+        break;
+      default:
+        throw std::runtime_error("JSON value of an unexpected type: " + out.source_);
+    }
+    return out;
+  }
 };
 
 Json Json::parse(std::string_view text) {
-  Json value = JsonParser(text).document();
+  nlohmann::ordered_json document;
+  try {
+    document = nlohmann::ordered_json::parse(text, DuplicateKeyCheck{});
+  } catch (const std::exception& error) {
+    throw std::runtime_error("invalid JSON (" + std::string(error.what()) + "): " + std::string(text));
+  }
+  Json value = JsonBuilder::from(document);
   value.source_ = std::string(text);
   return value;
 }

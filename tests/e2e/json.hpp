@@ -1,6 +1,7 @@
 #pragma once
-// Json: just enough JSON to read what `tproc ps --format json` and `tproc space ls --format json`
-// print. Parsing is strict; a malformed document throws std::runtime_error quoting it.
+// Json: what the tests read of the CLI's JSON output (`ps`, `space ls`, `info`, ... `--format json`).
+// Debian's nlohmann-json parses it, a checker independent of the CLI's own writer; duplicate keys are
+// refused, and a malformed document throws std::runtime_error quoting it.
 
 #include <string>
 #include <string_view>
@@ -44,11 +45,11 @@ class Json {
   /// A string as is, a number as written in the document (12, not 12.000000), else throws.
   std::string text() const;
 
-  /// The whole document text (set on the value parse() returns; empty on its members).
+  /// The value's text: the whole document for the value parse() returns, re-serialised for members.
   const std::string& source() const { return source_; }
 
  private:
-  friend class JsonParser;
+  friend class JsonBuilder;
 
   Kind kind_ = Kind::Null;
   bool boolean_ = false;
