@@ -59,7 +59,7 @@ struct Limits {
   std::optional<uint64_t> processes;      ///< RLIMIT_NPROC
   std::optional<uint64_t> address_space;  ///< RLIMIT_AS, in bytes
   std::optional<uint64_t> stack;          ///< RLIMIT_STACK, in bytes
-  bool core_dumps = false;                ///< off by default: a core holds the whole space
+  bool core_dumps = false;                ///< cores on whatever `ulimit -c` says: a core holds the whole space
 
   bool operator==(const Limits&) const = default;
 };

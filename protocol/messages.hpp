@@ -63,7 +63,7 @@ struct RunRequest {
   bool detach = false;
   uint64_t ignored_signals = 0;  ///< bit N-1 set: signal N (1-64) is ignored by the caller, as a direct run would inherit
   std::vector<RunLimit> limits;  ///< RLIMIT_AS is enforced by the daemon on the tproc's mappings
-  bool core_dumps = false;       ///< keep the daemon's core limit instead of turning cores off
+  bool core_dumps = false;       ///< the soft core limit raised to the hard one (else the caller's, or 0)
   std::string bundle;            ///< the bundle's digest, when the program comes from one
   bool holds_lock = false;       ///< an fd whose lock marks the bundle in use for the tproc's life
   /// An fd of the executable that the program (its ld.so) will map: the daemon reserves its range

@@ -349,9 +349,14 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
   } else if (tproc_open_files_.rlim_max != 0) {
     script.set_limit(RLIMIT_NOFILE, tproc_open_files_.rlim_cur, tproc_open_files_.rlim_max);
   }
-  // Not the caller's: a tproc's core would hold the whole space, siblings included (DESIGN.md).
-  if (!request.core_dumps)
-    script.set_limit(RLIMIT_CORE, 0, request.caller.given ? inherited_limits[RLIMIT_CORE].rlim_max : tproc_core_.rlim_max);
+  // Cores as the caller's `ulimit -c` says, like every other limit (Debian's soft default is 0). A
+  // core holds the whole space, but nothing a tproc could not read anyway (DESIGN.md). Without a
+  // caller (compose) cores stay off, and a manifest's core_dumps raises the soft limit to the hard.
+  const rlimit64 core = request.caller.given ? inherited_limits[RLIMIT_CORE] : rlimit64{tproc_core_.rlim_cur, tproc_core_.rlim_max};
+  if (request.core_dumps)
+    script.set_limit(RLIMIT_CORE, core.rlim_max, core.rlim_max);
+  else if (!request.caller.given)
+    script.set_limit(RLIMIT_CORE, 0, core.rlim_max);
   for (const protocol::RunLimit& limit : request.limits)
     if (limit.resource != RLIMIT_AS) script.set_limit(limit.resource, limit.value, limit.value);
   script.set_signal_mask(request.caller.given ? request.caller.blocked_signals : 0);

@@ -1,13 +1,18 @@
-// A tproc is its own process: it starts with only stdio open, a clean signal state and core
-// dumps off (a core would hold the whole space), and its crash harms no sibling and not the
+// A tproc is its own process: it starts with only stdio open, a clean signal state and its
+// caller's core limit (a core holds the whole space), and its crash harms no sibling and not the
 // daemon.
 
 #include <catch2/catch.hpp>
 
+#include <elf.h>
 #include <sys/resource.h>
 
 #include <csignal>
 #include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <optional>
 #include <string>
 
 #include "expectations.hpp"
@@ -17,23 +22,37 @@ using namespace tproc::e2e;
 
 namespace {
 
-/// Raises this process's soft RLIMIT_CORE to its hard limit for a scope, so that a daemon started
-/// inside it would hand a non-zero limit to its programs unless it turns core dumps off.
-class CoreLimitRaised {
+/// Sets this process's soft RLIMIT_CORE for a scope (the hard limit when `soft` is absent), as
+/// `ulimit -c` would before a `tproc run`; the caller's limit is what the tproc must get.
+class CoreLimit {
  public:
-  CoreLimitRaised() {
+  explicit CoreLimit(std::optional<rlim_t> soft = std::nullopt) {
     ::getrlimit(RLIMIT_CORE, &saved_);
-    rlimit raised = saved_;
-    raised.rlim_cur = saved_.rlim_max;
-    ::setrlimit(RLIMIT_CORE, &raised);
+    rlimit set = saved_;
+    set.rlim_cur = soft.value_or(saved_.rlim_max);
+    ::setrlimit(RLIMIT_CORE, &set);
   }
-  ~CoreLimitRaised() { ::setrlimit(RLIMIT_CORE, &saved_); }
-  CoreLimitRaised(const CoreLimitRaised&) = delete;
-  CoreLimitRaised& operator=(const CoreLimitRaised&) = delete;
+  ~CoreLimit() { ::setrlimit(RLIMIT_CORE, &saved_); }
+  CoreLimit(const CoreLimit&) = delete;
+  CoreLimit& operator=(const CoreLimit&) = delete;
+
+  /// What sigmask_check prints for the hard limit.
+  std::string hard_text() const {
+    return saved_.rlim_max == RLIM_INFINITY ? "unlimited" : std::to_string(saved_.rlim_max);
+  }
 
  private:
   rlimit saved_{};
 };
+
+/// The ELF type of the file at `path` (ET_CORE for a core dump), or -1 if it is not ELF.
+int elf_type(const std::filesystem::path& path) {
+  std::ifstream file(path, std::ios::binary);
+  Elf64_Ehdr header{};
+  if (!file.read(reinterpret_cast<char*>(&header), sizeof header)) return -1;
+  if (std::memcmp(header.e_ident, ELFMAG, SELFMAG) != 0) return -1;
+  return header.e_type;
+}
 
 }  // namespace
 
@@ -69,12 +88,42 @@ TEST_CASE("a tproc ignores no signal that its caller did not ignore") {
   CHECK(ignored == 0);
 }
 
-TEST_CASE("a tproc runs with core dumps off") {
-  CoreLimitRaised raised;
+TEST_CASE("a tproc's core limit is its caller's: 0 by default, as raised by ulimit -c") {
+  SECTION("off") {
+    CoreLimit off(0);
+    Sandbox sandbox;
+    Outcome checked = sandbox.tproc({"run", "iso", program("sigmask_check")});
+    REQUIRE_THAT(checked, ExitsWith(0));
+    CHECK(lines(checked.out).at(2) == "RLIMIT_CORE: 0");
+  }
+  SECTION("raised") {
+    CoreLimit raised;
+    Sandbox sandbox;
+    Outcome checked = sandbox.tproc({"run", "iso", program("sigmask_check")});
+    REQUIRE_THAT(checked, ExitsWith(0));
+    CHECK(lines(checked.out).at(2) == "RLIMIT_CORE: " + raised.hard_text());
+  }
+}
+
+TEST_CASE("with ulimit -c raised, a crashing tproc leaves a core in its cwd and its sibling runs on") {
+  if (read_file("/proc/sys/kernel/core_pattern") != "core\n") {
+    WARN("skipped: kernel.core_pattern is not \"core\", so the core is not written to the cwd");
+    return;
+  }
+  CoreLimit raised;
   Sandbox sandbox;
-  Outcome checked = sandbox.tproc({"run", "iso", program("sigmask_check")});
-  REQUIRE_THAT(checked, ExitsWith(0));
-  CHECK(lines(checked.out).at(2) == "RLIMIT_CORE: 0");
+  ChildProcess sibling = sandbox.start_tproc({"run", "iso", program("sleeper"), "300"});
+  REQUIRE(sibling.wait_for_output("sleeping\n"));
+  const pid_t daemon = sandbox.daemon_pid("iso");
+  const std::filesystem::path dir = sandbox.root() / "crash-here";
+  std::filesystem::create_directory(dir);
+
+  CHECK_THAT(sandbox.tproc({"run", "iso", program("crash"), "nullderef"}, {.cwd = dir.string()}),
+             ExitsWith(128 + SIGSEGV));
+  CHECK(elf_type(dir / "core") == ET_CORE);
+  CHECK_FALSE(sibling.exited());
+  CHECK(sandbox.daemon_pid("iso") == daemon);
+  CHECK(process_alive(daemon));
 }
 
 TEST_CASE("exit_group from a second thread ends the tproc with that status") {
