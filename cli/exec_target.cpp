@@ -126,6 +126,16 @@ Recognised recognise(char (&buffer)[kRecogniseBytes], ExecTarget::Interpreter& i
   return Recognised::script;
 }
 
+/// bash's check_binary_file: a NUL before the first newline of the first 80 bytes means a binary
+/// the loader should name as such, not a shell script without a #! line.
+bool looks_binary(const char (&buffer)[kRecogniseBytes], size_t length) {
+  for (size_t i = 0; i < length && i < 80; ++i) {
+    if (buffer[i] == '\n') return false;
+    if (buffer[i] == '\0') return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 size_t ExecTarget::argv_prefix_size() const {
@@ -155,24 +165,35 @@ bool resolve_exec_target(const char* name, const char* search_path, ExecTarget& 
   if (target.bundle) return fail(target, 0, "", "a bundle");
   if (!search(name, search_path, target)) return false;
   // Each file in turn, as exec_binprm does: an ELF ends the chain, a script names the next.
+  bool with_shell = false;
   for (;;) {
     char buffer[kRecogniseBytes] = {};
-    if (::pread(target.executable.get(), buffer, sizeof(buffer), 0) < 0) return fail(target, errno, "", "read");
+    const ssize_t length = ::pread(target.executable.get(), buffer, sizeof(buffer), 0);
+    if (length < 0) return fail(target, errno, "", "read");
     ExecTarget::Interpreter interpreter{};
     const Recognised kind = recognise(buffer, interpreter);
     if (kind == Recognised::elf) return true;
     const char* file = target.interpreter_count == 0 ? "" : target.interpreters[target.interpreter_count - 1].name;
-    if (kind == Recognised::unknown) {
-      // The program itself: a bundle, or else the space's loader says what is wrong with it.
-      if (target.interpreter_count == 0) {
-        char magic[5];
-        target.bundle = ::pread(target.executable.get(), magic, sizeof(magic), 257) == sizeof(magic) &&
-                        memcmp(magic, "ustar", sizeof(magic)) == 0;
-        return !target.bundle || fail(target, 0, "", "a bundle");
-      }
-      return fail(target, ENOEXEC, file, "bad interpreter");
+    if (kind == Recognised::unknown && target.interpreter_count == 0) {
+      // The program itself: a bundle, a binary the space's loader names, or text for the shell.
+      char magic[5];
+      target.bundle = ::pread(target.executable.get(), magic, sizeof(magic), 257) == sizeof(magic) &&
+                      memcmp(magic, "ustar", sizeof(magic)) == 0;
+      if (target.bundle) return fail(target, 0, "", "a bundle");
+      if (looks_binary(buffer, static_cast<size_t>(length))) return true;
     }
-    if (kind == Recognised::malformed_script) return fail(target, ENOEXEC, file, "no interpreter on its #! line");
+    if (kind == Recognised::unknown || kind == Recognised::malformed_script) {
+      // The kernel's ENOEXEC, on which execvp runs TARGET with /bin/sh (glibc's maybe_script_execute).
+      if (with_shell) return fail(target, ENOEXEC, file, kind == Recognised::unknown ? "bad interpreter" : "no interpreter on its #! line");
+      with_shell = true;
+      target.interpreter_count = 0;
+      ExecTarget::Interpreter& shell = target.interpreters[target.interpreter_count++];
+      snprintf(shell.name, sizeof(shell.name), "%s", kFallbackShell);
+      shell.has_argument = false;
+      if (const int error = open_for_exec(shell.name, target.executable); error != 0)
+        return fail(target, error, shell.name, "bad interpreter");
+      continue;
+    }
     if (target.interpreter_count == kMaxScripts)
       return fail(target, ELOOP, target.interpreters[0].name, "bad interpreter");
     target.interpreters[target.interpreter_count++] = interpreter;

@@ -13,7 +13,10 @@
 //   interpreter within its first 256 bytes, optionally followed by one argument (the rest of
 //   the line, trimmed); argv becomes INTERPRETER [ARGUMENT] PATH ARGS..., and the interpreter may
 //   itself be a script, up to kMaxScripts scripts in a row (fs/exec.c, measured on Linux 6.18:
-//   five work, the sixth is ELOOP).
+//   five work, the sixth is ELOOP);
+// - glibc execvp's ENOEXEC fallback: a file that is neither ELF nor "#!" runs as
+//   `/bin/sh PATH ARGS...`, unless a NUL before its first newline shows it is binary (bash's
+//   check), which the space's loader then refuses by name.
 //
 // Shared by the full CLI (cli/commands/run.cpp) and the front door (cli/front/quick_run.cpp), so
 // it needs nothing but libc: the front door is built without the C++ standard library.
@@ -27,6 +30,8 @@ namespace tproc::cli {
 
 /// How many `#!` files may follow each other before the ELF program (Linux: ELOOP beyond).
 inline constexpr size_t kMaxScripts = 5;
+/// The shell execvp runs a file with when the kernel does not recognise it (ENOEXEC).
+inline constexpr const char* kFallbackShell = "/bin/sh";
 /// How much of a file the kernel reads to recognise it (BINPRM_BUF_SIZE).
 inline constexpr size_t kRecogniseBytes = 256;
 

@@ -81,16 +81,31 @@ TEST_CASE("A #! line longer than 256 bytes keeps its interpreter and truncates i
   CHECK(argv[0] == "/bin/sh");
   CHECK(argv[1] == std::string(256 - 1 - 10, 'a'));  // bytes 10..254: the last byte of the buffer ends it
 
-  // An interpreter name that does not end within the 256 bytes would be truncated: refused.
+  // An interpreter name that does not end within the 256 bytes would be truncated: the kernel
+  // refuses it (ENOEXEC), and execvp then runs the file with /bin/sh. So does a blank #! line.
   const std::string truncated = dir.write("truncated", "#!/" + std::string(300, 'b') + "\n");
   ExecTarget refused;
-  CHECK_FALSE(resolve_exec_target(truncated.c_str(), nullptr, refused));
-  CHECK(refused.error == ENOEXEC);
+  REQUIRE(resolve_exec_target(truncated.c_str(), nullptr, refused));
+  CHECK(argv_of(refused, "x") == std::vector<std::string>{"/bin/sh", truncated});
 
   const std::string blank = dir.write("blank", "#!  \t\n");
   ExecTarget no_name;
-  CHECK_FALSE(resolve_exec_target(blank.c_str(), nullptr, no_name));
-  CHECK(no_name.error == ENOEXEC);
+  REQUIRE(resolve_exec_target(blank.c_str(), nullptr, no_name));
+  CHECK(argv_of(no_name, "x") == std::vector<std::string>{"/bin/sh", blank});
+}
+
+TEST_CASE("A file that is neither ELF nor #! runs with /bin/sh unless a NUL in its first line shows it is binary") {
+  TempDir dir;
+  const std::string text = dir.write("text", "echo hi");  // no newline: only the bytes read count
+  ExecTarget shell;
+  REQUIRE(resolve_exec_target(text.c_str(), nullptr, shell));
+  CHECK(argv_of(shell, "x") == std::vector<std::string>{"/bin/sh", text});
+
+  const std::string binary = dir.write("binary", std::string("\x7f" "EL\0F", 5));
+  ExecTarget loaded;
+  REQUIRE(resolve_exec_target(binary.c_str(), nullptr, loaded));  // the space's loader names what is wrong
+  CHECK(loaded.interpreter_count == 0);
+  CHECK(argv_of(loaded, "x") == std::vector<std::string>{"x"});
 }
 
 TEST_CASE("Nested interpreters stack up in argv, innermost first, five scripts at most") {

@@ -1,6 +1,7 @@
 // What `tproc run SPACE TARGET ARGS` starts is what execvp(TARGET) starts (cli/exec_target.hpp):
 // TARGET searched in the caller's PATH unless it has a slash, and `#!` scripts run by their
-// interpreter as the kernel's binfmt_script does. Every case runs through both doors (the front
+// interpreter as the kernel's binfmt_script does, and other text files by /bin/sh as execvp's
+// ENOEXEC fallback does. Every case runs through both doors (the front
 // door's quick path into a running space, and the full CLI) and is compared with the same
 // command run natively by /usr/bin/env, which execs through execvp.
 
@@ -147,10 +148,28 @@ TEST_CASE("a script whose interpreter is missing or cannot run is refused with 1
   CHECK_THAT(denied, ExitsWith(126));
   CHECK_THAT(denied, IsOneLineError().naming("plain").because_of({"bad interpreter"}));
 
-  sandbox.write_file("blank.sh", "#!   \nnothing\n");
-  Outcome blank = run_in_space(sandbox, door, {"./blank.sh"});
-  CHECK_THAT(blank, ExitsWith(126));
-  CHECK_THAT(blank, IsOneLineError().naming("blank.sh").because_of({"no interpreter"}));
+}
+
+TEST_CASE("a text file the kernel refuses runs with /bin/sh, as execvp does; a binary one is named") {
+  const Door door = GENERATE(Door::quick, Door::full);
+  INFO("through " << name_of(door));
+  Sandbox sandbox;
+  sandbox.write_file("no-hashbang", "echo \"run by $0 with $# args: $*\"\nexit 3\n");
+  check_same(sandbox, door, {"./no-hashbang", "a", "b c"});
+  sandbox.write_file("blank-hashbang", "#!   \necho blank line\n");
+  check_same(sandbox, door, {"./blank-hashbang"});
+  sandbox.write_file("empty", "");
+  check_same(sandbox, door, {"./empty"});
+  // The interpreter is a text file: ENOEXEC from the kernel again, so /bin/sh runs the script.
+  sandbox.write_file("text-interpreter", "just words\n");
+  sandbox.write_file("uses-text.sh", "#!" + (sandbox.root() / "text-interpreter").native() + "\necho via sh\n");
+  check_same(sandbox, door, {"./uses-text.sh"});
+
+  // Where bash says "cannot execute binary file" (126), the space's loader names the file.
+  sandbox.write_file("junk", std::string("\x01\x02\0binary", 9));
+  Outcome binary = run_in_space(sandbox, door, {"./junk"});
+  CHECK_THAT(binary, ExitsWith(126));
+  CHECK_THAT(binary, IsOneLineError().naming("junk").because_of({"ELF"}));
 }
 
 TEST_CASE("a name without a slash is searched in the caller's PATH, as execvp does") {
