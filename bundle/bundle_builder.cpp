@@ -1,17 +1,18 @@
 #include "bundle/bundle_builder.hpp"
 
+#include <elf.h>
 #include <fcntl.h>
-#include <glob.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <set>
 
 #include "arch_traits.hpp"
+#include "bundle/file_collector.hpp"
 #include "common/mapping.hpp"
-#include "common/printable.hpp"
 #include "common/unique_fd.hpp"
 #include "loader/dependency_resolver.hpp"
 #include "loader/elf_file.hpp"
@@ -58,11 +59,14 @@ Result<void> check_executable(const std::string& path) {
   return ok();
 }
 
-/// Whether the file starts with the ELF magic.
-bool is_elf(const std::string& path) {
+/// Whether the file is an ELF executable or shared object (e_type ET_EXEC or ET_DYN), whose
+/// dependencies a run would load.
+bool is_loadable_elf(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
-  char magic[4] = {};
-  return fd && ::read(fd.get(), magic, 4) == 4 && magic[0] == 0x7f && magic[1] == 'E' && magic[2] == 'L' && magic[3] == 'F';
+  Elf64_Ehdr header{};
+  if (!fd || ::read(fd.get(), &header, sizeof(header)) != static_cast<ssize_t>(sizeof(header))) return false;
+  if (std::memcmp(header.e_ident, ELFMAG, SELFMAG) != 0) return false;
+  return header.e_type == ET_EXEC || header.e_type == ET_DYN;
 }
 
 /// Adds the libraries of `closure` (and glibc's run-time family) under lib/, each once.
@@ -109,7 +113,7 @@ std::string bundled_executable(const Manifest& manifest) {
   return std::string(kBundleBinDir) + "/" + file_name(manifest.entrypoint());
 }
 
-Result<BundlePlan> plan_bundle(const std::string& manifest_path) {
+Result<BundlePlan> plan_bundle(const std::string& manifest_path, const std::string& output_path) {
   Manifest manifest = TPROC_TRY(Manifest::load(manifest_path));
   const std::string base = directory_of(manifest_path);
   auto on_host = [&](const std::string& path) { return path.starts_with("/") ? path : base + "/" + path; };
@@ -128,67 +132,16 @@ Result<BundlePlan> plan_bundle(const std::string& manifest_path) {
     TPROC_TRY(add_closure(closure, entrypoint, bundled_executable(manifest), taken, plan.files));
   }
 
-  // What files: matches stays inside the project: a link that a wildcard matched and that leads
-  // out (data/* finding data/notes.txt -> /etc/shadow) is an error naming it, never a copy of
-  // what it points to. A link the pattern names literally (the components before its first
-  // wildcard) is the manifest's explicit choice: data/notes.txt, or lib/python3.11 ->
-  // /usr/lib/python3.11, whose tree is then taken as it is (its own links included).
-  char* resolved_base = ::realpath(base.c_str(), nullptr);
-  if (!resolved_base) return Error::from_errno(manifest_path + ": " + base);
-  const std::string project = resolved_base;
-  std::free(resolved_base);
-  const auto inside = [](const std::string& path, const std::string& directory) {
-    return path == directory || path.starts_with(directory + "/");
-  };
-  for (const std::string& pattern : manifest.files()) {
-    if (pattern.starts_with("/") || pattern == ".." || pattern.starts_with("../") || pattern.find("/../") != std::string::npos)
-      return Error::explained(manifest_path + ": files: '" + pattern + "' must be a relative path inside " + base, EINVAL);
-    glob_t matches{};
-    const int found = ::glob(on_host(pattern).c_str(), GLOB_ERR, nullptr, &matches);
-    std::vector<std::string> paths(matches.gl_pathv, matches.gl_pathv + matches.gl_pathc);
-    ::globfree(&matches);
-    if (found == GLOB_NOMATCH || paths.empty())
-      return Error::explained(manifest_path + ": files: '" + pattern + "' matches nothing", ENOENT);
-    if (found != 0) return Error::explained(manifest_path + ": files: '" + pattern + "': cannot read the directory", EIO);
-    std::string literal;
-    for (size_t start = 0; start < pattern.size();) {
-      size_t slash = pattern.find('/', start);
-      if (slash == std::string::npos) slash = pattern.size();
-      const std::string part = pattern.substr(start, slash - start);
-      if (part.find_first_of("*?[") != std::string::npos) break;
-      literal += (literal.empty() ? "" : "/") + part;
-      start = slash + 1;
-    }
-    char* resolved_literal = ::realpath(literal.empty() ? base.c_str() : on_host(literal).c_str(), nullptr);
-    if (!resolved_literal) return Error::from_errno(manifest_path + ": files: " + printable(literal));
-    const std::string within = resolved_literal;
-    std::free(resolved_literal);
-    for (const std::string& host_path : paths) {
-      const std::string path = host_path.substr(base.size() + 1);
-      struct stat st {};
-      if (::stat(host_path.c_str(), &st) < 0) return Error::from_errno(manifest_path + ": files: " + printable(path));
-      if (S_ISDIR(st.st_mode)) continue;  // directories come in through their files
-      char* real = ::realpath(host_path.c_str(), nullptr);
-      if (!real) return Error::from_errno(manifest_path + ": files: " + printable(path));
-      const std::string target = real;
-      std::free(real);
-      if (inside(within, project) && !inside(target, within))
-        return Error::explained(manifest_path + ": files: " + printable(path) + " leads out of the project (to " +
-                                    printable(target) + "): a link that a wildcard of '" + printable(pattern) +
-                                    "' matched must stay inside " + printable(within),
-                                EACCES);
-      if (!S_ISREG(st.st_mode))
-        return Error::explained(manifest_path + ": files: " + printable(path) + " is " + kind_of(st.st_mode) +
-                                    ": only regular files are bundled",
-                                EACCES);
-      if (taken.insert(path).second)
-        plan.files.push_back({BundleFile::from_host(path, host_path, st.st_mode & 0777), "files: " + pattern});
-      // A plugin (an ELF object the app dlopens) brings its own dependencies along.
-      if (bundled && is_elf(host_path)) {
-        loader::ResolvedClosure closure =
-            TPROC_TRY_CTX(manifest_path + ": files: " + path, loader::resolve_dependencies(host_path));
-        TPROC_TRY(add_closure(closure, host_path, path, taken, plan.files));
-      }
+  for (const CollectedFile& file :
+       TPROC_TRY_CTX(manifest_path, collect_files({base, manifest.files(), manifest.excludes(), output_path}))) {
+    if (taken.insert(file.path).second)
+      plan.files.push_back({BundleFile::from_host(file.path, file.host_path, file.mode), "files: " + file.pattern});
+    // A plugin (an ELF object the app dlopens) brings its own dependencies along; an object
+    // file (.o) or a core dump is data.
+    if (bundled && is_loadable_elf(file.host_path)) {
+      loader::ResolvedClosure closure =
+          TPROC_TRY_CTX(manifest_path + ": files: " + file.path, loader::resolve_dependencies(file.host_path));
+      TPROC_TRY(add_closure(closure, file.host_path, file.path, taken, plan.files));
     }
   }
   return plan;

@@ -7,6 +7,7 @@
 //   lib/<soname>                 every library of its DT_NEEDED closure, the interpreter
 //                                (lib/<PT_INTERP file name>) and glibc's run-time family (NSS...)
 //   <path as in files:>          extra files, at their path relative to the manifest
+//                                (bundle/file_collector.hpp says which)
 // With `libraries: host` only the executable and the extra files travel.
 
 #include <string>
@@ -36,8 +37,10 @@ struct BundlePlan {
 };
 
 /// Reads the manifest at `manifest_path` and finds every file the bundle needs, resolving the
-/// executable's dependencies on this machine. Errors name the manifest and the field.
-Result<BundlePlan> plan_bundle(const std::string& manifest_path);
+/// executable's dependencies on this machine. `output_path` is where the bundle will be written:
+/// it, and earlier bundles beside it, are never collected by files:. Errors name the manifest and
+/// the field.
+Result<BundlePlan> plan_bundle(const std::string& manifest_path, const std::string& output_path);
 
 /// Writes `plan` as a bundle file at `out_path` (reproducibly: same inputs, same bytes).
 Result<WrittenBundle> write_planned_bundle(const BundlePlan& plan, const std::string& out_path);

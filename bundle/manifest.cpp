@@ -25,9 +25,9 @@ constexpr size_t kMaxAppNameLength = 64;
 constexpr size_t kMaxEndpointNameLength = 63;
 
 // The keys each level accepts, in the order to_json() writes them.
-constexpr std::array<std::string_view, 11> kTopKeys = {
-    "name",      "version", "entrypoint", "args",   "env",   "workdir",
-    "libraries", "files",   "endpoints",  "limits", "malloc"};
+constexpr std::array<std::string_view, 12> kTopKeys = {
+    "name",      "version", "entrypoint", "args",      "env",    "workdir",
+    "libraries", "files",   "exclude",    "endpoints", "limits", "malloc"};
 constexpr std::array<std::string_view, 4> kEndpointKeys = {"name", "symbol", "kind", "ready"};
 constexpr std::array<std::string_view, 5> kLimitKeys = {"open_files", "processes", "address_space",
                                                         "stack", "core_dumps"};
@@ -346,6 +346,8 @@ class ManifestDecoder {
         manifest.libraries_ = index == 0 ? LibraryPolicy::bundled : LibraryPolicy::host;
       } else if (entry.key == "files") {
         manifest.files_ = TPROC_TRY(reader_.strings_of(field, yaml::EmptyStrings::refused));
+      } else if (entry.key == "exclude") {
+        manifest.excludes_ = TPROC_TRY(reader_.strings_of(field, yaml::EmptyStrings::refused));
       } else if (entry.key == "endpoints") {
         manifest.endpoints_ = TPROC_TRY(endpoints_of(field));
       } else if (entry.key == "limits") {
@@ -400,6 +402,12 @@ std::string Manifest::to_json() const {
   append_json_key(out, "files");
   append_json_strings(out, files_);
   out += ',';
+  // Written only when set: bundles built without one keep their bytes (and digests).
+  if (!excludes_.empty()) {
+    append_json_key(out, "exclude");
+    append_json_strings(out, excludes_);
+    out += ',';
+  }
 
   append_json_key(out, "endpoints");
   out += '[';

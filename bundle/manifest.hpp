@@ -104,6 +104,8 @@ class Manifest {
   LibraryPolicy libraries() const { return libraries_; }
   /// Extra files and globs to put in the bundle, as written.
   const std::vector<std::string>& files() const { return files_; }
+  /// Patterns of paths that files: must not take, as written.
+  const std::vector<std::string>& excludes() const { return excludes_; }
   /// Endpoints the runtime publishes for the app, in file order.
   const std::vector<Endpoint>& endpoints() const { return endpoints_; }
   /// Resource limits.
@@ -125,6 +127,7 @@ class Manifest {
   std::string workdir_;
   LibraryPolicy libraries_ = LibraryPolicy::bundled;
   std::vector<std::string> files_;
+  std::vector<std::string> excludes_;
   std::vector<Endpoint> endpoints_;
   Limits limits_;
   MallocSettings malloc_;

@@ -73,9 +73,9 @@ Result<AppSpec> resolve_app(const ComposeManifest& manifest, const std::string& 
     } else if (!manifest_path.empty()) {
       // A directory or a manifest: build it, as `tproc build` would.
       progress("building " + service.name + " from " + printable(manifest_path));
-      auto plan = bundle::plan_bundle(manifest_path);
-      if (!plan) return fail("build " + printable(manifest_path) + ": " + plan.error().describe(), plan.error().code());
       resolved_service.bundle_path = paths.bundles() + "/" + service.name + ".bundle";
+      auto plan = bundle::plan_bundle(manifest_path, resolved_service.bundle_path);
+      if (!plan) return fail("build " + printable(manifest_path) + ": " + plan.error().describe(), plan.error().code());
       auto written = bundle::write_planned_bundle(*plan, resolved_service.bundle_path);
       if (!written) return fail("build " + printable(manifest_path) + ": " + written.error().describe(), written.error().code());
       built[manifest_path] = resolved_service.bundle_path;

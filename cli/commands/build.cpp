@@ -32,8 +32,11 @@ Result<int> build(std::span<char* const> args) {
   const std::string dir = arguments.positional().empty() ? "." : arguments.positional()[0];
   const std::string manifest_path = arguments.value("file", dir + "/tproc.yaml");
 
-  bundle::BundlePlan plan = TPROC_TRY_CTX("build", bundle::plan_bundle(manifest_path));
-  const std::string output = arguments.value("output", plan.manifest.name() + ".bundle");
+  // The output is known before planning: files: never collects the bundle it is written into.
+  const std::string output = arguments.has("output")
+                                 ? arguments.value("output", "")
+                                 : TPROC_TRY_CTX("build", bundle::Manifest::load(manifest_path)).name() + ".bundle";
+  bundle::BundlePlan plan = TPROC_TRY_CTX("build", bundle::plan_bundle(manifest_path, output));
   if (arguments.has("verbose"))
     for (const bundle::PlannedFile& planned : plan.files)
       std::fprintf(stderr, "  %-40s %s\n", planned.file.path.c_str(), planned.reason.c_str());

@@ -569,3 +569,15 @@ TEST_CASE("Environment names are 1-255 bytes without '=' or control characters, 
   REQUIRE(fine.has_value());
   CHECK(tproc::bundle::Manifest::from_json(fine->to_json()).has_value());
 }
+
+TEST_CASE("exclude: is read as written, round-trips, and to_json writes it only when set") {
+  Manifest sut = parsed("name: a\nentrypoint: b\nfiles: [data]\nexclude: [\"**/*.o\", data/tmp]\n");
+  CHECK(sut.excludes() == std::vector<std::string>{"**/*.o", "data/tmp"});
+  CHECK_THAT(sut.to_json(), Contains(R"("files":["data"],"exclude":["**/*.o","data/tmp"],"endpoints")"));
+  tproc::Result<Manifest> back = Manifest::from_json(sut.to_json());
+  REQUIRE(back);
+  CHECK(*back == sut);
+  // Bundles built before exclude: existed keep their manifest bytes, and so their digests.
+  CHECK_THAT(parsed(kMinimal).to_json(), !Contains("exclude"));
+  CHECK(error_of("name: a\nentrypoint: b\nexclude: [\"\"]\n") == "tproc.yaml:3:11: exclude[0]: must not be empty");
+}
