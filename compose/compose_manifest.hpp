@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/duration.hpp"
 #include "common/result.hpp"
 
 namespace tproc::compose {
@@ -103,8 +104,7 @@ std::string_view to_string(Condition condition);
 /// The spelling of a restart policy ("on-failure:3").
 std::string to_string(const RestartPolicy& policy);
 
-/// Parses a duration: "10s", "500ms", "1m30s", "2h", or a plain number of seconds ("1.5").
-Result<std::chrono::milliseconds> parse_duration(std::string_view text);
+using tproc::parse_duration;  ///< common/duration.hpp
 
 /// Parses a signal by name ("TERM", "SIGTERM") or number ("15").
 Result<int> parse_signal_name(std::string_view text);

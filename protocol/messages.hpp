@@ -115,7 +115,7 @@ struct SignalRequest {
   template <class A> void fields(A& a) { a(target, signal); }
 };
 
-/// Ask for a tproc's pidfd (while it runs) and its log (if detached): reply Opened.
+/// Ask for a tproc's pidfd (while it runs) and its log files (if detached): reply Opened.
 struct OpenRequest {
   std::string target;
   template <class A> void fields(A& a) { a(target); }
@@ -197,7 +197,8 @@ struct TprocList {
   template <class A> void fields(A& a) { a(tprocs); }
 };
 
-/// Reply to OpenRequest. fds: [pidfd] if running, then [log] if `has_log`.
+/// Reply to OpenRequest. fds: [pidfd] if running, then, if `has_log`, its stdout, stderr and index
+/// files (space/log_files.hpp).
 struct Opened {
   TprocInfo tproc;
   bool has_log = false;

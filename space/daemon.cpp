@@ -71,10 +71,7 @@ void remove_stale_logs(const std::string& log_dir) {
     return;
   }
   while (const dirent* entry = ::readdir(directory)) {
-    const std::string name = entry->d_name;
-    const bool tproc_log = name.size() > 4 && name.compare(name.size() - 4, 4, ".log") == 0 &&
-                           name.find_first_not_of("0123456789") == name.size() - 4;
-    if (tproc_log) ::unlinkat(::dirfd(directory), name.c_str(), 0);
+    if (LogFiles::id_of(entry->d_name)) ::unlinkat(::dirfd(directory), entry->d_name, 0);
   }
   ::closedir(directory);
 }
@@ -162,6 +159,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(std::string space, SpacePaths pat
   daemon->signals_ = UniqueFd(::signalfd(-1, &handled, SFD_CLOEXEC | SFD_NONBLOCK));
   if (!daemon->signals_) return Error::from_errno("signalfd");
 
+  TPROC_TRY(daemon->watch_logs());
   daemon->socket_path_ = daemon->paths_.socket(daemon->space_);
   daemon->listener_ = TPROC_TRY(listen_on(daemon->runtime_dir_.get(), daemon->space_ + ".sock", daemon->socket_path_));
   return daemon;
@@ -216,6 +214,7 @@ Result<void> Daemon::serve() {
   loop_->watch(listener_.get(), POLLIN, [this](int) { accept_clients(); });
   loop_->watch(idle_timer_.get(), POLLIN, [this](int) { drop_idle_clients(); });
   loop_->watch(signals_.get(), POLLIN, [this](int) { on_signal(); });
+  loop_->watch(log_changes_.get(), POLLIN, [this](int) { on_logs_written(); });
   return loop_->run();
 }
 

@@ -82,6 +82,10 @@ class Daemon {
   /// Ends the waiting connection on `fd`, telling it `why`.
   void drop_client(int fd, const std::string& why);
   void on_signal();
+  /// Watches the log dir for writes to detached tprocs' logs (space/daemon_logs.cpp).
+  Result<void> watch_logs();
+  /// Samples the logs written to, then waits kLogSampleIntervalNs before looking again.
+  void on_logs_written();
   void on_tproc_exit(uint64_t id);
   void on_attached_client_event(uint64_t id);
   /// Withdraws the endpoints of `pid` (which ended or left the space) and drops what still waited
@@ -167,6 +171,8 @@ class Daemon {
   UniqueFd publish_timer_;                                       ///< timerfd: when to retry them
   std::map<int, std::unique_ptr<Client>> clients_;  ///< connections waiting for a request, by fd
   UniqueFd idle_timer_;                             ///< timerfd: the next waiting connection's deadline
+  UniqueFd log_changes_;                            ///< inotify on the log dir (space/daemon_logs.cpp)
+  UniqueFd log_timer_;                              ///< timerfd: when to look at it again
   TprocTable tprocs_;
 };
 
@@ -183,6 +189,8 @@ inline constexpr uint64_t kRequestDeadlineNs = 5'000'000'000;
 inline constexpr int kPublishPatienceMs = 5;
 inline constexpr int kPublishRetryPatienceMs = 1;
 inline constexpr long kPublishRetryIntervalNs = 20'000'000;
+/// The least time between two samples of the detached tprocs' logs: the precision of their times.
+inline constexpr long kLogSampleIntervalNs = 5'000'000;
 /// How often the daemon looks again at the pids cgroup of a tproc whose children still leave it.
 inline constexpr long kPidsCgroupRetryIntervalNs = 50'000'000;
 

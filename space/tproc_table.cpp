@@ -26,6 +26,11 @@ protocol::TprocInfo TprocRecord::info() const {
   return info;
 }
 
+void TprocRecord::remove_log() {
+  if (!log) return;
+  for (const std::string* path : {&log->out, &log->err, &log->index}) ::unlink(path->c_str());
+}
+
 TprocRecord& TprocTable::add(std::unique_ptr<TprocRecord> record) {
   record->id = next_id_++;
   TprocRecord& stored = *record;
@@ -88,7 +93,7 @@ Result<void> TprocTable::check_new_name(const std::string& name, bool supervised
 void TprocTable::remove(uint64_t id) {
   auto found = records_.find(id);
   if (found == records_.end()) return;
-  if (!found->second->log_path.empty()) ::unlink(found->second->log_path.c_str());
+  found->second->remove_log();
   records_.erase(found);
 }
 
@@ -112,7 +117,7 @@ size_t TprocTable::running_count() const {
 
 void TprocTable::retire(uint64_t exited, const Retention& retention) {
   auto drop = [](std::map<uint64_t, std::unique_ptr<TprocRecord>>::iterator it, auto& records) {
-    if (!it->second->log_path.empty()) ::unlink(it->second->log_path.c_str());
+    it->second->remove_log();
     return records.erase(it);
   };
   const TprocRecord* just = get(exited);

@@ -29,6 +29,8 @@
 #include "protocol/messages.hpp"
 #include "runtime/child.hpp"
 #include "runtime/launch_script.hpp"
+#include "space/log_files.hpp"
+#include "space/log_sampler.hpp"
 
 namespace tproc::space {
 
@@ -42,7 +44,8 @@ struct TprocRecord {
   bool supervised = false;  ///< kept by the supervised rule (see the file's comment)
   bool pids_cgroup = false; ///< limited by a pids cgroup of its own (space/pids_cgroup.hpp)
   pid_t pid = 0;
-  std::string log_path;  ///< detached tprocs only
+  std::optional<LogFiles> log;          ///< detached tprocs only
+  std::optional<LogSampler> log_sampler;  ///< while a detached tproc runs
   std::string bundle;    ///< the bundle's digest, if it came from one
   std::string bundle_name;  ///< and its name
   std::vector<std::string> labels;  ///< KEY=VALUE from `run --label`
@@ -66,6 +69,8 @@ struct TprocRecord {
   std::optional<runtime::ExitStatus> status;
 
   bool running() const { return !status.has_value(); }
+  /// Removes its log files, if it has any.
+  void remove_log();
   protocol::TprocInfo info() const;
 };
 

@@ -15,6 +15,8 @@
 #include "cli/bundle_tool.hpp"
 #include "cli/command.hpp"
 #include "cli/executables.hpp"
+#include "cli/log_printer.hpp"
+#include "cli/log_reader.hpp"
 #include "cli/space_client.hpp"
 #include "compose/app_builder.hpp"
 #include "compose/app_state.hpp"
@@ -37,37 +39,29 @@ constexpr const char* kUsage =
 
 /// A tproc whose log an attached `up` prints.
 struct Follower {
-  std::string prefix;
-  UniqueFd log;
-  std::string partial;
+  LogReader reader;
+  size_t source;  ///< its index in the printer
 };
 
-/// Prints what the logs hold now, each complete line after its tproc's prefix.
-void drain(std::map<uint64_t, Follower>& followers, bool flush_partial) {
-  char buffer[65536];
+/// Prints what the logs hold now, each line after its tproc's prefix; `final`: unfinished last
+/// lines too.
+void drain(std::map<uint64_t, Follower>& followers, LogPrinter& printer, bool final) {
   for (auto& [id, follower] : followers) {
     for (;;) {
-      const ssize_t got = ::read(follower.log.get(), buffer, sizeof(buffer));
-      if (got < 0 && errno == EINTR) continue;
-      if (got <= 0) break;
-      follower.partial.append(buffer, static_cast<size_t>(got));
-    }
-    size_t start = 0;
-    for (size_t newline; (newline = follower.partial.find('\n', start)) != std::string::npos; start = newline + 1)
-      std::printf("%s| %.*s\n", follower.prefix.c_str(), static_cast<int>(newline - start), follower.partial.data() + start);
-    follower.partial.erase(0, start);
-    if (flush_partial && !follower.partial.empty()) {
-      std::printf("%s| %s\n", follower.prefix.c_str(), follower.partial.c_str());
-      follower.partial.clear();
+      auto lines = follower.reader.next(final);
+      if (!lines || lines->empty()) break;
+      for (const LogLine& line : *lines) printer.print(follower.source, line);
     }
   }
-  std::fflush(stdout);
+  printer.flush();
 }
 
 Result<int> follow(const space::SpacePaths& paths, const compose::AppSpec& spec, compose::SupervisorLink& link) {
+  LogPrinter printer(false, LogPrinter::color_wanted());
   size_t width = 0;
   for (const compose::ServiceSpec& service : spec.services)
     width = std::max(width, service.service.name.size() + (service.service.replicas > 1 ? 3 : 0));
+  printer.pad_to(width);
 
   sigset_t stopping;
   sigemptyset(&stopping);
@@ -111,23 +105,22 @@ Result<int> follow(const space::SpacePaths& paths, const compose::AppSpec& spec,
         auto reply = ask_space(paths, spec.space, protocol::OpenRequest{(*record)[2]});
         if (!reply) continue;  // already pruned by the daemon: nothing to show
         auto opened = expect<protocol::Opened>(*reply);
-        if (!opened || !opened->has_log) continue;
-        std::string prefix = (*record)[3];
-        prefix.resize(std::max(width, prefix.size()) + 1, ' ');
-        Follower follower{prefix, std::move(reply->fds.back()), ""};
-        if (changes)
-          ::inotify_add_watch(changes.get(), ("/proc/self/fd/" + std::to_string(follower.log.get())).c_str(), IN_MODIFY);
-        followers.emplace(id, std::move(follower));
+        if (!opened || !opened->has_log || reply->fds.size() < 3) continue;
+        const size_t logs = reply->fds.size() - 3;  // stdout, stderr, index: after the pidfd, if any
+        for (size_t stream = logs; changes && stream < logs + 2; ++stream)
+          ::inotify_add_watch(changes.get(), ("/proc/self/fd/" + std::to_string(reply->fds[stream].get())).c_str(), IN_MODIFY);
+        followers.emplace(id, Follower{LogReader(std::move(reply->fds[logs]), std::move(reply->fds[logs + 1]), std::move(reply->fds[logs + 2])),
+                                       printer.add_source((*record)[3])});
       } else if (kind == "finished" || kind == "down") {
-        drain(followers, true);
+        drain(followers, printer, true);
         const int status = record->size() >= 2 ? std::atoi((*record)[1].c_str()) : 1;
         // Interrupted: 130 as a shell reports Ctrl-C, unless a service had failed.
         return interrupted && status == 0 ? 130 : status;
       }
     }
-    drain(followers, false);
+    drain(followers, printer, false);
     if (!open) {
-      drain(followers, true);
+      drain(followers, printer, true);
       return Error::explained("the supervisor of space '" + spec.space + "' went away", ECONNRESET);
     }
   }

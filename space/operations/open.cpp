@@ -13,13 +13,17 @@ void Daemon::handle(std::unique_ptr<Client> client, protocol::OpenRequest reques
 
   std::vector<int> fds;
   if (record.running()) fds.push_back(record.child->pidfd());
-  UniqueFd log;
-  if (!record.log_path.empty()) {
-    log.reset(::open(record.log_path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!log) return reply_error(std::move(client), Error::from_errno("open log " + record.log_path));
-    fds.push_back(log.get());
+  std::vector<UniqueFd> log;
+  if (record.log) {
+    // What it wrote up to now is in the index before the client reads it.
+    if (record.log_sampler) record.log_sampler->sample();
+    for (const std::string* path : {&record.log->out, &record.log->err, &record.log->index}) {
+      log.emplace_back(::open(path->c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+      if (!log.back()) return reply_error(std::move(client), Error::from_errno("open log " + *path));
+      fds.push_back(log.back().get());
+    }
   }
-  reply(std::move(client), protocol::Opened{record.info(), log.valid()}, fds);
+  reply(std::move(client), protocol::Opened{record.info(), !log.empty()}, fds);
 }
 
 }  // namespace tproc::space

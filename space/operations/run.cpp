@@ -71,15 +71,14 @@ std::vector<rlimit64> caller_limits(const protocol::CallerAttributes& caller) {
   return limits;
 }
 
-/// The stdio a detached tproc gets: /dev/null for input, its log for output.
-Result<std::vector<UniqueFd>> detached_stdio(const std::string& log_path) {
+/// The stdio a detached tproc gets: /dev/null for input, its log files for output (space/log_files.hpp).
+Result<std::vector<UniqueFd>> detached_stdio(const LogFiles& files, std::optional<LogSampler>& sampler) {
   std::vector<UniqueFd> stdio;
   stdio.emplace_back(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (!stdio.back()) return Error::from_errno("open /dev/null");
-  // Never through a symlink: the log dir is checked (SpacePaths::prepare), this is belt and braces.
-  stdio.emplace_back(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600));
-  if (!stdio.back()) return Error::from_errno("create log " + log_path);
-  stdio.emplace_back(::dup(stdio.back().get()));
+  std::array<UniqueFd, 2> writers;
+  sampler.emplace(TPROC_TRY(LogSampler::create(files, writers)));
+  for (UniqueFd& writer : writers) stdio.push_back(std::move(writer));
   return stdio;
 }
 
@@ -275,8 +274,8 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
 
   std::vector<UniqueFd> stdio;
   if (request.detach) {
-    record.log_path = paths_.log_dir(space_) + "/" + std::to_string(record.id) + ".log";
-    stdio = TPROC_TRY(detached_stdio(record.log_path));
+    record.log = LogFiles::in(paths_.log_dir(space_), record.id);
+    stdio = TPROC_TRY(detached_stdio(*record.log, record.log_sampler));
   } else {
     for (size_t i = 1; i < 4; ++i) stdio.push_back(std::move(fds[i]));
   }
@@ -469,6 +468,12 @@ void Daemon::on_tproc_exit(uint64_t id) {
     return;
   }
   record->status = **status;
+  // The last of its output is in the index before anyone hears of the exit (what a child it left
+  // writes later gets the file's time: space/log_files.hpp).
+  if (record->log_sampler) {
+    record->log_sampler->sample();
+    record->log_sampler.reset();
+  }
   // Its heap caches go before anyone hears of the exit, so what runs next adopts its pages.
   if (heap_) registry::SpaceHeap(heap_->get()).release_owner(record->pid);
 

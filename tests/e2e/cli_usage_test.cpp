@@ -38,7 +38,7 @@ TEST_CASE("too many and too few arguments are told apart") {
   Sandbox sandbox;
   const Outcome many = sandbox.tproc({"logs", "demo", "1", "2"});
   CHECK(many.status != 0);
-  CHECK_THAT(many, IsOneLineError().naming("too many arguments for logs, from '2' on").naming("SPACE and ID|NAME"));
+  CHECK_THAT(many, IsOneLineError().naming("too many arguments for logs, from '2' on").naming("SPACE and at most one ID|NAME|SERVICE"));
   CHECK_THAT(sandbox.tproc({"ps", "a", "b"}), IsOneLineError().naming("too many arguments for ps, from 'b' on"));
   CHECK_THAT(sandbox.tproc({"stop", "demo"}), IsOneLineError().naming("stop needs SPACE and ID|NAME"));
   CHECK_THAT(sandbox.tproc({"inspect", "a.bundle", "b.bundle"}),
