@@ -220,9 +220,10 @@ struct EndpointInfo {
   uint64_t address = 0;
   uint64_t kind = 0;
   int32_t owner_pid = 0;
-  std::string owner;  ///< the owning tproc's "ID (name)", if the daemon knows it
-  std::string state;  ///< "declared" or "ready"
-  template <class A> void fields(A& a) { a(name, address, kind, owner_pid, owner, state); }
+  uint64_t owner_id = 0;   ///< the owning tproc's id, 0 when the daemon does not know it
+  std::string owner_name;  ///< and its name
+  std::string state;       ///< "declared" or "ready"
+  template <class A> void fields(A& a) { a(name, address, kind, owner_pid, owner_id, owner_name, state); }
 };
 
 /// Reply to EndpointsRequest.

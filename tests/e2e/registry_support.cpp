@@ -24,8 +24,13 @@ std::vector<EndpointRow> registry_ls(Sandbox& sandbox, const std::string& space)
   for (const Json& item : document.items()) {
     EndpointRow row;
     row.name = item.at("name").str();
-    row.owner = item.at("owner").str();
-    row.owner_pid = static_cast<pid_t>(std::stol(item.at("owner_pid").text()));
+    // The schema: owner {id, name, pid}, numbers as JSON numbers, id and name null when unknown.
+    const Json& owner = item.at("owner");
+    if (owner.at("id").kind() != Json::Kind::Null) row.owner_id = static_cast<uint64_t>(std::stoull(owner.at("id").text()));
+    if (owner.at("name").kind() != Json::Kind::Null) row.owner_name = owner.at("name").str();
+    if (!owner.at("pid").is_number() || (row.owner_id.has_value() != row.owner_name.has_value()))
+      throw std::runtime_error("registry ls: owner does not follow the schema: " + owner.source());
+    row.owner_pid = static_cast<pid_t>(owner.at("pid").number());
     row.address = item.at("address").str();
     row.kind = item.at("kind").str();
     row.state = item.at("state").str();

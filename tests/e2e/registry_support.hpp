@@ -17,7 +17,8 @@ namespace tproc::e2e {
 /// One row of `tproc registry ls SPACE --format json`.
 struct EndpointRow {
   std::string name;
-  std::string owner;  ///< "ID (NAME)" of the owning tproc, empty when the daemon does not know it
+  std::optional<uint64_t> owner_id;  ///< the owning tproc's, none (null) when the daemon does not know it
+  std::optional<std::string> owner_name;
   pid_t owner_pid = 0;
   std::string address;  ///< "0x…"
   std::string kind;     ///< "0x…"

@@ -85,7 +85,8 @@ TEST_CASE("an endpoint one tproc publishes is looked up by another, which reads 
     const std::optional<EndpointRow> row = find_endpoint(registry_ls(sandbox, kSpace), "reg.greeting");
     REQUIRE(row);
     CHECK(row->owner_pid == owner);
-    CHECK(row->owner.find("(registry_probe)") != std::string::npos);
+    CHECK(row->owner_name == "registry_probe");
+    CHECK(row->owner_id.has_value());
     CHECK(row->address == address);
     CHECK(row->kind == kind_text("probe.text"));
     CHECK(row->state == "ready");
@@ -267,7 +268,7 @@ TEST_CASE("endpoints a manifest declares are listed as declared and turn ready w
   CHECK(declared->state == "declared");
   CHECK(at_start->state == "ready");
   CHECK(declared->kind == kind_text("probe.text"));
-  CHECK(declared->owner.find("(declares)") != std::string::npos);
+  CHECK(declared->owner_name == "declares");
 
   // A consumer waiting for it stays blocked while it is only declared...
   ChildProcess waiter = sandbox.start_tproc({"run", kSpace, program("registry_probe"), "wait", "probe.declared", "20000"});
@@ -357,7 +358,7 @@ TEST_CASE("a bundle with declared endpoints starting while a stopped tproc holds
   REQUIRE(at_start);
   CHECK(declared->state == "declared");
   CHECK(at_start->state == "ready");
-  CHECK(declared->owner.find("(declares)") != std::string::npos);
+  CHECK(declared->owner_name == "declares");
 
   // ...at the symbol's address, and tproc_ready() makes the declared one ready.
   app.write_stdin("go\n");

@@ -49,7 +49,8 @@ TEST_CASE("kv: two clients started separately put and get by pointer through a d
   const TprocInfo server = sandbox.tproc_info("kv", server_id);
   const std::optional<EndpointRow> endpoint = find_endpoint(registry_ls(sandbox, "kv"), "kv.requests");
   REQUIRE(endpoint);
-  CHECK(endpoint->owner == server_id + " (kv_server)");
+  CHECK(endpoint->owner_id == std::stoull(server_id));
+  CHECK(endpoint->owner_name == "kv_server");
   CHECK(endpoint->owner_pid == server.pid);
   CHECK(endpoint->state == "ready");
   CHECK(endpoint->kind == kind_text("kv.Service/1"));
@@ -104,7 +105,8 @@ TEST_CASE("kv: run from its bundle, the server's endpoint is declared by the man
   const std::optional<EndpointRow> endpoint = find_endpoint(registry_ls(sandbox, "kv"), "kv.requests");
   REQUIRE(endpoint);
   CHECK(endpoint->state == "ready");
-  CHECK(endpoint->owner == server_id + " (kv)");
+  CHECK(endpoint->owner_id == std::stoull(server_id));
+  CHECK(endpoint->owner_name == "kv");
   // The manifest's symbol and the server's own idea of its descriptor agree.
   CHECK(word_after(sandbox.tproc({"logs", "kv", server_id}).out, "serving kv.requests at ") == endpoint->address);
   CHECK_THAT(sandbox.tproc({"run", "kv", sample("kv", "kv_client"), "--shutdown"}), ExitsWith(0));
