@@ -8,10 +8,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "arch_traits.hpp"
 #include "bundle/file_collector.hpp"
+#include "bundle/runtime_recipe.hpp"
 #include "common/mapping.hpp"
 #include "common/unique_fd.hpp"
 #include "loader/dependency_resolver.hpp"
@@ -118,7 +120,7 @@ Result<BundlePlan> plan_bundle(const std::string& manifest_path, const std::stri
   const std::string base = directory_of(manifest_path);
   auto on_host = [&](const std::string& path) { return path.starts_with("/") ? path : base + "/" + path; };
 
-  BundlePlan plan{manifest, {}};
+  BundlePlan plan{manifest, {}, {}};
   std::set<std::string> taken;
   const std::string entrypoint = on_host(manifest.entrypoint());
   TPROC_TRY_CTX(manifest_path + ": entrypoint " + manifest.entrypoint(), check_executable(entrypoint));
@@ -132,8 +134,13 @@ Result<BundlePlan> plan_bundle(const std::string& manifest_path, const std::stri
     TPROC_TRY(add_closure(closure, entrypoint, bundled_executable(manifest), taken, plan.files));
   }
 
-  for (const CollectedFile& file :
-       TPROC_TRY_CTX(manifest_path, collect_files({base, manifest.files(), manifest.excludes(), output_path}))) {
+  std::vector<CollectedFile> extra =
+      TPROC_TRY_CTX(manifest_path, collect_files({base, manifest.files(), manifest.excludes(), output_path}));
+  if (manifest.runtime() == Runtime::python3) {
+    RuntimeHome home = TPROC_TRY_CTX(manifest_path, python_home(entrypoint));
+    extra.insert(extra.end(), home.files.begin(), home.files.end());
+  }
+  for (const CollectedFile& file : extra) {
     if (taken.insert(file.path).second)
       plan.files.push_back({BundleFile::from_host(file.path, file.host_path, file.mode), "files: " + file.pattern});
     // A plugin (an ELF object the app dlopens) brings its own dependencies along; an object
@@ -144,6 +151,8 @@ Result<BundlePlan> plan_bundle(const std::string& manifest_path, const std::stri
       TPROC_TRY(add_closure(closure, file.host_path, file.path, taken, plan.files));
     }
   }
+  if (manifest.runtime() == Runtime::none)
+    if (std::optional<std::string> warning = missing_home_warning(entrypoint, taken)) plan.warnings.push_back(*warning);
   return plan;
 }
 

@@ -34,6 +34,7 @@ struct PlannedFile {
 struct BundlePlan {
   Manifest manifest;
   std::vector<PlannedFile> files;
+  std::vector<std::string> warnings;  ///< what the build should say but that does not stop it
 };
 
 /// Reads the manifest at `manifest_path` and finds every file the bundle needs, resolving the

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "bundle/bundle_builder.hpp"
+#include "bundle/runtime_recipe.hpp"
 #include "loader/dependency_resolver.hpp"
 
 namespace tproc::bundle {
@@ -44,6 +45,9 @@ Result<LaunchPlan> plan_launch(const BundleCache& cache, const std::string& bund
   const std::vector<std::string>& args = user_args.empty() ? app.args() : user_args;
   plan.argv.insert(plan.argv.end(), args.begin(), args.end());
 
+  // The recipe's environment first: the manifest's env, then -e, may override it.
+  if (app.runtime() == Runtime::python3)
+    for (std::string& setting : python_environment(root)) plan.env.push_back(std::move(setting));
   for (const auto& [key, value] : app.env()) plan.env.push_back(key + "=" + value);
   const MallocSettings& malloc_settings = app.malloc_settings();
   if (malloc_settings.policy == MallocPolicy::mmap_threshold)

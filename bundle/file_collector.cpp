@@ -93,7 +93,7 @@ class Collection {
     // /usr/lib/python3.11): its tree is taken as it is. Within the project, what a wildcard
     // finds must stay inside what the pattern names literally.
     within_ = TPROC_TRY(real_path(start, "files: " + printable(prefix)));
-    guarded_ = inside(within_, project_);
+    guarded_ = !request_.links_may_leave && inside(within_, project_);
     if (excluded(prefix)) {
       ++excluded_;
       return nothing();

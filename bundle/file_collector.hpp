@@ -26,6 +26,7 @@ struct CollectRequest {
   std::vector<std::string> patterns;  ///< files:, in manifest order
   std::vector<std::string> excludes;  ///< exclude:, the same pattern language
   std::string output;                 ///< the bundle being written: it and its siblings' bundles are skipped
+  bool links_may_leave = false;       ///< an installed tree taken as it is: its links out are followed
 };
 
 /// Collects the files of `request`, each once, in a stable order. Errors start with "files: " or

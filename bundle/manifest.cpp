@@ -25,14 +25,15 @@ constexpr size_t kMaxAppNameLength = 64;
 constexpr size_t kMaxEndpointNameLength = 63;
 
 // The keys each level accepts, in the order to_json() writes them.
-constexpr std::array<std::string_view, 12> kTopKeys = {
-    "name",      "version", "entrypoint", "args",      "env",    "workdir",
-    "libraries", "files",   "exclude",    "endpoints", "limits", "malloc"};
+constexpr std::array<std::string_view, 13> kTopKeys = {
+    "name",  "version", "entrypoint", "args",      "env",    "workdir", "libraries",
+    "runtime", "files", "exclude",    "endpoints", "limits", "malloc"};
 constexpr std::array<std::string_view, 4> kEndpointKeys = {"name", "symbol", "kind", "ready"};
 constexpr std::array<std::string_view, 5> kLimitKeys = {"open_files", "processes", "address_space",
                                                         "stack", "core_dumps"};
 constexpr std::array<std::string_view, 3> kMallocKeys = {"policy", "mmap_threshold", "tunables"};
 constexpr std::array<std::string_view, 2> kLibraryPolicies = {"bundled", "host"};
+constexpr std::array<std::string_view, 1> kRuntimes = {"python3"};
 constexpr std::array<std::string_view, 2> kReadinesses = {"app", "auto"};
 constexpr std::array<std::string_view, 2> kMallocPolicies = {"brk-guard", "mmap-threshold"};
 
@@ -344,6 +345,9 @@ class ManifestDecoder {
       } else if (entry.key == "libraries") {
         size_t index = TPROC_TRY(reader_.choice_of(field, kLibraryPolicies));
         manifest.libraries_ = index == 0 ? LibraryPolicy::bundled : LibraryPolicy::host;
+      } else if (entry.key == "runtime") {
+        TPROC_TRY(reader_.choice_of(field, kRuntimes));
+        manifest.runtime_ = Runtime::python3;
       } else if (entry.key == "files") {
         manifest.files_ = TPROC_TRY(reader_.strings_of(field, yaml::EmptyStrings::refused));
       } else if (entry.key == "exclude") {
@@ -399,6 +403,12 @@ std::string Manifest::to_json() const {
   append_json_key(out, "libraries");
   append_json_string(out, to_string(libraries_));
   out += ',';
+  // Written only when set, as exclude: below.
+  if (runtime_ != Runtime::none) {
+    append_json_key(out, "runtime");
+    append_json_string(out, to_string(runtime_));
+    out += ',';
+  }
   append_json_key(out, "files");
   append_json_strings(out, files_);
   out += ',';
@@ -505,6 +515,8 @@ Result<uint64_t> parse_size(std::string_view text) {
 std::string_view to_string(LibraryPolicy policy) {
   return kLibraryPolicies[policy == LibraryPolicy::bundled ? 0 : 1];
 }
+
+std::string_view to_string(Runtime runtime) { return runtime == Runtime::python3 ? kRuntimes[0] : "none"; }
 
 std::string_view to_string(Readiness readiness) {
   return kReadinesses[readiness == Readiness::app ? 0 : 1];

@@ -28,6 +28,12 @@ enum class LibraryPolicy {
   host,     ///< in the bundle first, then the host's directories
 };
 
+/// An interpreter whose home tproc build collects (bundle/runtime_recipe.hpp).
+enum class Runtime {
+  none,     ///< only what the entrypoint's closure and files: bring (the default)
+  python3,  ///< `runtime: python3`: the interpreter's standard library, and PYTHONHOME at run time
+};
+
 /// When a declared endpoint turns from `declared` to `ready` in the registry.
 enum class Readiness {
   app,       ///< when the app calls tproc_ready() (the default); `ready: app`
@@ -102,6 +108,8 @@ class Manifest {
   const std::string& workdir() const { return workdir_; }
   /// Where libraries are resolved.
   LibraryPolicy libraries() const { return libraries_; }
+  /// The interpreter recipe the manifest asks for.
+  Runtime runtime() const { return runtime_; }
   /// Extra files and globs to put in the bundle, as written.
   const std::vector<std::string>& files() const { return files_; }
   /// Patterns of paths that files: must not take, as written.
@@ -126,6 +134,7 @@ class Manifest {
   NamedValues env_;
   std::string workdir_;
   LibraryPolicy libraries_ = LibraryPolicy::bundled;
+  Runtime runtime_ = Runtime::none;
   std::vector<std::string> files_;
   std::vector<std::string> excludes_;
   std::vector<Endpoint> endpoints_;
@@ -139,6 +148,8 @@ Result<uint64_t> parse_size(std::string_view text);
 
 /// The manifest spelling of a policy: "bundled" or "host".
 std::string_view to_string(LibraryPolicy policy);
+/// The manifest spelling of a runtime: "python3" ("none" when there is none).
+std::string_view to_string(Runtime runtime);
 /// The manifest spelling of a readiness: "app" or "auto".
 std::string_view to_string(Readiness readiness);
 /// The manifest spelling of a malloc policy: "brk-guard" or "mmap-threshold".

@@ -76,6 +76,7 @@ Result<AppSpec> resolve_app(const ComposeManifest& manifest, const std::string& 
       resolved_service.bundle_path = paths.bundles() + "/" + service.name + ".bundle";
       auto plan = bundle::plan_bundle(manifest_path, resolved_service.bundle_path);
       if (!plan) return fail("build " + printable(manifest_path) + ": " + plan.error().describe(), plan.error().code());
+      for (const std::string& warning : plan->warnings) progress("warning: " + service.name + ": " + warning);
       auto written = bundle::write_planned_bundle(*plan, resolved_service.bundle_path);
       if (!written) return fail("build " + printable(manifest_path) + ": " + written.error().describe(), written.error().code());
       built[manifest_path] = resolved_service.bundle_path;

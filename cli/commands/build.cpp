@@ -37,6 +37,7 @@ Result<int> build(std::span<char* const> args) {
                                  ? arguments.value("output", "")
                                  : TPROC_TRY_CTX("build", bundle::Manifest::load(manifest_path)).name() + ".bundle";
   bundle::BundlePlan plan = TPROC_TRY_CTX("build", bundle::plan_bundle(manifest_path, output));
+  for (const std::string& warning : plan.warnings) std::fprintf(stderr, "tproc: build: warning: %s\n", warning.c_str());
   if (arguments.has("verbose"))
     for (const bundle::PlannedFile& planned : plan.files)
       std::fprintf(stderr, "  %-40s %s\n", planned.file.path.c_str(), planned.reason.c_str());

@@ -581,3 +581,15 @@ TEST_CASE("exclude: is read as written, round-trips, and to_json writes it only 
   CHECK_THAT(parsed(kMinimal).to_json(), !Contains("exclude"));
   CHECK(error_of("name: a\nentrypoint: b\nexclude: [\"\"]\n") == "tproc.yaml:3:11: exclude[0]: must not be empty");
 }
+
+TEST_CASE("runtime: python3 is read, round-trips, and to_json writes it only when set") {
+  Manifest sut = parsed("name: a\nentrypoint: /usr/bin/python3\nruntime: python3\n");
+  CHECK(sut.runtime() == tproc::bundle::Runtime::python3);
+  CHECK_THAT(sut.to_json(), Contains(R"("libraries":"bundled","runtime":"python3","files":[])"));
+  tproc::Result<Manifest> back = Manifest::from_json(sut.to_json());
+  REQUIRE(back);
+  CHECK(*back == sut);
+  CHECK(parsed(kMinimal).runtime() == tproc::bundle::Runtime::none);
+  CHECK_THAT(parsed(kMinimal).to_json(), !Contains("runtime"));
+  CHECK_THAT(error_of("name: a\nentrypoint: b\nruntime: ruby\n"), StartsWith("tproc.yaml:3:10: runtime: "));
+}
