@@ -110,6 +110,8 @@ std::vector<Case> cases() {
       {"the program clang made", {"./hello", "x"}, "", {}, "/usr/bin/clang"},
       {"javac (finds its home from /proc/self/exe)", {"javac", "-d", "classes", "Hello.java"}, "", {}, "/usr/bin/javac"},
       {"java", {"java", "-cp", "classes", "Hello", "a"}, "", {}, "/usr/bin/javac"},
+      {"valgrind memcheck (a #! wrapper; its tool munmaps the vDSO)", {"valgrind", "-q", "--error-exitcode=3", "/bin/echo", "checked"}, "", {}, "/usr/bin/valgrind"},
+      {"psql --version (Debian's perl wrapper)", {"psql", "--version"}, "", {}, "/usr/bin/psql"},
       {"busybox-static sh applets", {"busybox", "sh", "-c", "echo bb $((6*7)); busybox basename /a/b/c"}, "", {}, "/usr/bin/busybox"},
       {"busybox-static sha256sum", {"busybox", "sha256sum", "words.txt"}, "", {}, "/usr/bin/busybox"},
       {"tar piped into sha256sum", {}, "$RUN tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf - tree | sha256sum"},
