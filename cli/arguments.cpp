@@ -17,6 +17,13 @@ Error unknown_option(const std::string& name, bool is_long, const std::vector<Op
   return Error::explained(message, EINVAL);
 }
 
+/// The option whose short name is `letter`, or null.
+const OptionSpec* find_short(char letter, const std::vector<OptionSpec>& options) {
+  for (const OptionSpec& option : options)
+    if (option.short_name == letter) return &option;
+  return nullptr;
+}
+
 }  // namespace
 
 Result<Arguments> Arguments::parse(std::span<char* const> args, const std::vector<OptionSpec>& options,
@@ -48,9 +55,21 @@ Result<Arguments> Arguments::parse(std::span<char* const> args, const std::vecto
         name = name.substr(0, equals);
         has_inline = true;
       }
-    } else if (arg.size() > 2) {
-      inline_value = arg.substr(2);  // -sTERM, -t5
-      has_inline = true;
+    } else {
+      // Combined short flags as getopt and docker read them: `-qa` is -q -a, `-fv` is -f -v; the
+      // first flag that takes a value takes the rest of the word (`-sTERM`, `-at5`).
+      size_t at = 1;
+      for (; at + 1 < arg.size(); ++at) {
+        const OptionSpec* flag = find_short(arg[at], options);
+        if (!flag) return unknown_option(arg.substr(at, 1), false, options);
+        if (flag->takes_value) break;
+        parsed.values_[flag->long_name].push_back("");
+      }
+      name = arg.substr(at, 1);
+      if (at + 1 < arg.size()) {
+        inline_value = arg.substr(at + 1);
+        has_inline = true;
+      }
     }
     const OptionSpec* spec = nullptr;
     for (const OptionSpec& option : options)

@@ -34,6 +34,28 @@ TEST_CASE("a typo'd long option gets the nearest option of that command") {
              IsOneLineError().naming("--tiem").naming("did you mean --time?"));
 }
 
+TEST_CASE("short flags combine as docker reads them, and a flag with a value takes the rest of the word") {
+  Sandbox sandbox;
+  const std::string done = sandbox.detach({"s", program("exit_with"), "0"});
+  REQUIRE(eventually([&] {
+    auto found = sandbox.find_tproc("s", done, true);
+    return found && found->state == "exited";
+  }));
+  const std::string nap = sandbox.detach({"s", program("sleeper"), "300"});
+
+  const Outcome all_quiet = sandbox.tproc({"ps", "-qa", "s"});
+  REQUIRE_THAT(all_quiet, ExitsWith(0));
+  CHECK((all_quiet.out == nap + "\n" + done + "\n" || all_quiet.out == done + "\n" + nap + "\n"));
+  CHECK(sandbox.tproc({"ps", "-aq", "s"}).out == all_quiet.out);
+  CHECK(sandbox.tproc({"ps", "-q", "s"}).out == nap + "\n");
+  // -f takes a value: glued on (`-qafstatus=exited`) or as the next word (`-qaf status=exited`).
+  CHECK(sandbox.tproc({"ps", "-qaf", "status=exited", "s"}).out == done + "\n");
+  CHECK(sandbox.tproc({"ps", "-qafstatus=exited", "s"}).out == done + "\n");
+  // An unknown letter inside the word is named alone.
+  CHECK_THAT(sandbox.tproc({"ps", "-qz", "s"}), IsOneLineError().naming("unknown option -z"));
+  REQUIRE_THAT(sandbox.tproc({"rm", "-f", "s", nap}), ExitsWith(0));
+}
+
 TEST_CASE("too many and too few arguments are told apart") {
   Sandbox sandbox;
   const Outcome many = sandbox.tproc({"logs", "demo", "1", "2"});
