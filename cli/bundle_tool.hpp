@@ -24,6 +24,7 @@ inline constexpr BundleToolVerb kBundleToolVerbs[] = {
     {"prune", "Remove cached bundles no tproc uses"},
     {"push", "Push a bundle to an OCI registry"},
     {"pull", "Pull a bundle from an OCI registry into the cache"},
+    {"rmi", "Remove an image: a reference, or a digest and its references"},
     {"login", "Log in to an OCI registry"},
     {"logout", "Forget a registry's credentials"},
     {"up", "Start an app of several services (a compose file)"},

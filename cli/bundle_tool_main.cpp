@@ -14,7 +14,7 @@ using tproc::cli::Command;
 const Command* const kCommands[] = {
     &tproc::cli::kBuildCommand, &tproc::cli::kInspectCommand, &tproc::cli::kImagesCommand,
     &tproc::cli::kPruneCommand, &tproc::cli::kRunBundleCommand, &tproc::cli::kPushCommand, &tproc::cli::kPullCommand,
-    &tproc::cli::kLoginCommand, &tproc::cli::kLogoutCommand,
+    &tproc::cli::kLoginCommand, &tproc::cli::kLogoutCommand, &tproc::cli::kRmiCommand,
     &tproc::cli::kUpCommand,    &tproc::cli::kDownCommand,   &tproc::cli::kSuperviseCommand,
 };
 

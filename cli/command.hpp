@@ -54,6 +54,7 @@ extern const Command kRunBundleCommand;
 extern const Command kPushCommand;
 extern const Command kPullCommand;
 extern const Command kLoginCommand;
+extern const Command kRmiCommand;
 extern const Command kLogoutCommand;
 // ...and compose's, also in the bundle tool (they build and run bundles).
 extern const Command kUpCommand;

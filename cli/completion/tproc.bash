@@ -1,7 +1,7 @@
 # bash completion for tproc: verbs, options, space names, and the ids and names of a space's
 # programs. Everything comes from tproc itself, so it never goes stale: verbs from `tproc --help`,
 # each verb's options from `tproc VERB --help` (the text the man pages are made from too), spaces
-# from `tproc space ls`, programs from `tproc ps SPACE`. Installed as
+# from `tproc space ls`, programs from `tproc ps SPACE`, image references from `tproc images`. Installed as
 # share/bash-completion/completions/tproc; zsh loads it through bashcompinit (_tproc).
 
 # The verbs `tproc --help` lists.
@@ -27,6 +27,9 @@ _tproc_spaces() { "$1" space ls 2>/dev/null | awk 'NR > 1 { print $1 }'; }
 
 # The ids and names of SPACE's programs (`tproc ps -a SPACE`: first two columns, under the header).
 _tproc_programs() { "$1" ps -a "$2" 2>/dev/null | awk 'NR > 1 { print $1; if ($2 != "-") print $2 }'; }
+
+# The references `tproc images` lists (the first column, under the header; <none> left out).
+_tproc_images() { "$1" images 2>/dev/null | awk 'NR > 1 && $1 != "<none>" { print $1 }'; }
 
 _tproc() {
   local tproc=${COMP_WORDS[0]} cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
@@ -91,6 +94,7 @@ _tproc() {
     run:*) files=1 ;;
     build:0) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
     inspect:0 | push:0) files=1 ;;
+    rmi:*) words=$(_tproc_images "$tproc") ;;  # REF...
   esac
   if ((files)); then
     mapfile -t COMPREPLY < <(compgen -f -- "$cur")

@@ -88,7 +88,8 @@ std::vector<ImageInfo> images(Sandbox& sandbox) {
   std::vector<ImageInfo> out;
   const Json document = Json::parse(listed.out);  // the loop must not outlive it
   for (const Json& row : document.items())
-    out.push_back({row.at("name").str(), row.at("version").str(), row.at("digest").str()});
+    out.push_back({row.at("name").is_string() ? row.at("name").str() : "", row.at("version").is_string() ? row.at("version").str() : "",
+                   row.at("digest").str()});
   return out;
 }
 

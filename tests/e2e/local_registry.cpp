@@ -13,6 +13,13 @@
 
 namespace tproc::e2e {
 
+SpawnOptions hermetic(Sandbox& sandbox) {
+  std::filesystem::create_directories(sandbox.root() / "xdg");
+  std::filesystem::permissions(sandbox.root() / "xdg", std::filesystem::perms::owner_all);
+  return SpawnOptions{.extra_env = {"XDG_RUNTIME_DIR=" + (sandbox.root() / "xdg").native(),
+                                    "HOME=" + sandbox.root().native()}};
+}
+
 namespace {
 
 constexpr const char* kRegistryBinary = "/usr/bin/docker-registry";

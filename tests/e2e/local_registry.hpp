@@ -36,4 +36,8 @@ class LocalRegistry {
   std::optional<ChildProcess> process_;
 };
 
+/// What every command of the registry tests runs with: credentials and skopeo's settings looked
+/// for in the sandbox only (auth.json under root()/xdg as XDG_RUNTIME_DIR, ~/.docker under root()).
+SpawnOptions hermetic(Sandbox& sandbox);
+
 }  // namespace tproc::e2e

@@ -20,15 +20,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-/// What every command of these tests runs with: credentials and skopeo's settings looked for in
-/// the sandbox only (auth.json under XDG_RUNTIME_DIR, ~/.docker under HOME).
-SpawnOptions hermetic(Sandbox& sandbox) {
-  fs::create_directories(sandbox.root() / "xdg");
-  fs::permissions(sandbox.root() / "xdg", fs::perms::owner_all);
-  return SpawnOptions{.extra_env = {"XDG_RUNTIME_DIR=" + (sandbox.root() / "xdg").native(),
-                                    "HOME=" + sandbox.root().native()}};
-}
-
 /// root()/hello.bundle: the hello sample with its own manifest (name hello, version 1.0.0).
 std::string hello_bundle(Sandbox& sandbox) {
   const fs::path dir = sandbox.root() / "hello";
