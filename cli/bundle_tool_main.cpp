@@ -16,6 +16,7 @@ const Command* const kCommands[] = {
     &tproc::cli::kPruneCommand, &tproc::cli::kRunBundleCommand, &tproc::cli::kPushCommand, &tproc::cli::kPullCommand,
     &tproc::cli::kLoginCommand, &tproc::cli::kLogoutCommand, &tproc::cli::kRmiCommand,
     &tproc::cli::kUpCommand,    &tproc::cli::kDownCommand,   &tproc::cli::kSuperviseCommand,
+    &tproc::cli::kComposeCommand,
 };
 
 }  // namespace

@@ -59,6 +59,7 @@ extern const Command kLogoutCommand;
 // ...and compose's, also in the bundle tool (they build and run bundles).
 extern const Command kUpCommand;
 extern const Command kDownCommand;
+extern const Command kComposeCommand;
 extern const Command kSuperviseCommand;
 
 }  // namespace tproc::cli

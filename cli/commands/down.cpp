@@ -20,7 +20,8 @@ namespace {
 constexpr const char* kUsage =
     "Usage: tproc down [OPTIONS] [SPACE]\n\n"
     "Stop the app running in SPACE (default: the space of the compose file): every service in\n"
-    "reverse dependency order, each with its stop_signal, then SIGKILL after its stop_grace_period.\n\n"
+    "reverse dependency order, each with its stop_signal, then SIGKILL after its stop_grace_period.\n"
+    "Exits 0 once everything has stopped, whether services had failed or had to be killed.\n\n"
     "Options:\n"
     "  -f, --file FILE  the compose file that names the space (default: ./app.yaml)\n";
 
@@ -53,15 +54,17 @@ Result<int> down(std::span<char* const> args) {
     return 0;
   }
   TPROC_TRY(link->send({"down"}));
-  std::optional<int> status;
+  bool stopped = false;
   for (;;) {
     auto record = TPROC_TRY(link->receive());
     if (!record) break;  // the supervisor closes its end as it exits
     if ((*record)[0] == "say" && record->size() >= 2) std::fprintf(stderr, "tproc down: %s\n", (*record)[1].c_str());
-    if ((*record)[0] == "down") status = record->size() >= 2 ? std::atoi((*record)[1].c_str()) : 1;
+    // Its status says whether a service had failed (what an attached `up` exits with); `down`
+    // succeeded once everything stopped, as docker compose down does, however the services ended.
+    if ((*record)[0] == "down") stopped = true;
   }
-  if (!status) return Error::explained("the supervisor of space '" + space + "' went away before the app was down (see " + app.supervisor_log() + ")", ECONNRESET);
-  return *status;
+  if (!stopped) return Error::explained("the supervisor of space '" + space + "' went away before the app was down (see " + app.supervisor_log() + ")", ECONNRESET);
+  return 0;
 }
 
 }  // namespace

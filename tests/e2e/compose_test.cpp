@@ -276,6 +276,9 @@ TEST_CASE("restart on-failure restarts with backoff up to its maximum, ps shows 
   Outcome table = sandbox.tproc({"ps", "flaky"});
   CHECK(contains(table.out, "RESTARTS"));
   CHECK(contains(table.out, "LAST EXIT"));
+  // A failed service does not make stopping the app fail, as with docker compose down.
+  CHECK_THAT(sandbox.tproc({"down", "flaky"}, {}, 30s), ExitsWith(0));
+  CHECK(sandbox.ps("flaky").empty());
 }
 
 TEST_CASE("a supervisor never loses a status: 2x40 replicas that end together all complete, and their dependent starts") {
