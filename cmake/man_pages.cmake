@@ -1,5 +1,5 @@
 # Man pages, made by help2man from the CLI's own --help texts (cmake/make_man_pages), and the bash
-# completion (cli/completion/tproc.bash); both installed by `cmake --install` and in the .deb.
+# and zsh completions (cli/completion/tproc.bash, _tproc); all installed by `cmake --install` and in the .deb.
 # A cross-build cannot run the CLI it built, so it makes no man pages; neither does a machine
 # without help2man (scripts/install-deps installs it).
 find_program(TPROC_HELP2MAN help2man)
@@ -18,3 +18,5 @@ else()
 endif()
 install(FILES ${PROJECT_SOURCE_DIR}/cli/completion/tproc.bash DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions
         RENAME tproc)
+# zsh: Debian's zsh has share/zsh/vendor-completions on its $fpath.
+install(FILES ${PROJECT_SOURCE_DIR}/cli/completion/_tproc DESTINATION ${CMAKE_INSTALL_DATADIR}/zsh/vendor-completions)

@@ -2,7 +2,7 @@
 # programs. Everything comes from tproc itself, so it never goes stale: verbs from `tproc --help`,
 # each verb's options from `tproc VERB --help` (the text the man pages are made from too), spaces
 # from `tproc space ls`, programs from `tproc ps SPACE`, image references from `tproc images`. Installed as
-# share/bash-completion/completions/tproc; zsh loads it through bashcompinit (_tproc).
+# share/bash-completion/completions/tproc. zsh has its own, cli/completion/_tproc.
 
 # The verbs `tproc --help` lists.
 _tproc_verbs() {
@@ -91,6 +91,7 @@ _tproc() {
     space:1) [[ ${operands[0]} == rm ]] && words=$(_tproc_spaces "$tproc") ;;
     registry:0) words="ls" ;;
     registry:1) words=$(_tproc_spaces "$tproc") ;;
+    compose:0) words="config up down ps logs" ;;
     run:*) files=1 ;;
     build:0) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
     inspect:0 | push:0) files=1 ;;

@@ -68,7 +68,7 @@ TEST_CASE("compose config prints the resolved file: defaults filled in, paths ab
   CHECK(round_trip.out == config.out);
 }
 
-TEST_CASE("compose config of a bad file is the same one-line error as up's; an unknown compose command gets a suggestion") {
+TEST_CASE("compose config of a bad file is the same one-line error as up's, and an unknown compose command gets a suggestion") {
   Sandbox sandbox;
   const std::string file = sandbox.write_file("app.yaml", "services:\n  web: {bundle: b, replicas: 0}\n", 0644);
   CHECK_THAT(sandbox.tproc({"compose", "-f", file, "config"}), IsOneLineError().naming("app.yaml:2:").naming("replicas"));

@@ -206,8 +206,11 @@ TEST_CASE("logs SPACE of an app prints every replica of every service, each line
   // Padded to the longest name; no color on a pipe.
   CHECK(out == std::vector<std::string>{"db-1  | stored", "web-1 | hello", "web-2 | hello"});
   CHECK(err == std::vector<std::string>{"web-1 | complaint", "web-2 | complaint"});
-  // One service: its replicas only; a service of one replica, its output as it wrote it.
-  CHECK(lines_of(sandbox.tproc({"logs", "chatty", "web"}).out) == std::vector<std::string>{"web-1 | hello", "web-2 | hello"});
+  // One service: its replicas only (in the order they wrote); a service of one replica, its
+  // output as it wrote it.
+  auto web = lines_of(sandbox.tproc({"logs", "chatty", "web"}).out);
+  std::sort(web.begin(), web.end());
+  CHECK(web == std::vector<std::string>{"web-1 | hello", "web-2 | hello"});
   CHECK(sandbox.tproc({"logs", "chatty", "db"}).out == "stored\n");
 }
 

@@ -16,12 +16,14 @@ check_installed_tree() {
     [[ -f $prefix/$file ]] || fail "$file is missing under $prefix"
   done
   compgen -G "$prefix/lib/libtproc.so.*" >/dev/null || fail "lib/libtproc.so.* is missing under $prefix"
-  # Man pages made from --help (one per verb), and the bash completion.
+  # Man pages made from --help (one per verb), and the bash and zsh completions.
   grep -q '^\.TH TPROC-RUN "1"' "$prefix/share/man/man1/tproc-run.1" 2>/dev/null || fail "share/man/man1/tproc-run.1 is missing or not a page"
   grep -q 'detach' "$prefix/share/man/man1/tproc-run.1" || fail "tproc-run.1 does not document --detach"
   [[ -f $prefix/share/man/man1/tproc.1 ]] || fail "share/man/man1/tproc.1 is missing"
   grep -q '^complete -F _tproc tproc$' "$prefix/share/bash-completion/completions/tproc" 2>/dev/null ||
     fail "share/bash-completion/completions/tproc is missing"
+  grep -q '^#compdef tproc$' "$prefix/share/zsh/vendor-completions/_tproc" 2>/dev/null ||
+    fail "share/zsh/vendor-completions/_tproc is missing"
   # Nothing installed may point back at the build tree or at a prefix it was not installed to.
   if grep -rlI -e "$build_dir" -e /usr/local "$prefix/lib/pkgconfig" "$prefix/lib/cmake" >"$work/stale-paths"; then
     fail "installed files name the build tree or /usr/local: $(tr '\n' ' ' <"$work/stale-paths")"
