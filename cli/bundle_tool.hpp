@@ -29,7 +29,7 @@ inline constexpr BundleToolVerb kBundleToolVerbs[] = {
     {"logout", "Forget a registry's credentials"},
     {"up", "Start an app of several services (a compose file)"},
     {"down", "Stop an app started by 'tproc up'"},
-    {"compose", "Run config, up, down, ps or logs on a compose file's app"},
+    {"compose", "Run config, up, down, ps, logs or restart on a compose file's app"},
 };
 
 /// The summary of a bundle tool verb (the one place it is written).

@@ -1,4 +1,5 @@
-// The supervisor and its clients: `tproc up` and `tproc down` commands, progress lines to followers.
+// The supervisor and its clients: `tproc up`, `tproc down` and `tproc compose restart` commands,
+// progress lines to followers.
 
 #include "compose/supervisor_loop.hpp"
 
@@ -48,6 +49,19 @@ void SupervisorLoop::on_command(Client& client, const Record& command) {
       return;
     }
     apply(std::move(*spec));
+  } else if (command[0] == "restart") {
+    client.follow = false;
+    client.awaiting_settle = true;
+    if (down_) {
+      (void)client.link.send({"say", "the app is going down: nothing to restart"});
+      (void)client.link.send({"settled", "1"});
+      client.closed = true;
+      return;
+    }
+    if (!restart(client, std::vector<std::string>(command.begin() + 1, command.end()))) {
+      (void)client.link.send({"settled", "1"});
+      client.closed = true;
+    }
   } else if (command[0] == "down") {
     client.follow = false;
     client.awaiting_settle = false;

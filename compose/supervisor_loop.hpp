@@ -2,7 +2,7 @@
 // SupervisorLoop: everything the supervisor (compose/supervisor.hpp) holds, and the reconciler
 // that runs on it. Its member functions live by concept:
 //   supervisor.cpp               the public face, the socket and the poll loop (open, serve)
-//   supervisor_clients.cpp       talking to `tproc up`/`down` (commands, progress lines)
+//   supervisor_clients.cpp       talking to `tproc up`/`down`/`compose restart` (commands, progress lines)
 //   supervisor_reconcile.cpp     making the app what its spec says: apply a spec, go down, step
 //   supervisor_dependencies.cpp  depends_on verdicts, and what the loop waits for next
 //   supervisor_replicas.cpp      starting replicas, their exits and restarts, readiness helpers
@@ -68,6 +68,9 @@ class SupervisorLoop {
   void on_client(Client& client);
   void on_command(Client& client, const Record& command);
   void apply(AppSpec spec);
+  /// Stops the replicas of `services` (all of them when empty) and starts them again, as the
+  /// spec says; false (after telling `client` why) for a service the app does not have.
+  bool restart(Client& client, const std::vector<std::string>& services);
   void begin_down();
 
   // Running services.

@@ -76,6 +76,29 @@ void SupervisorLoop::apply(AppSpec spec) {
   dirty_ = true;
 }
 
+bool SupervisorLoop::restart(Client& client, const std::vector<std::string>& services) {
+  for (const std::string& name : services)
+    if (!find_unit(name)) {
+      (void)client.link.send({"say", "error: the app " + spec_.name + " has no service '" + name + "'"});
+      return false;
+    }
+  // As a replaced definition is: the old unit stops as `down` would stop it, a new one with the same
+  // spec waits for it to be gone, then starts once its dependencies hold. Dependents keep running.
+  for (auto& unit : units_) {
+    if (!services.empty() && std::find(services.begin(), services.end(), unit->name()) == services.end()) continue;
+    auto fresh = std::make_unique<Unit>();
+    fresh->spec = unit->spec;
+    fresh->definition = unit->definition;
+    fresh->restarts = unit->restarts;
+    say(unit->name() + ": restarting");
+    unit->retiring = true;
+    retired_.push_back(std::move(unit));
+    unit = std::move(fresh);
+  }
+  dirty_ = true;
+  return true;
+}
+
 void SupervisorLoop::begin_down() {
   if (down_) return;
   down_ = true;

@@ -16,8 +16,11 @@
 #include "cli/command.hpp"
 #include "cli/executables.hpp"
 #include "common/nearest_word.hpp"
+#include "compose/app_paths.hpp"
 #include "compose/compose_config.hpp"
 #include "compose/compose_manifest.hpp"
+#include "compose/supervisor_link.hpp"
+#include "space/space_paths.hpp"
 
 namespace tproc::cli {
 namespace {
@@ -31,11 +34,14 @@ constexpr const char* kUsage =
     "  up [-d]          as 'tproc up -f FILE'\n"
     "  down             as 'tproc down -f FILE'\n"
     "  ps [OPTIONS]     as 'tproc ps [OPTIONS] SPACE', SPACE the file's\n"
-    "  logs [OPTIONS] [SERVICE]  as 'tproc logs [OPTIONS] SPACE [SERVICE]'\n\n"
+    "  logs [OPTIONS] [SERVICE]  as 'tproc logs [OPTIONS] SPACE [SERVICE]'\n"
+    "  restart [SERVICE...]  stop each service (all: none named) as 'down' would, then start it\n"
+    "                   again once its dependencies hold; its dependents keep running. Exits once\n"
+    "                   they have started, 1 if one could not\n\n"
     "Options:\n"
     "  -f, --file FILE  the compose file (default: ./app.yaml)\n";
 
-constexpr std::string_view kSubcommands[] = {"config", "up", "down", "ps", "logs"};
+constexpr std::string_view kSubcommands[] = {"config", "up", "down", "ps", "logs", "restart"};
 
 std::string directory_of(const std::string& file) {
   char resolved[PATH_MAX];
@@ -87,7 +93,7 @@ Result<int> compose(std::span<char* const> args) {
   if (std::find(std::begin(kSubcommands), std::end(kSubcommands), subcommand) == std::end(kSubcommands)) {
     std::string hint;
     if (auto near = nearest_word(subcommand, kSubcommands)) hint = ": did you mean '" + std::string(*near) + "'?";
-    return Error::explained("unknown compose command '" + subcommand + "'" + (hint.empty() ? " (config, up, down, ps, logs)" : hint), EINVAL);
+    return Error::explained("unknown compose command '" + subcommand + "'" + (hint.empty() ? " (config, up, down, ps, logs, restart)" : hint), EINVAL);
   }
   if (subcommand == "up" || subcommand == "down") {
     std::vector<std::string> owned{"-f", file};
@@ -101,6 +107,23 @@ Result<int> compose(std::span<char* const> args) {
   if (subcommand == "config") {
     std::fputs(compose::resolved_config(manifest, directory_of(file)).c_str(), stdout);
     return 0;
+  }
+  if (subcommand == "restart") {
+    for (char* service : rest)
+      if (!manifest.find(service)) return Error::explained("compose restart: " + file + " has no service '" + std::string(service) + "'", ENOENT);
+    const space::SpacePaths paths = TPROC_TRY(space::SpacePaths::from_environment());
+    const compose::AppPaths app(paths.runtime_dir(), paths.home(), manifest.space());
+    auto link = compose::SupervisorLink::connect(app);
+    if (!link) return Error::explained("no app runs in space '" + manifest.space() + "' (nothing started by 'tproc up')", ESRCH);
+    compose::Record command{"restart"};
+    command.insert(command.end(), rest.begin(), rest.end());
+    TPROC_TRY(link->send(command));
+    for (;;) {
+      auto record = TPROC_TRY(link->receive());
+      if (!record) return Error::explained("the supervisor of space '" + manifest.space() + "' went away (see " + app.supervisor_log() + ")", ECONNRESET);
+      if ((*record)[0] == "say" && record->size() >= 2) std::fprintf(stderr, "tproc compose restart: %s\n", (*record)[1].c_str());
+      if ((*record)[0] == "settled") return record->size() >= 2 ? std::atoi((*record)[1].c_str()) : 1;
+    }
   }
   if (subcommand == "ps") {
     std::vector<std::string> forwarded{"ps"};

@@ -91,7 +91,7 @@ _tproc() {
     space:1) [[ ${operands[0]} == rm ]] && words=$(_tproc_spaces "$tproc") ;;
     registry:0) words="ls" ;;
     registry:1) words=$(_tproc_spaces "$tproc") ;;
-    compose:0) words="config up down ps logs" ;;
+    compose:0) words="config up down ps logs restart" ;;
     run:*) files=1 ;;
     build:0) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
     inspect:0 | push:0) files=1 ;;

@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <map>
 #include <string>
 
 #include "bundle_support.hpp"
@@ -110,4 +111,62 @@ TEST_CASE("compose up, ps, logs and down run on the file's app") {
   CHECK(contains(all.out, "long-1 | "));
   CHECK_THAT(sandbox.tproc({"compose", "-f", file, "down"}, {}, 30s), ExitsWith(0));
   CHECK(sandbox.ps("verbs").empty());
+}
+
+namespace {
+
+/// Each service's latest tproc id and its state, as `tproc ps SPACE --format json` lists them.
+std::map<std::string, std::pair<std::string, std::string>> service_tprocs(Sandbox& sandbox, const std::string& space) {
+  Outcome listed = sandbox.tproc({"ps", space, "--format", "json"});
+  REQUIRE_THAT(listed, ExitsWith(0));
+  std::map<std::string, std::pair<std::string, std::string>> found;
+  const Json rows = Json::parse(listed.out);
+  for (const Json& row : rows.items())
+    if (const Json* service = row.find("service"))
+      found[service->str()] = {row.at("id").kind() == Json::Kind::Null ? "" : row.at("id").text(), row.at("state").str()};
+  return found;
+}
+
+}  // namespace
+
+TEST_CASE("compose restart SERVICE stops and starts that service again, its dependents untouched; no SERVICE: all") {
+  Sandbox sandbox;
+  bundle_of(sandbox, "nap", program("sleeper"));
+  const std::string file = sandbox.write_file("app.yaml",
+                                              "name: again\n"
+                                              "services:\n"
+                                              "  db:\n"
+                                              "    bundle: nap.bundle\n"
+                                              "    args: [\"60\"]\n"
+                                              "  web:\n"
+                                              "    bundle: nap.bundle\n"
+                                              "    args: [\"60\"]\n"
+                                              "    depends_on: [db]\n",
+                                              0644);
+  struct Down {
+    Sandbox& sandbox;
+    ~Down() { sandbox.tproc({"down", "again"}, {}, 30s); }
+  } down_at_end{sandbox};
+  REQUIRE_THAT(sandbox.tproc({"compose", "-f", file, "up", "-d"}, {}, 120s), ExitsWith(0));
+  const auto before = service_tprocs(sandbox, "again");
+  REQUIRE(before.at("db").second == "running");
+  REQUIRE(before.at("web").second == "running");
+
+  Outcome restarted = sandbox.tproc({"compose", "-f", file, "restart", "db"}, {}, 60s);
+  CHECK_THAT(restarted, ExitsWith(0));
+  CHECK(contains(restarted.err, "db: restarting"));
+  CHECK(contains(restarted.err, "db: started"));
+  const auto after_db = service_tprocs(sandbox, "again");
+  CHECK(after_db.at("db").first != before.at("db").first);
+  CHECK(after_db.at("db").second == "running");
+  CHECK(after_db.at("web") == before.at("web"));
+
+  CHECK_THAT(sandbox.tproc({"compose", "-f", file, "restart"}, {}, 60s), ExitsWith(0));
+  const auto after_all = service_tprocs(sandbox, "again");
+  CHECK(after_all.at("db").first != after_db.at("db").first);
+  CHECK(after_all.at("web").first != after_db.at("web").first);
+  CHECK(after_all.at("db").second == "running");
+  CHECK(after_all.at("web").second == "running");
+
+  CHECK_THAT(sandbox.tproc({"compose", "-f", file, "restart", "cache"}), IsOneLineError().naming("no service 'cache'"));
 }
