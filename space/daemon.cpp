@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 
@@ -159,7 +160,12 @@ Result<std::unique_ptr<Daemon>> Daemon::create(std::string space, SpacePaths pat
   daemon->signals_ = UniqueFd(::signalfd(-1, &handled, SFD_CLOEXEC | SFD_NONBLOCK));
   if (!daemon->signals_) return Error::from_errno("signalfd");
 
-  TPROC_TRY(daemon->watch_logs());
+  // Without inotify (the user's instances all taken), logs still work: their times come from the
+  // samples taken when a client opens a log and when its tproc exits, and the files' mtimes.
+  if (auto watched = daemon->watch_logs(); !watched) {
+    std::fprintf(stderr, "tproc daemon: %s: detached programs' log times will be coarse\n", watched.error().describe().c_str());
+    daemon->log_changes_.reset();
+  }
   daemon->socket_path_ = daemon->paths_.socket(daemon->space_);
   daemon->listener_ = TPROC_TRY(listen_on(daemon->runtime_dir_.get(), daemon->space_ + ".sock", daemon->socket_path_));
   return daemon;
@@ -214,7 +220,7 @@ Result<void> Daemon::serve() {
   loop_->watch(listener_.get(), POLLIN, [this](int) { accept_clients(); });
   loop_->watch(idle_timer_.get(), POLLIN, [this](int) { drop_idle_clients(); });
   loop_->watch(signals_.get(), POLLIN, [this](int) { on_signal(); });
-  loop_->watch(log_changes_.get(), POLLIN, [this](int) { on_logs_written(); });
+  if (log_changes_) loop_->watch(log_changes_.get(), POLLIN, [this](int) { on_logs_written(); });
   return loop_->run();
 }
 
