@@ -45,6 +45,10 @@ extern const Command kVersionCommand;
 extern const Command kInfoCommand;
 extern const Command kRmCommand;
 extern const Command kWaitCommand;
+extern const Command kStatsCommand;
+extern const Command kTopCommand;
+extern const Command kPauseCommand;
+extern const Command kUnpauseCommand;
 // ...and the bundle tool's (cli/bundle_tool.hpp).
 extern const Command kBuildCommand;
 extern const Command kInspectCommand;

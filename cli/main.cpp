@@ -25,6 +25,7 @@ const Command* const kCommands[] = {
     &tproc::cli::kLogsCommand, &tproc::cli::kRegistryCommand, &tproc::cli::kSpaceCommand, &tproc::cli::kDaemonCommand,
     &tproc::cli::kVersionCommand, &tproc::cli::kInfoCommand,
     &tproc::cli::kRmCommand,      &tproc::cli::kWaitCommand,
+    &tproc::cli::kStatsCommand, &tproc::cli::kTopCommand, &tproc::cli::kPauseCommand, &tproc::cli::kUnpauseCommand,
 };
 
 void print_help() {

@@ -13,8 +13,13 @@
 
 namespace tproc::cli {
 
-void print_table(const std::vector<std::string>& raw_headers, const std::vector<std::vector<std::string>>& raw_rows,
+void print_table(const std::vector<std::string>& headers, const std::vector<std::vector<std::string>>& rows,
                  size_t max_width) {
+  std::fputs(table_text(headers, rows, max_width).c_str(), stdout);
+}
+
+std::string table_text(const std::vector<std::string>& raw_headers, const std::vector<std::vector<std::string>>& raw_rows,
+                       size_t max_width) {
   // Cells hold what files, bundles and programs named: escaped before anything is measured.
   const auto escaped = [](const std::vector<std::string>& cells) {
     std::vector<std::string> out;
@@ -28,6 +33,7 @@ void print_table(const std::vector<std::string>& raw_headers, const std::vector<
   for (const std::string& header : headers) widths.push_back(header.size());
   for (const auto& row : rows)
     for (size_t i = 0; i < row.size() && i < widths.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+  std::string text;
   auto print_row = [&](const std::vector<std::string>& cells) {
     std::string line;
     for (size_t i = 0; i < cells.size(); ++i) {
@@ -40,10 +46,11 @@ void print_table(const std::vector<std::string>& raw_headers, const std::vector<
       while (cut > 0 && (static_cast<unsigned char>(line[cut]) & 0xc0) == 0x80) --cut;
       line = line.substr(0, cut) + "...";
     }
-    std::printf("%s\n", line.c_str());
+    text += line + "\n";
   };
   print_row(headers);
   for (const auto& row : rows) print_row(row);
+  return text;
 }
 
 size_t terminal_width() {

@@ -21,6 +21,10 @@ size_t terminal_width();
 /// "512B", "12.3kB"). JSON keeps exact bytes.
 std::string human_size(uint64_t bytes);
 
+/// The same table as text, each line ending in a newline.
+std::string table_text(const std::vector<std::string>& headers, const std::vector<std::vector<std::string>>& rows,
+                       size_t max_width = 0);
+
 /// `text` as a quoted JSON string.
 std::string json_string(const std::string& text);
 

@@ -4,6 +4,7 @@
 #include <array>
 #include <string_view>
 
+#include "cli/tproc_state.hpp"
 #include "common/nearest_word.hpp"
 
 namespace tproc::cli {
@@ -22,7 +23,7 @@ bool has_label(const protocol::TprocInfo& tproc, const std::string& wanted) {
 bool one_matches(const std::string& key, const std::string& value, const protocol::TprocInfo& tproc) {
   if (key == "name") return tproc.name.find(value) != std::string::npos;
   if (key == "id") return value == std::to_string(tproc.id);
-  if (key == "status") return value == (tproc.running ? "running" : "exited");
+  if (key == "status") return value == state_name(tproc);
   return has_label(tproc, value);
 }
 
@@ -42,8 +43,8 @@ Result<TprocFilter> TprocFilter::parse(const std::vector<std::string>& filters) 
                               EINVAL);
     }
     const std::string value = given.substr(equals + 1);
-    if (key == "status" && value != "running" && value != "exited")
-      return Error::explained("--filter '" + given + "': a status is running or exited", EINVAL);
+    if (key == "status" && value != "running" && value != "paused" && value != "exited")
+      return Error::explained("--filter '" + given + "': a status is running, paused or exited", EINVAL);
     filter.values_[key].push_back(value);
   }
   return filter;

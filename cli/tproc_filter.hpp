@@ -14,7 +14,7 @@ namespace tproc::cli {
 /// The conditions of every --filter given.
 class TprocFilter {
  public:
-  /// Reads `--filter` values: name=TEXT (the name contains TEXT), id=ID, status=running|exited,
+  /// Reads `--filter` values: name=TEXT (the name contains TEXT), id=ID, status=running|paused|exited,
   /// label=KEY or label=KEY=VALUE. An unknown key or status is an error naming it.
   static Result<TprocFilter> parse(const std::vector<std::string>& filters);
 

@@ -186,8 +186,9 @@ struct TprocInfo {
   std::string bundle;  ///< the bundle's digest, if it came from one
   std::vector<std::string> labels;  ///< KEY=VALUE, as `run --label` gave them
   std::string bundle_name;          ///< the bundle's name, if it came from one
+  bool paused = false;              ///< frozen by `tproc pause` (space/freezer_cgroups.hpp)
   template <class A> void fields(A& a) {
-    a(id, name, pid, running, exit_status, started, command, detached, bundle, labels, bundle_name);
+    a(id, name, pid, running, exit_status, started, command, detached, bundle, labels, bundle_name, paused);
   }
 };
 
@@ -211,7 +212,8 @@ struct SpaceInfo {
   int32_t daemon_pid = 0;
   uint32_t running = 0;
   bool reclaim = true;  ///< false: the daemon runs without the reclaim mechanism (`tproc daemon --no-reclaim`)
-  template <class A> void fields(A& a) { a(name, daemon_pid, running, reclaim); }
+  uint64_t rss = 0;     ///< bytes of the space resident in memory (the daemon's mm: every tproc's)
+  template <class A> void fields(A& a) { a(name, daemon_pid, running, reclaim, rss); }
 };
 
 /// One registry entry as `tproc registry ls` shows it.
@@ -237,10 +239,52 @@ struct Done {
   template <class A> void fields(A&) {}
 };
 
+/// Ask what each running tproc uses and what the space itself holds: reply SpaceStats.
+struct StatsRequest {
+  template <class A> void fields(A&) {}
+};
+
+/// What one running tproc uses, as `tproc stats` shows it. Memory is what it owns in the space:
+/// the ranges the daemon mapped for it and those it mapped itself (the address ledger).
+struct TprocStats {
+  uint64_t id = 0;
+  std::string name;
+  int32_t pid = 0;
+  bool paused = false;
+  uint64_t cpu_ns = 0;   ///< user + system time of its threads so far
+  uint32_t threads = 0;
+  uint32_t fds = 0;
+  uint64_t rss = 0;      ///< bytes of its ranges resident in memory (smaps Rss)
+  uint64_t mapped = 0;   ///< bytes of its ranges mapped
+  template <class A> void fields(A& a) { a(id, name, pid, paused, cpu_ns, threads, fds, rss, mapped); }
+};
+
+/// Reply to StatsRequest. rss == the tprocs' rss + registry_rss + heap_rss + daemon_rss, each
+/// range counted once, from one reading of the daemon's smaps.
+struct SpaceStats {
+  uint64_t sampled_ns = 0;  ///< CLOCK_MONOTONIC when sampled: CPU % is a difference of two samples
+  int32_t daemon_pid = 0;
+  uint64_t rss = 0;         ///< the whole space (smaps_rollup)
+  uint64_t registry_rss = 0;
+  uint64_t heap_rss = 0;    ///< the space heap
+  uint64_t daemon_rss = 0;  ///< the rest: the daemon itself, and what no tproc owns
+  uint64_t daemon_cpu_ns = 0;
+  std::vector<TprocStats> tprocs;
+  template <class A> void fields(A& a) { a(sampled_ns, daemon_pid, rss, registry_rss, heap_rss, daemon_rss, daemon_cpu_ns, tprocs); }
+};
+
+/// Freeze (`pause`) or thaw every thread of the tprocs named by id or name, or of every running
+/// tproc when `targets` is empty: reply Done.
+struct PauseRequest {
+  std::vector<std::string> targets;
+  bool pause = true;  ///< false: unpause
+  template <class A> void fields(A& a) { a(targets, pause); }
+};
+
 /// Any message; its index in this variant is its type on the wire.
 using Message = std::variant<RunRequest, ListRequest, SignalRequest, OpenRequest, InfoRequest, ShutdownRequest,
                              EndpointsRequest, Started, Exited, Failure, TprocList, Opened, SpaceInfo,
-                             EndpointList, Done, WaitRequest, RemoveRequest>;
+                             EndpointList, Done, WaitRequest, RemoveRequest, StatsRequest, SpaceStats, PauseRequest>;
 
 /// Encodes `message` with its header.
 std::vector<std::byte> encode(const Message& message);

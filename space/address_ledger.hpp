@@ -26,6 +26,10 @@ class AddressLedger {
 
   /// The ranges `owner` holds, adjacent ones merged.
   std::vector<Range> ranges_of(uint64_t owner) const;
+  /// Every range with its owner, in address order (adjacent ranges of one owner not merged).
+  template <class F> void for_each(F&& visit) const {
+    for (const auto& [begin, entry] : ranges_) visit(begin, entry.end, entry.owner);
+  }
   /// The bytes `owner` holds.
   uint64_t bytes_of(uint64_t owner) const;
   size_t size() const { return ranges_.size(); }

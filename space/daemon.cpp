@@ -174,6 +174,8 @@ Result<std::unique_ptr<Daemon>> Daemon::create(std::string space, SpacePaths pat
 Daemon::~Daemon() {
   // Every tproc is gone before the keeper is told to go (members die in reverse order, but the
   // records must die first: they kill and reap what still runs).
+  // A frozen tproc cannot die (cgroup v1): thaw them all before the records kill and reap them.
+  if (freezer_) freezer_->thaw_all();
   tprocs_ = TprocTable();
   mappings_.reset();  // its thread calls back into the daemon: stop it before any member goes
   keeper_.reset();
@@ -342,7 +344,8 @@ void Daemon::on_client_readable(int fd) {
                              std::is_same_v<Type, protocol::OpenRequest> || std::is_same_v<Type, protocol::InfoRequest> ||
                              std::is_same_v<Type, protocol::ShutdownRequest> ||
                              std::is_same_v<Type, protocol::EndpointsRequest> ||
-                             std::is_same_v<Type, protocol::WaitRequest> || std::is_same_v<Type, protocol::RemoveRequest>) {
+                             std::is_same_v<Type, protocol::WaitRequest> || std::is_same_v<Type, protocol::RemoveRequest> ||
+                             std::is_same_v<Type, protocol::StatsRequest> || std::is_same_v<Type, protocol::PauseRequest>) {
           if (!request.fds.empty())
             return reply_error(std::move(client), Error("malformed request: unexpected descriptors", EPROTO));
           handle(std::move(client), std::move(message));

@@ -25,6 +25,7 @@
 #include "registry/registry_region.hpp"
 #include "runtime/brk_guard.hpp"
 #include "space/event_loop.hpp"
+#include "space/freezer_cgroups.hpp"
 #include "space/listener_keeper.hpp"
 #include "space/mapping_server.hpp"
 #include "space/pids_cgroup.hpp"
@@ -129,6 +130,10 @@ class Daemon {
   void handle(std::unique_ptr<Client> client, protocol::EndpointsRequest request);
   void handle(std::unique_ptr<Client> client, protocol::WaitRequest request);
   void handle(std::unique_ptr<Client> client, protocol::RemoveRequest request);
+  void handle(std::unique_ptr<Client> client, protocol::StatsRequest request);
+  void handle(std::unique_ptr<Client> client, protocol::PauseRequest request);
+  /// Freezes or thaws one running tproc (space/operations/pause.cpp).
+  Result<void> set_paused(TprocRecord& record, bool pause);
 
   /// Loads, spawns and records a tproc; the caller answers the client.
   Result<TprocRecord*> start_tproc(const protocol::RunRequest& request, std::vector<UniqueFd>& fds);
@@ -153,6 +158,7 @@ class Daemon {
   UniqueFd runtime_dir_;  ///< the checked runtime dir: the lock and socket are made inside it, never by path
   std::optional<PidsCgroups> pids_cgroups_;  ///< made at the first process limit a root daemon enforces
   UniqueFd pids_timer_;                      ///< timerfd: when to look at ended tprocs' cgroups again
+  std::optional<FreezerCgroups> freezer_;    ///< made at the first `tproc pause`
   UniqueFd lock_;
   UniqueFd listener_;
   UniqueFd signals_;

@@ -272,6 +272,14 @@ void MappingServer::on_left_space(std::function<void(pid_t)> callback) {
   on_left_space_ = std::move(callback);
 }
 
+std::vector<std::tuple<uint64_t, uint64_t, uint64_t>> MappingServer::ledger_ranges() {
+  std::lock_guard lock(mutex_);
+  std::vector<std::tuple<uint64_t, uint64_t, uint64_t>> ranges;
+  ranges.reserve(ledger_.size());
+  ledger_.for_each([&](uint64_t begin, uint64_t end, uint64_t owner) { ranges.emplace_back(begin, end, owner); });
+  return ranges;
+}
+
 size_t MappingServer::ledger_size() {
   std::lock_guard lock(mutex_);
   return ledger_.size();

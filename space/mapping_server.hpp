@@ -29,6 +29,7 @@
 #include <memory>
 #include <mutex>
 #include <span>
+#include <tuple>
 #include <vector>
 
 #include "common/result.hpp"
@@ -72,6 +73,9 @@ class MappingServer {
 
   /// Sets what to call (on the mapping thread) when a tproc is seen to have exec'd out of the space.
   void on_left_space(std::function<void(pid_t)> callback);
+
+  /// A copy of the ledger: every range a tproc mapped, with its owner, in address order.
+  std::vector<std::tuple<uint64_t, uint64_t, uint64_t>> ledger_ranges();
 
   /// How many ranges the ledger holds (for tests and leak checks).
   size_t ledger_size();

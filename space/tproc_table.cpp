@@ -23,6 +23,7 @@ protocol::TprocInfo TprocRecord::info() const {
   info.bundle = bundle;
   info.labels = labels;
   info.bundle_name = bundle_name;
+  info.paused = paused && running();
   return info;
 }
 

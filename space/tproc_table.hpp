@@ -43,6 +43,7 @@ struct TprocRecord {
   bool detached = false;
   bool supervised = false;  ///< kept by the supervised rule (see the file's comment)
   bool pids_cgroup = false; ///< limited by a pids cgroup of its own (space/pids_cgroup.hpp)
+  bool paused = false;      ///< frozen by `tproc pause` (space/freezer_cgroups.hpp)
   pid_t pid = 0;
   std::optional<LogFiles> log;          ///< detached tprocs only
   std::optional<LogSampler> log_sampler;  ///< while a detached tproc runs

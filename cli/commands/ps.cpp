@@ -11,6 +11,7 @@
 #include "cli/row_template.hpp"
 #include "cli/space_client.hpp"
 #include "cli/tproc_filter.hpp"
+#include "cli/tproc_state.hpp"
 #include "compose/app_paths.hpp"
 
 namespace tproc::cli {
@@ -25,7 +26,7 @@ constexpr const char* kUsage =
     "  -q, --quiet          print only the IDs, one per line\n"
     "  -f, --filter KEY=VALUE  only the tprocs that match (repeatable: one key's values are\n"
     "                       alternatives, different keys must all match): name=TEXT (the name\n"
-    "                       contains TEXT), id=ID, status=running|exited, label=KEY[=VALUE]\n"
+    "                       contains TEXT), id=ID, status=running|paused|exited, label=KEY[=VALUE]\n"
     "      --format FORMAT  table (default), json, or a template of {{.Field}} placeholders,\n"
     "                       'table ' in front for aligned columns under a header; fields: ID, Name,\n"
     "                       Pid, State, Status, Started, RunningFor, Command, Bundle, Labels, Space\n"
@@ -37,7 +38,7 @@ constexpr std::array<std::string_view, 11> kFields = {"ID",      "Name",       "
 using Row = std::pair<std::string, protocol::TprocInfo>;  // space, tproc
 
 std::string status_of(const protocol::TprocInfo& tproc) {
-  return tproc.running ? "running" : "exited (" + std::to_string(tproc.exit_status) + ")";
+  return tproc.running ? state_name(tproc) : "exited (" + std::to_string(tproc.exit_status) + ")";
 }
 
 std::string labels_of(const protocol::TprocInfo& tproc) {
@@ -51,7 +52,7 @@ std::string field_of(const Row& row, std::string_view field) {
   if (field == "ID") return std::to_string(tproc.id);
   if (field == "Name") return tproc.name;
   if (field == "Pid") return std::to_string(tproc.pid);
-  if (field == "State") return tproc.running ? "running" : "exited";
+  if (field == "State") return state_name(tproc);
   if (field == "Status") return status_of(tproc);
   if (field == "Started") return rfc3339(tproc.started);
   if (field == "RunningFor") return time_ago(tproc.started);
@@ -69,7 +70,7 @@ void print_json(const std::vector<Row>& rows) {
     const auto& [space_name, tproc] = rows[i];
     std::printf("%s\n  {\"space\": %s, \"id\": %llu, \"name\": %s, \"pid\": %d, \"state\": \"%s\", \"exit_status\": %s, ",
                 i ? "," : "", json_string(space_name).c_str(), static_cast<unsigned long long>(tproc.id),
-                json_string(tproc.name).c_str(), tproc.pid, tproc.running ? "running" : "exited",
+                json_string(tproc.name).c_str(), tproc.pid, state_name(tproc),
                 tproc.running ? "null" : std::to_string(tproc.exit_status).c_str());
     std::printf("\"detached\": %s, \"started\": %s, \"command\": %s, \"bundle\": ", tproc.detached ? "true" : "false",
                 json_string(rfc3339(tproc.started)).c_str(), json_string(tproc.command).c_str());

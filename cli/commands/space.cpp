@@ -14,6 +14,7 @@
 #include "cli/command.hpp"
 #include "cli/output.hpp"
 #include "cli/space_client.hpp"
+#include "cli/space_stats.hpp"
 #include "common/unique_fd.hpp"
 
 namespace tproc::cli {
@@ -22,7 +23,8 @@ namespace {
 constexpr const char* kUsage =
     "Usage: tproc space ls [--format table|json]\n"
     "       tproc space rm [-f] NAME\n\n"
-    "ls  list the spaces: name, daemon pid, running tprocs, state, and whether the space reclaims\n"
+    "ls  list the spaces: name, daemon pid, running tprocs, memory (the space's RSS: every tproc's and\n"
+    "    the daemon's, see 'tproc stats'), state, and whether the space reclaims\n"
     "    what its programs map (off: its daemon runs with --no-reclaim / TPROC_RECLAIM=off)\n"
     "rm  stop a space's daemon and remove its state; refuses while tprocs run unless -f (--force),\n"
     "    which kills them first\n";
@@ -46,15 +48,16 @@ Result<int> list(std::span<char* const> args) {
     const std::string pid = alive ? std::to_string(info->daemon_pid) : "-";
     const std::string running = alive ? std::to_string(info->running) : "-";
     const std::string reclaim = alive ? (info->reclaim ? "on" : "off") : "-";
-    table.push_back({name, pid, running, alive ? "up" : "dead", reclaim});
+    const std::string memory = alive ? human_bytes(info->rss) : "-";
+    table.push_back({name, pid, running, memory, alive ? "up" : "dead", reclaim});
     json += std::string(json.size() > 1 ? "," : "") + "\n  {\"name\": " + json_string(name) + ", \"pid\": " +
-            (alive ? pid : "null") + ", \"tprocs\": " + (alive ? running : "null") + ", \"state\": \"" +
+            (alive ? pid : "null") + ", \"tprocs\": " + (alive ? running : "null") + ", \"rss_bytes\": " + (alive ? std::to_string(info->rss) : "null") + ", \"state\": \"" +
             (alive ? "up" : "dead") + "\", \"reclaim\": " + (alive ? (info->reclaim ? "true" : "false") : "null") + "}";
   }
   if (as_json) {
     std::printf("%s%s]\n", json.c_str(), json.size() > 1 ? "\n" : "");
   } else {
-    print_table({"NAME", "PID", "TPROCS", "STATE", "RECLAIM"}, table);
+    print_table({"NAME", "PID", "TPROCS", "MEMORY", "STATE", "RECLAIM"}, table);
   }
   return 0;
 }

@@ -54,9 +54,14 @@ _tproc() {
   # A value for the option before the cursor.
   if [[ $with_value == *" $prev "* ]]; then
     case $prev in
-      -s | --signal) mapfile -t COMPREPLY < <(compgen -W "TERM KILL INT HUP QUIT USR1 USR2 STOP CONT" -- "$cur") ;;
+      -s | --sort) if [[ $verb == top ]]; then
+          mapfile -t COMPREPLY < <(compgen -W "cpu mem mapped threads fds id name" -- "$cur")
+        else
+          mapfile -t COMPREPLY < <(compgen -W "TERM KILL INT HUP QUIT USR1 USR2 STOP CONT" -- "$cur")
+        fi ;;
+      --signal) mapfile -t COMPREPLY < <(compgen -W "TERM KILL INT HUP QUIT USR1 USR2 STOP CONT" -- "$cur") ;;
       --format) mapfile -t COMPREPLY < <(compgen -W "table json" -- "$cur") ;;
-      --filter | -f) [[ $verb == ps ]] && mapfile -t COMPREPLY < <(compgen -W "name= id= status=running status=exited label=" -- "$cur") ;;
+      --filter | -f) [[ $verb == ps ]] && mapfile -t COMPREPLY < <(compgen -W "name= id= status=running status=paused status=exited label=" -- "$cur") ;;
       --cwd | -w | --rootfs) mapfile -t COMPREPLY < <(compgen -d -- "$cur") ;;
       --net) mapfile -t COMPREPLY < <(compgen -W "host none ns:" -- "$cur") ;;
       --pid) mapfile -t COMPREPLY < <(compgen -W "host private" -- "$cur") ;;
@@ -84,9 +89,9 @@ _tproc() {
 
   local n=${#operands[@]} words="" files=0
   case $verb:$n in
-    run:0 | ps:0 | down:0 | stop:0 | kill:0 | logs:0 | rm:0 | wait:0) words=$(_tproc_spaces "$tproc") ;;
+    run:0 | ps:0 | down:0 | stop:0 | kill:0 | logs:0 | rm:0 | wait:0 | stats:0 | top:0 | pause:0 | unpause:0) words=$(_tproc_spaces "$tproc") ;;
     logs:1) words=$(_tproc_programs "$tproc" "${operands[0]}") ;;
-    stop:* | kill:* | rm:* | wait:*) words=$(_tproc_programs "$tproc" "${operands[0]}") ;;  # ID|NAME...
+    stop:* | kill:* | rm:* | wait:* | pause:* | unpause:*) words=$(_tproc_programs "$tproc" "${operands[0]}") ;;  # ID|NAME...
     space:0) words="ls rm" ;;
     space:1) [[ ${operands[0]} == rm ]] && words=$(_tproc_spaces "$tproc") ;;
     registry:0) words="ls" ;;

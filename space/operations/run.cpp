@@ -500,6 +500,8 @@ void Daemon::on_tproc_exit(uint64_t id) {
     release_loaded();  // without reclaim, what the tproc mapped itself stays in the space
   }
   record->in_use_lock.reset();
+  if (freezer_) freezer_->remove(id);
+  record->paused = false;
   if (record->pids_cgroup) {
     pids_cgroups_->remove(id);
     retry_pids_cgroups();

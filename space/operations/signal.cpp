@@ -15,6 +15,9 @@ void Daemon::handle(std::unique_ptr<Client> client, protocol::SignalRequest requ
   if (!record.running())
     return reply_error(std::move(client), Error("tproc " + std::to_string(record.id) + " (" + record.name + ") is not running", ESRCH));
   if (auto sent = record.child->send_signal(request.signal); !sent) return reply_error(std::move(client), sent.error());
+  // A frozen task cannot even die (cgroup v1 freezer): SIGKILL thaws it so it does. Other signals
+  // wait, pending, until `tproc unpause`, as with `docker pause`.
+  if (request.signal == SIGKILL && record.paused) (void)set_paused(record, false);
   reply(std::move(client), protocol::Done{});
 }
 

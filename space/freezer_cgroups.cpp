@@ -1,0 +1,149 @@
+#include "space/freezer_cgroups.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "common/unique_fd.hpp"
+
+namespace tproc::space {
+namespace {
+
+/// Where the cgroup v1 freezer controller is mounted, from /proc/self/mounts; empty when nowhere.
+std::string freezer_mount() {
+  std::ifstream mounts("/proc/self/mounts");
+  for (std::string line; std::getline(mounts, line);) {
+    std::istringstream fields(line);
+    std::string device, where, type, options;
+    fields >> device >> where >> type >> options;
+    if (type != "cgroup") continue;
+    std::istringstream each(options);
+    for (std::string option; std::getline(each, option, ',');)
+      if (option == "freezer") return where;
+  }
+  return {};
+}
+
+/// The daemon's own cgroup in the v1 freezer hierarchy, from /proc/self/cgroup ("6:freezer:/path").
+std::string own_freezer_cgroup() {
+  std::ifstream cgroups("/proc/self/cgroup");
+  for (std::string line; std::getline(cgroups, line);) {
+    const size_t first = line.find(':'), second = line.find(':', first + 1);
+    if (first == std::string::npos || second == std::string::npos) continue;
+    std::istringstream controllers(line.substr(first + 1, second - first - 1));
+    for (std::string controller; std::getline(controllers, controller, ',');)
+      if (controller == "freezer") return line.substr(second + 1);
+  }
+  return {};
+}
+
+Result<void> write_file(const std::string& path, const std::string& text) {
+  UniqueFd file(::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!file) return Error::from_errno("open " + path);
+  if (::write(file.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) return Error::from_errno("write " + path);
+  return ok();
+}
+
+std::string read_word(const std::string& path) {
+  std::ifstream file(path);
+  std::string word;
+  file >> word;
+  return word;
+}
+
+/// `pid` and every process below it, from /proc/PID/task/TID/children (parents first).
+std::vector<pid_t> with_descendants(pid_t pid) {
+  std::vector<pid_t> all{pid};
+  for (size_t next = 0; next < all.size(); ++next) {
+    const std::string tasks = "/proc/" + std::to_string(all[next]) + "/task";
+    DIR* directory = ::opendir(tasks.c_str());
+    if (!directory) continue;
+    while (const dirent* entry = ::readdir(directory)) {
+      if (entry->d_name[0] == '.') continue;
+      std::ifstream children(tasks + "/" + entry->d_name + "/children");
+      for (pid_t child; children >> child;) all.push_back(child);
+    }
+    ::closedir(directory);
+  }
+  return all;
+}
+
+}  // namespace
+
+Result<FreezerCgroups> FreezerCgroups::create(const std::string& space) {
+  const std::string mount = freezer_mount();
+  if (mount.empty())
+    return Error::explained("no cgroup v1 'freezer' hierarchy is mounted (see /proc/self/mounts)", ENOTSUP);
+  std::string own = own_freezer_cgroup();
+  if (own == "/") own.clear();
+  const std::string directory = mount + own + "/tproc-" + space + "-" + std::to_string(::getpid());
+  if (::mkdir(directory.c_str(), 0700) < 0 && errno != EEXIST) return Error::from_errno("create the freezer cgroup " + directory);
+  struct stat made {};
+  if (::lstat(directory.c_str(), &made) < 0 || !S_ISDIR(made.st_mode)) return Error::from_errno("freezer cgroup " + directory);
+  return FreezerCgroups(directory);
+}
+
+FreezerCgroups::FreezerCgroups(FreezerCgroups&& other) noexcept
+    : directory_(std::move(other.directory_)), cgroups_(std::move(other.cgroups_)), frozen_(std::move(other.frozen_)) {
+  other.directory_.clear();
+}
+
+FreezerCgroups::~FreezerCgroups() {
+  if (directory_.empty()) return;
+  thaw_all();
+  for (uint64_t id : cgroups_) ::rmdir(cgroup(id).c_str());
+  ::rmdir(directory_.c_str());  // fails while a tproc's forked child still uses its cgroup
+}
+
+Result<void> FreezerCgroups::freeze(uint64_t id, pid_t pid) {
+  const std::string path = cgroup(id);
+  if (!cgroups_.count(id)) {
+    if (::mkdir(path.c_str(), 0700) < 0 && errno != EEXIST) return Error::from_errno("create the freezer cgroup " + path);
+    cgroups_.insert(id);
+  }
+  // cgroup.procs moves a whole thread group; threads and children made later inherit the cgroup.
+  for (pid_t process : with_descendants(pid))
+    if (auto moved = write_file(path + "/cgroup.procs", std::to_string(process)); !moved && process == pid)
+      return std::move(moved).error();
+  TPROC_TRY(write_file(path + "/freezer.state", "FROZEN"));
+  frozen_.insert(id);
+  // FREEZING until every task has reached the refrigerator: a task in an uninterruptible sleep
+  // (a page fault on NFS, say) gets there when it wakes.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (read_word(path + "/freezer.state") != "FROZEN") {
+    if (std::chrono::steady_clock::now() > deadline) {
+      (void)thaw(id);
+      return Error::explained("tproc " + std::to_string(id) + " did not freeze within 2 s (a task in an uninterruptible sleep?)",
+                              EBUSY);
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  return ok();
+}
+
+Result<void> FreezerCgroups::thaw(uint64_t id) {
+  if (!frozen_.count(id)) return ok();
+  TPROC_TRY(write_file(cgroup(id) + "/freezer.state", "THAWED"));
+  frozen_.erase(id);
+  return ok();
+}
+
+void FreezerCgroups::remove(uint64_t id) {
+  (void)thaw(id);
+  frozen_.erase(id);
+  // Its tasks leave the cgroup as they exit; an empty cgroup goes now, a busy one with the daemon.
+  if (cgroups_.count(id) && ::rmdir(cgroup(id).c_str()) == 0) cgroups_.erase(id);
+}
+
+void FreezerCgroups::thaw_all() {
+  for (uint64_t id : std::set<uint64_t>(frozen_)) (void)thaw(id);
+}
+
+}  // namespace tproc::space

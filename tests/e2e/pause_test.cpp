@@ -1,0 +1,114 @@
+// tproc pause / unpause (issue 15): every thread of the chosen tprocs stops where it is, with no
+// signal the program could see, while its siblings keep running; ps and stats say "paused".
+
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
+#include <thread>
+
+#include "expectations.hpp"
+#include "json.hpp"
+#include "sandbox.hpp"
+
+using namespace tproc::e2e;
+using namespace std::chrono_literals;
+
+namespace {
+
+/// How many lines tproc `id` has logged.
+size_t lines_logged(Sandbox& sandbox, const std::string& space, const std::string& id) {
+  const std::string out = sandbox.tproc({"logs", space, id}).out;
+  size_t lines = 0;
+  for (char c : out) lines += c == '\n';
+  return lines;
+}
+
+void wait_for_log(Sandbox& sandbox, const std::string& space, const std::string& id, const std::string& text) {
+  REQUIRE(eventually([&] { return sandbox.tproc({"logs", space, id}).out.find(text) != std::string::npos; }));
+}
+
+}  // namespace
+
+TEST_CASE("pause stops a tproc while its sibling keeps running, and unpause resumes it") {
+  Sandbox sandbox;
+  const std::string paused = sandbox.detach({"p", program("pause_probe"), "tick"});
+  const std::string sibling = sandbox.detach({"p", program("pause_probe"), "tick"});
+  REQUIRE(eventually([&] { return lines_logged(sandbox, "p", paused) > 0 && lines_logged(sandbox, "p", sibling) > 0; }));
+
+  REQUIRE_THAT(sandbox.tproc({"pause", "p", paused}), ExitsWith(0));
+  CHECK(sandbox.tproc_info("p", paused).state == "paused");
+  CHECK(sandbox.tproc_info("p", sibling).state == "running");
+  const Json stats = Json::parse(sandbox.tproc({"stats", "p", "--no-stream", "--format", "json"}).out);
+  for (const Json& row : stats.at("tprocs").items())
+    CHECK(row.at("state").str() == (row.at("id").text() == paused ? "paused" : "running"));
+
+  // While the sibling logs many more ticks, the paused one logs none.
+  const size_t frozen_at = lines_logged(sandbox, "p", paused);
+  const size_t sibling_at = lines_logged(sandbox, "p", sibling);
+  REQUIRE(eventually([&] { return lines_logged(sandbox, "p", sibling) >= sibling_at + 20; }));
+  CHECK(lines_logged(sandbox, "p", paused) == frozen_at);
+
+  REQUIRE_THAT(sandbox.tproc({"unpause", "p", paused}), ExitsWith(0));
+  CHECK(sandbox.tproc_info("p", paused).state == "running");
+  CHECK(eventually([&] { return lines_logged(sandbox, "p", paused) > frozen_at + 5; }));
+}
+
+TEST_CASE("a paused program's sleep and read go on after unpause with no EINTR and no SIGCONT") {
+  Sandbox sandbox;
+  const std::string fifo = (sandbox.root() / "fifo").string();
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  const std::string sleeper = sandbox.detach({"q", program("pause_probe"), "sleep", "1"});
+  const std::string reader = sandbox.detach({"q", program("pause_probe"), "read", fifo});
+  wait_for_log(sandbox, "q", sleeper, "ready");
+  wait_for_log(sandbox, "q", reader, "ready");
+
+  REQUIRE_THAT(sandbox.tproc({"pause", "q"}), ExitsWith(0));  // no ID: every tproc of the space
+  CHECK(sandbox.tproc_info("q", sleeper).state == "paused");
+  CHECK(sandbox.tproc_info("q", reader).state == "paused");
+  // The data is there while the reader is frozen, and its sleep runs out meanwhile.
+  const int writer = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK);
+  REQUIRE(writer >= 0);
+  REQUIRE(::write(writer, "hello", 5) == 5);
+  std::this_thread::sleep_for(1500ms);
+  CHECK(sandbox.tproc({"logs", "q", sleeper}).out == "ready\n");
+  CHECK(sandbox.tproc({"logs", "q", reader}).out == "ready\n");
+
+  REQUIRE_THAT(sandbox.tproc({"unpause", "q"}), ExitsWith(0));
+  wait_for_log(sandbox, "q", sleeper, "sigcont");
+  wait_for_log(sandbox, "q", reader, "sigcont");
+  ::close(writer);
+  CHECK(sandbox.tproc({"logs", "q", sleeper}).out == "ready\nsleep: ok\nsigcont 0\n");
+  CHECK(sandbox.tproc({"logs", "q", reader}).out == "ready\nread: hello\nsigcont 0\n");
+}
+
+TEST_CASE("a paused tproc can be killed, and a space with paused tprocs can be removed") {
+  Sandbox sandbox;
+  const std::string first = sandbox.detach({"k", program("sleeper"), "60"});
+  const std::string second = sandbox.detach({"k", program("sleeper"), "60"});
+  wait_for_log(sandbox, "k", first, "sleeping");
+  wait_for_log(sandbox, "k", second, "sleeping");
+  REQUIRE_THAT(sandbox.tproc({"pause", "k", first, second}), ExitsWith(0));
+  REQUIRE_THAT(sandbox.tproc({"kill", "-s", "KILL", "k", first}), ExitsWith(0));
+  CHECK(eventually([&] { return sandbox.tproc_info("k", first, true).state == "exited"; }));
+  REQUIRE_THAT(sandbox.tproc({"space", "rm", "-f", "k"}), ExitsWith(0));
+}
+
+TEST_CASE("pause and unpause refuse bad targets with one line, touching nothing") {
+  Sandbox sandbox;
+  const std::string id = sandbox.detach({"b", program("sleeper"), "60"});
+  wait_for_log(sandbox, "b", id, "sleeping");
+  CHECK_THAT(sandbox.tproc({"pause", "b", id, "nosuch"}), IsOneLineError().naming("nosuch"));
+  CHECK(sandbox.tproc_info("b", id).state == "running");  // the good target was not paused either
+  CHECK_THAT(sandbox.tproc({"pause", "nowhere"}), IsOneLineError().naming("nowhere"));
+  CHECK_THAT(sandbox.tproc({"pause"}), IsOneLineError().naming("pause"));
+  // Pausing a paused tproc and unpausing a running one change nothing.
+  REQUIRE_THAT(sandbox.tproc({"pause", "b", id}), ExitsWith(0));
+  REQUIRE_THAT(sandbox.tproc({"pause", "b", id}), ExitsWith(0));
+  REQUIRE_THAT(sandbox.tproc({"unpause", "b", id}), ExitsWith(0));
+  REQUIRE_THAT(sandbox.tproc({"unpause", "b", id}), ExitsWith(0));
+  CHECK(sandbox.tproc_info("b", id).state == "running");
+}
