@@ -28,6 +28,7 @@ void Daemon::handle(std::unique_ptr<Client> client, protocol::RemoveRequest requ
                                                                " clients waiting for it",
                                                            EAGAIN));
   if (auto sent = record.child->send_signal(SIGKILL); !sent) return reply_error(std::move(client), sent.error());
+  if (record.paused) (void)set_paused(record, false);  // a frozen task dies only once thawed
   // on_tproc_exit erases the record and then answers: the name is free by the time rm returns.
   record.auto_remove = true;
   record.exit_waiters.push_back({std::move(client->connection), true});

@@ -552,6 +552,7 @@ void Daemon::on_attached_client_event(uint64_t id) {
   // The `tproc run` that owned this tproc is gone (killed, or its terminal closed): stop the program.
   record->client.reset();
   (void)record->child->send_signal(SIGKILL);
+  if (record->paused) (void)set_paused(*record, false);  // a frozen task dies only once thawed
 }
 
 }  // namespace tproc::space

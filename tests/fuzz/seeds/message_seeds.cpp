@@ -34,7 +34,8 @@ TprocInfo sample_tproc() {
                    .started = 1700000000,
                    .command = "kv_server --port 7000",
                    .detached = true,
-                   .labels = {"tier=web", "canary="}};
+                   .labels = {"tier=web", "canary="},
+                   .paused = true};
 }
 
 /// The types with fields, filled in.
@@ -65,7 +66,7 @@ std::vector<Message> filled() {
       Failure{.message = "kv: not found", .code = 2},
       TprocList{.tprocs = {sample_tproc(), TprocInfo{}}},
       Opened{.tproc = sample_tproc(), .has_log = true},
-      SpaceInfo{.name = "default", .daemon_pid = 100, .running = 3, .reclaim = false},
+      SpaceInfo{.name = "default", .daemon_pid = 100, .running = 3, .reclaim = false, .rss = 1u << 30},
       EndpointList{.endpoints = {EndpointInfo{.name = "kv/requests",
                                               .address = 0x7f0000001000,
                                               .kind = 1,
@@ -76,6 +77,17 @@ std::vector<Message> filled() {
                                  EndpointInfo{}}},
       WaitRequest{.target = "kv-server"},
       RemoveRequest{.target = "42", .force = true},
+      SpaceStats{.sampled_ns = 123456789,
+                 .daemon_pid = 100,
+                 .rss = 300u << 20,
+                 .registry_rss = 1u << 19,
+                 .heap_rss = 5u << 20,
+                 .daemon_rss = 3u << 20,
+                 .daemon_cpu_ns = 10'000'000,
+                 .tprocs = {TprocStats{.id = 42, .name = "kv-server", .pid = 4242, .paused = true, .cpu_ns = 1'000'000,
+                                       .threads = 4, .fds = 9, .rss = 200u << 20, .mapped = 210u << 20},
+                            TprocStats{}}},
+      PauseRequest{.targets = {"42", "kv-server"}, .pause = false},
   };
 }
 
