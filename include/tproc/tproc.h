@@ -168,6 +168,38 @@ struct tproc_heap_stats {
 /** Fills `usage` (exact when no allocation is in flight). */
 TPROC_API int tproc_heap_usage(struct tproc_heap_stats* usage);
 
+/* ---- Stopping the world ----------------------------------------------------------------------
+ * For a conservative collector or leak checker that scans every stack of the space: stop every
+ * thread of every OTHER tproc of the space, read where each one is, scan, resume. The calling
+ * tproc's own threads keep running, and so does the daemon. Mechanism: the caller ptrace-seizes
+ * each thread and interrupts it (PTRACE_SEIZE + PTRACE_INTERRUPT: no signal is sent, a blocked
+ * system call is restarted when resumed, as after any ptrace stop), then reads its registers
+ * (PTRACE_GETREGSET). A tproc already traced (by gdb) cannot be stopped: -EPERM, and nothing
+ * stays stopped; one paused by `tproc pause` holds the call until it is unpaused. If the caller
+ * dies, the kernel resumes everything.
+ * While the world is stopped, do not allocate from the space heap or take locks another tproc
+ * may hold. Linux only (ptrace must be permitted between the space's tprocs: same user, and Yama's
+ * ptrace_scope 0, or CAP_SYS_PTRACE). */
+
+/** Where one stopped thread was. */
+struct tproc_thread_context {
+  int32_t pid;                  /**< its tproc's process id */
+  int32_t tid;                  /**< the thread's id */
+  uint64_t stack_pointer;
+  uint64_t instruction_pointer;
+  uint64_t registers[34];       /**< every general-purpose register (a pointer may live in one) */
+  uint32_t register_count;      /**< how many of `registers` are filled */
+};
+
+/** Stops every thread of every other tproc of the space and fills `contexts` (up to `capacity`);
+ *  returns how many threads it stopped. -ENOSPC (nothing left stopped) when more than `capacity`
+ *  threads run: `*needed` says how many did. -EPERM from ptrace, -ENOTCONN outside a space. */
+TPROC_API long tproc_stop_world(struct tproc_thread_context* contexts, size_t capacity, size_t* needed);
+
+/** Resumes the `count` threads tproc_stop_world stopped (its `contexts`). Returns 0, or the first
+ *  error (every thread is still resumed that can be). */
+TPROC_API int tproc_start_world(const struct tproc_thread_context* contexts, size_t count);
+
 #ifdef __cplusplus
 }
 #endif

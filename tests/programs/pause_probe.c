@@ -4,11 +4,13 @@
 //                   a SIGCONT handler ran ("sigcont N"), and exits 0
 //   read FIFO       opens FIFO, prints "ready", reads once; then "read: TEXT" or "read: EINTR",
 //                   and "sigcont N"
+//   threads N       starts N-1 threads that sleep in a loop, prints "ready", sleeps likewise
 // The SIGCONT handler is installed without SA_RESTART, so a job-control stop (SIGSTOP/SIGCONT)
 // would show as EINTR and a handler call; a freezer shows neither.
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +22,15 @@ static volatile sig_atomic_t sigconts = 0;
 static void on_sigcont(int signal) {
   (void)signal;
   ++sigconts;
+}
+
+static void* sleep_forever(void* unused) {
+  (void)unused;
+  for (;;) {
+    struct timespec nap = {0, 5 * 1000 * 1000};
+    nanosleep(&nap, NULL);
+  }
+  return NULL;
 }
 
 int main(int argc, char** argv) {
@@ -59,6 +70,17 @@ int main(int argc, char** argv) {
     if (got >= 0) text[got] = '\0';
     printf("read: %s\nsigcont %d\n", got >= 0 ? text : errno == EINTR ? "EINTR" : strerror(errno), (int)sigconts);
     return 0;
+  }
+  if (strcmp(argv[1], "threads") == 0 && argc >= 3) {
+    for (long i = 1; i < strtol(argv[2], NULL, 10); ++i) {
+      pthread_t thread;
+      if (pthread_create(&thread, NULL, sleep_forever, NULL) != 0) {
+        printf("pthread_create failed\n");
+        return 1;
+      }
+    }
+    printf("ready\n");
+    sleep_forever(NULL);
   }
   fprintf(stderr, "pause_probe: unknown mode '%s'\n", argv[1]);
   return 2;
