@@ -42,6 +42,8 @@ TEST_CASE("pause stops a tproc while its sibling keeps running, and unpause resu
   REQUIRE_THAT(sandbox.tproc({"pause", "p", paused}), ExitsWith(0));
   CHECK(sandbox.tproc_info("p", paused).state == "paused");
   CHECK(sandbox.tproc_info("p", sibling).state == "running");
+  CHECK(sandbox.tproc({"ps", "p", "-q", "--filter", "status=paused"}).out == paused + "\n");
+  CHECK(sandbox.tproc({"ps", "p", "-q", "--filter", "status=running"}).out == sibling + "\n");
   const Json stats = Json::parse(sandbox.tproc({"stats", "p", "--no-stream", "--format", "json"}).out);
   for (const Json& row : stats.at("tprocs").items())
     CHECK(row.at("state").str() == (row.at("id").text() == paused ? "paused" : "running"));

@@ -59,7 +59,7 @@ TEST_CASE("ps --filter names a key or status it does not know") {
   Scene scene;
   CHECK_THAT(scene.sandbox.tproc({"ps", "s", "--filter", "nmae=web"}),
              IsOneLineError().naming("unknown key 'nmae'").naming("did you mean 'name'?"));
-  CHECK_THAT(scene.sandbox.tproc({"ps", "s", "--filter", "status=paused"}), IsOneLineError().naming("status=paused"));
+  CHECK_THAT(scene.sandbox.tproc({"ps", "s", "--filter", "status=sleeping"}), IsOneLineError().naming("status=sleeping"));
   CHECK_THAT(scene.sandbox.tproc({"ps", "s", "--filter", "web"}), IsOneLineError().naming("--filter 'web'"));
 }
 
