@@ -34,6 +34,7 @@ Result<void> LogReader::read_index() {
 
 Result<void> LogReader::take(space::LogStream stream, uint64_t end, int64_t unix_ns, size_t& budget, std::vector<LogLine>& lines) {
   const size_t which = static_cast<size_t>(stream);
+  if (consumed_[which] >= end) return ok();  // nothing new: its time says nothing of what is
   latest_ns_ = std::max(latest_ns_, unix_ns);
   char buffer[65536];
   while (consumed_[which] < end && budget > 0) {
@@ -57,6 +58,15 @@ Result<void> LogReader::take(space::LogStream stream, uint64_t end, int64_t unix
 }
 
 Result<std::vector<LogLine>> LogReader::next(bool final, size_t budget) {
+  // A budget spent inside one long piece gives no line yet: go on, so that empty means "all read".
+  for (;;) {
+    size_t left = budget;
+    std::vector<LogLine> lines = TPROC_TRY(next_batch(final, left));
+    if (!lines.empty() || left > 0) return lines;
+  }
+}
+
+Result<std::vector<LogLine>> LogReader::next_batch(bool final, size_t& budget) {
   std::vector<LogLine> lines;
   TPROC_TRY(read_index());
   for (; next_sample_ < samples_.size() && budget > 0; ++next_sample_) {

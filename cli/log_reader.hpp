@@ -35,7 +35,9 @@ class LogReader {
   Result<std::vector<LogLine>> next(bool final, size_t budget = 1 << 20);
 
  private:
-  /// Bytes [consumed, end) of `stream`, stamped `unix_ns`, into `lines`; false when the budget ran out first.
+  /// The lines from at most `budget` bytes, which it lowers by what it read.
+  Result<std::vector<LogLine>> next_batch(bool final, size_t& budget);
+  /// Bytes [consumed, end) of `stream`, stamped `unix_ns`, into `lines`, as far as `budget` goes.
   Result<void> take(space::LogStream stream, uint64_t end, int64_t unix_ns, size_t& budget, std::vector<LogLine>& lines);
   Result<void> read_index();
 
