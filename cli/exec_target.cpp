@@ -186,6 +186,7 @@ bool resolve_exec_target(const char* name, const char* search_path, ExecTarget& 
       // The kernel's ENOEXEC, on which execvp runs TARGET with /bin/sh (glibc's maybe_script_execute).
       if (with_shell) return fail(target, ENOEXEC, file, kind == Recognised::unknown ? "bad interpreter" : "no interpreter on its #! line");
       with_shell = true;
+      target.shell_fallback = true;
       target.interpreter_count = 0;
       ExecTarget::Interpreter& shell = target.interpreters[target.interpreter_count++];
       snprintf(shell.name, sizeof(shell.name), "%s", kFallbackShell);

@@ -51,6 +51,9 @@ struct ExecTarget {
   Interpreter interpreters[kMaxScripts] = {};
   size_t interpreter_count = 0;
 
+  /// The kernel would refuse TARGET (ENOEXEC): it runs under kFallbackShell, as execvp runs it
+  /// (posix_spawn does not: tproc_spawn() refuses such a target).
+  bool shell_fallback = false;
   /// TARGET names a bundle in the working directory, not an executable (no slash: still a bundle).
   bool bundle = false;
   /// On failure: errno, the file it is about (empty: TARGET itself) and what went wrong (static text, may be empty).

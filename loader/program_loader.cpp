@@ -15,7 +15,7 @@ bool is_per_program(uint64_t type) {
   switch (type) {
     case AT_PHDR: case AT_PHENT: case AT_PHNUM: case AT_BASE: case AT_ENTRY: case AT_FLAGS:
     case AT_EXECFN: case AT_RANDOM: case AT_SECURE: case AT_PLATFORM: case AT_BASE_PLATFORM:
-    case AT_EXECFD: case AT_NULL: case TPROC_AT_REGISTRY:
+    case AT_EXECFD: case AT_NULL: case TPROC_AT_REGISTRY: case TPROC_AT_SOCKET:
       return true;
     default:
       return false;
@@ -58,6 +58,7 @@ Result<LoadedProgram> load_program(const ProgramSpec& spec, const HostAuxv& host
       {AT_ENTRY, executable.entry()},
       {AT_SECURE, 0},
       {TPROC_AT_REGISTRY, spec.registry_address},
+      {TPROC_AT_SOCKET, spec.socket_path_address},
   });
   const uint64_t stack_pointer = TPROC_TRY(stack.write(contents));
   const uint64_t entry = interpreter ? interpreter->entry() : executable.entry();

@@ -27,6 +27,7 @@ struct ProgramSpec {
   std::vector<std::string> argv;
   std::vector<std::string> envp;
   uint64_t registry_address = 0;         ///< published to the program as TPROC_AT_REGISTRY
+  uint64_t socket_path_address = 0;      ///< a NUL-terminated string in the space: TPROC_AT_SOCKET
   size_t stack_size = 8 << 20;
   RangeHolder holder;                    ///< explains a taken fixed range (non-PIE programs)
   InterpreterStock* interpreters = nullptr;  ///< where to take the interpreter from; null: map it here

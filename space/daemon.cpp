@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <climits>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -93,6 +94,17 @@ Result<UniqueFd> listen_on(int runtime_dir, const std::string& name, const std::
   return socket;
 }
 
+/// The absolute path of `name` in the directory open as `dir`: what a tproc, which has neither our
+/// descriptors nor our working directory, connects to.
+Result<std::string> absolute_path_in(int dir, const std::string& name) {
+  char link[64], path[PATH_MAX];
+  std::snprintf(link, sizeof(link), "/proc/self/fd/%d", dir);
+  const ssize_t length = ::readlink(link, path, sizeof(path));
+  if (length < 0) return Error::from_errno("readlink " + std::string(link));
+  if (static_cast<size_t>(length) == sizeof(path)) return Error("the runtime dir's path is too long", ENAMETOOLONG);
+  return std::string(path, static_cast<size_t>(length)) + "/" + name;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Daemon>> Daemon::create(std::string space, SpacePaths paths, DaemonOptions options) {
@@ -168,6 +180,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(std::string space, SpacePaths pat
   }
   daemon->socket_path_ = daemon->paths_.socket(daemon->space_);
   daemon->listener_ = TPROC_TRY(listen_on(daemon->runtime_dir_.get(), daemon->space_ + ".sock", daemon->socket_path_));
+  daemon->published_socket_path_ = TPROC_TRY(absolute_path_in(daemon->runtime_dir_.get(), daemon->space_ + ".sock"));
   return daemon;
 }
 

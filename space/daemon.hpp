@@ -163,6 +163,9 @@ class Daemon {
   UniqueFd listener_;
   UniqueFd signals_;
   std::string socket_path_;
+  /// The socket's absolute path, as tprocs read it (TPROC_AT_SOCKET points at its characters, so it
+  /// never changes while the daemon runs): where tproc_spawn() in a tproc asks for a program.
+  std::string published_socket_path_;
   rlimit tproc_open_files_{};  ///< RLIMIT_NOFILE as the daemon started: what each tproc gets
   rlimit tproc_stack_{};       ///< RLIMIT_STACK as the daemon started: the size of a tproc's stack
   rlimit tproc_core_{};        ///< RLIMIT_CORE as the daemon started: its hard limit stays a tproc's

@@ -142,14 +142,14 @@ bool read_reply(const unsigned char* bytes, size_t size, QuickReply& reply) {
     case protocol::kStartedType:
       reply.kind = QuickReply::kStarted;
       reply.id = reader.number<uint64_t>();
-      (void)reader.number<int32_t>();  // pid
+      reply.pid = reader.number<int32_t>();
       reply.launch_ns = reader.number<uint64_t>();
       break;
     case protocol::kExitedType:
       reply.kind = QuickReply::kExited;
       reply.killed = reader.boolean();
       reply.value = reader.number<int32_t>();
-      (void)reader.boolean();  // core_dumped
+      reply.core_dumped = reader.boolean();
       break;
     case protocol::kFailureType:
       reply.kind = QuickReply::kFailure;

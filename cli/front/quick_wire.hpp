@@ -1,6 +1,6 @@
 #pragma once
 // The front door's encoding of the one request it sends (RunRequest) and the replies it reads
-// (Started, Exited, Failure). The front door is built without the C++ standard library
+// (Started, Exited, Failure); libtproc's tproc_spawn() speaks the same through it. The front door is built without the C++ standard library
 // (cli/front/front_door.cpp says why), so protocol/wire.hpp, which is made of std::vector and
 // std::string, is out of its reach: this writes the same bytes with libc alone.
 // tests/cli/quick_wire_test.cpp holds the two encodings to each other.
@@ -74,9 +74,11 @@ void write_run_request(const QuickRequest& request, ByteWriter& out);
 struct QuickReply {
   enum Kind { kStarted, kExited, kFailure, kOther } kind = kOther;
   uint64_t id = 0;           ///< Started
+  int32_t pid = 0;           ///< Started
   uint64_t launch_ns = 0;    ///< Started: the daemon's part of the launch
   bool killed = false;       ///< Exited: by signal `value`, else exit status `value`
   int32_t value = 0;
+  bool core_dumped = false;  ///< Exited
   const char* message = "";  ///< Failure: points into the bytes read, not terminated
   uint32_t message_size = 0;
   int32_t code = 0;          ///< Failure: the errno behind it

@@ -7,4 +7,9 @@
    types, so libtproc reads the initial auxv itself. */
 #define TPROC_AT_REGISTRY 0x74707201UL
 
+/* a_val is the address of a NUL-terminated string in the space's memory, kept by the daemon for
+   its life: the absolute path of the daemon's socket, where tproc_spawn() asks it to start a
+   program. 0 (or absent) when the daemon offers none. */
+#define TPROC_AT_SOCKET 0x74707202UL
+
 #endif

@@ -13,12 +13,15 @@
  *
  * A fork() child of a tproc has its own copy of memory, so it is not in the space: libtproc detaches
  * in the child (tproc_in_space() returns 0 there). A program exec'd by a tproc is not in the space.
+ * To start another program in the space, use tproc_spawn().
  */
 #ifndef TPROC_TPROC_H
 #define TPROC_TPROC_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -199,6 +202,112 @@ TPROC_API long tproc_stop_world(struct tproc_thread_context* contexts, size_t ca
 /** Resumes the `count` threads tproc_stop_world stopped (its `contexts`). Returns 0, or the first
  *  error (every thread is still resumed that can be). */
 TPROC_API int tproc_start_world(const struct tproc_thread_context* contexts, size_t count);
+
+/* ---- Starting programs in the space ----------------------------------------------------------
+ * tproc_spawn() starts a program as a new tproc of the caller's space, as posix_spawn() starts a
+ * process: the space's daemon loads and starts it, so nothing is forked (the caller's memory is
+ * not copied) and nothing is exec'd (the program is in the space, shares its memory, finds its
+ * registry). The program gets what an exec of it from the caller would keep: argv and envp as
+ * given; the caller's working directory, umask, nice value, signal mask, ignored signals and
+ * resource limits (not the address-space, data and core limits, as for `tproc run`); and the
+ * caller's descriptors that are not close-on-exec, changed by the file actions in order, each at
+ * the same number and sharing the open file. Unlike posix_spawn: a descriptor 0, 1 or 2 the
+ * program would not have is /dev/null; at most 247 descriptors beyond them; the program runs in a
+ * process group of its own; the daemon, not the caller, is its parent, so waitpid() does not see it
+ * and tproc_child_wait() does. It is listed by `tproc ps` under its file's name (or the one
+ * tproc_spawnattr_setname() gives). Errors come back before anything started, as negative errno:
+ * -ENOENT, -EACCES, -ENOEXEC (not an ELF program this space can load, or a bundle), -E2BIG,
+ * -EMFILE (too many descriptors), -EBADF (a file action names a descriptor that is not open),
+ * -ECONNREFUSED (the space's daemon is gone), -ENOTCONN (not in a space: a fork() child neither),
+ * -EPERM (the daemon's socket is not the daemon's). */
+
+/** One step of a tproc_spawn_file_actions_t (its contents are private to libtproc). */
+struct tproc_spawn_file_action;
+
+/** The descriptor changes a spawned program gets, applied in order to a copy of the caller's
+ *  descriptor table (as posix_spawn_file_actions_t). Use only through the functions below. */
+typedef struct tproc_spawn_file_actions {
+  int _count;
+  int _capacity;
+  struct tproc_spawn_file_action* _actions;
+  void* _reserved[4];
+} tproc_spawn_file_actions_t;
+
+/** An empty list. 0. */
+TPROC_API int tproc_spawn_file_actions_init(tproc_spawn_file_actions_t* actions);
+/** Frees the list. 0. */
+TPROC_API int tproc_spawn_file_actions_destroy(tproc_spawn_file_actions_t* actions);
+/** The program does not get `fd` (nothing happens if it would not have it). -EBADF (fd < 0), -ENOMEM. */
+TPROC_API int tproc_spawn_file_actions_addclose(tproc_spawn_file_actions_t* actions, int fd);
+/** The program's `newfd` is what `fd` is at that step (close-on-exec cleared, as dup2 does).
+ *  -EBADF (a negative number), -ENOMEM. */
+TPROC_API int tproc_spawn_file_actions_adddup2(tproc_spawn_file_actions_t* actions, int fd, int newfd);
+/** The program's `fd` is `path` opened with `oflag` and `mode`. The file is opened by the caller
+ *  when it spawns (a relative path is relative to the caller's working directory), with the
+ *  caller's permissions; an error then fails tproc_spawn() with it. -EBADF, -ENOMEM. */
+TPROC_API int tproc_spawn_file_actions_addopen(tproc_spawn_file_actions_t* actions, int fd, const char* path, int oflag,
+                                               mode_t mode);
+
+/** tproc_spawnattr_t.flags: the program's signal mask is tproc_spawnattr_t's, not the caller's. */
+#define TPROC_SPAWN_SETSIGMASK 0x1u
+
+/** How a program is started besides its descriptors (as posix_spawnattr_t). Use only through the
+ *  functions below. */
+typedef struct tproc_spawnattr {
+  unsigned _flags;
+  sigset_t _sigmask;
+  char _name[TPROC_NAME_MAX + 1];
+  char* _cwd;
+  void* _reserved[4];
+} tproc_spawnattr_t;
+
+/** Defaults: the caller's signal mask and working directory, the program's file name. 0. */
+TPROC_API int tproc_spawnattr_init(tproc_spawnattr_t* attr);
+/** Frees what the attributes hold. 0. */
+TPROC_API int tproc_spawnattr_destroy(tproc_spawnattr_t* attr);
+/** The program starts with signal mask `mask` (sets TPROC_SPAWN_SETSIGMASK). 0. */
+TPROC_API int tproc_spawnattr_setsigmask(tproc_spawnattr_t* attr, const sigset_t* mask);
+/** The program's name in `tproc ps` (unique among the space's running programs: tproc_spawn()
+ *  fails with -EEXIST otherwise). -EINVAL (empty), -ENAMETOOLONG (over TPROC_NAME_MAX bytes). */
+TPROC_API int tproc_spawnattr_setname(tproc_spawnattr_t* attr, const char* name);
+/** The program's working directory (relative: to the caller's). -ENOMEM. */
+TPROC_API int tproc_spawnattr_setcwd(tproc_spawnattr_t* attr, const char* path);
+
+/** A program tproc_spawn() started, until tproc_child_release(). One thread at a time. */
+typedef struct tproc_child tproc_child;
+
+/** Starts the program at `path` (no PATH search: a name without a slash is in the working
+ *  directory) with `argv` (argv[0] required) and `envp` (NULL: the caller's environment); either
+ *  `file_actions` or `attr` may be NULL. A `#!` script runs under its interpreter, as execve runs
+ *  it. On success stores a handle in `*child` and returns 0. Errors: see above. */
+TPROC_API int tproc_spawn(tproc_child** child, const char* path, const tproc_spawn_file_actions_t* file_actions,
+                          const tproc_spawnattr_t* attr, char* const argv[], char* const envp[]);
+
+/** tproc_spawn(), with `file` searched in the caller's PATH as execvp() and posix_spawnp() do
+ *  (a name with a slash is a path). */
+TPROC_API int tproc_spawnp(tproc_child** child, const char* file, const tproc_spawn_file_actions_t* file_actions,
+                           const tproc_spawnattr_t* attr, char* const argv[], char* const envp[]);
+
+/** The program's pid (for kill(); its tproc_child_pidfd() cannot be fooled by a reused pid). */
+TPROC_API pid_t tproc_child_pid(const tproc_child* child);
+
+/** The program's id in its space, as `tproc ps` shows it. */
+TPROC_API uint64_t tproc_child_id(const tproc_child* child);
+
+/** A pidfd of the program, owned by the handle: pidfd_send_signal() reaches it, and it becomes
+ *  readable (poll) when the program ends, when tproc_child_wait() then returns soon. */
+TPROC_API int tproc_child_pidfd(const tproc_child* child);
+
+/** Waits up to `timeout_ms` for the program to end and stores its status in `*status` as waitpid()
+ *  does (WIFEXITED, WEXITSTATUS, WIFSIGNALED, WTERMSIG, WCOREDUMP). Once it has ended every call
+ *  returns the same. -ETIMEDOUT, -EINTR; a negative errno when the daemon could not start it after
+ *  all (its working directory, say); -ECONNRESET when its daemon went away and the kernel keeps
+ *  no status of it (before Linux 6.15). */
+TPROC_API int tproc_child_wait(tproc_child* child, int timeout_ms, int* status);
+
+/** Frees the handle and closes its descriptors. A program still running is killed, as the
+ *  program of a `tproc run` that ends is: wait for it first. NULL is fine. */
+TPROC_API void tproc_child_release(tproc_child* child);
 
 #ifdef __cplusplus
 }

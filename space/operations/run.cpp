@@ -252,6 +252,7 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
     spec.argv = started.argv;
     spec.envp = request.env;
     spec.registry_address = registry_->address();
+    spec.socket_path_address = reinterpret_cast<uint64_t>(published_socket_path_.c_str());
     spec.stack_size = stack;
     spec.holder = holder;
     spec.interpreters = &interpreters_;
