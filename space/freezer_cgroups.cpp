@@ -84,7 +84,14 @@ Result<FreezerCgroups> FreezerCgroups::create(const std::string& space) {
   std::string own = own_freezer_cgroup();
   if (own == "/") own.clear();
   const std::string directory = mount + own + "/tproc-" + space + "-" + std::to_string(::getpid());
-  if (::mkdir(directory.c_str(), 0700) < 0 && errno != EEXIST) return Error::from_errno("create the freezer cgroup " + directory);
+  if (::mkdir(directory.c_str(), 0700) < 0 && errno != EEXIST) {
+    // A daemon started by a user (not root) may not make cgroups unless someone delegated a subtree.
+    if ((errno == EACCES || errno == EPERM) && ::geteuid() != 0)
+      return Error::explained("the space's daemon runs as uid " + std::to_string(::geteuid()) +
+                                  ", not root, so it may not make the freezer cgroup " + directory,
+                              errno);
+    return Error::from_errno("create the freezer cgroup " + directory);
+  }
   struct stat made {};
   if (::lstat(directory.c_str(), &made) < 0 || !S_ISDIR(made.st_mode)) return Error::from_errno("freezer cgroup " + directory);
   return FreezerCgroups(directory);

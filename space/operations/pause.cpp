@@ -14,7 +14,7 @@ Result<void> Daemon::set_paused(TprocRecord& record, bool pause) {
     return ok();
   }
   if (record.paused) return ok();
-  if (!freezer_) freezer_.emplace(TPROC_TRY_CTX("pause", FreezerCgroups::create(space_)));
+  if (!freezer_) freezer_.emplace(TPROC_TRY(FreezerCgroups::create(space_)));
   TPROC_TRY(freezer_->freeze(record.id, record.pid));
   record.paused = true;
   return ok();
@@ -40,8 +40,10 @@ void Daemon::handle(std::unique_ptr<Client> client, protocol::PauseRequest reque
   }
   for (TprocRecord* record : chosen)
     if (auto done = set_paused(*record, request.pause); !done)
-      return reply_error(std::move(client), Error(std::string(verb) + " tproc " + std::to_string(record->id) + " (" +
-                                                      record->name + "): " + done.error().describe(), done.error().code()));
+      return reply_error(std::move(client),
+                         Error::explained(std::string(verb) + " tproc " + std::to_string(record->id) + " (" + record->name +
+                                              "): " + done.error().describe(),
+                                          done.error().code()));
   reply(std::move(client), protocol::Done{});
 }
 

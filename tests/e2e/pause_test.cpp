@@ -114,3 +114,56 @@ TEST_CASE("pause and unpause refuse bad targets with one line, touching nothing"
   REQUIRE_THAT(sandbox.tproc({"unpause", "b", id}), ExitsWith(0));
   CHECK(sandbox.tproc_info("b", id).state == "running");
 }
+
+namespace {
+
+/// A space whose daemon runs as uid 65534 (nobody), started and removed through setpriv; its
+/// runtime dir and home are inside the sandbox, which goes with them.
+class OtherUsersSpace {
+ public:
+  OtherUsersSpace(Sandbox& sandbox, std::string space) : sandbox_(sandbox), space_(std::move(space)) {
+    REQUIRE(::chmod(sandbox.root().c_str(), 0711) == 0);  // the other user may reach what is theirs inside
+    for (const char* dir : {"theirs", "theirs/runtime", "theirs/home"}) {
+      const std::string path = (sandbox.root() / dir).native();
+      REQUIRE(::mkdir(path.c_str(), 0700) == 0);
+      REQUIRE(::chown(path.c_str(), kOther, kOther) == 0);
+    }
+  }
+  OtherUsersSpace(const OtherUsersSpace&) = delete;
+  OtherUsersSpace& operator=(const OtherUsersSpace&) = delete;
+  ~OtherUsersSpace() { tproc({"space", "rm", "-f", space_}); }
+
+  /// `tproc ARGS...` as uid 65534, from / (which that user may enter).
+  Outcome tproc(const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", tproc_binary()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const std::string theirs = (sandbox_.root() / "theirs").native();
+    return sandbox_.run_direct(argv, {.extra_env = {"TPROC_RUNTIME_DIR=" + theirs + "/runtime", "TPROC_HOME=" + theirs + "/home",
+                                                    "HOME=" + theirs + "/home"},
+                                      .cwd = "/"});
+  }
+
+ private:
+  static constexpr uid_t kOther = 65534;
+  Sandbox& sandbox_;
+  std::string space_;
+};
+
+}  // namespace
+
+TEST_CASE("pause in a space whose daemon is not root fails with one line saying so, and the program runs on") {
+  Sandbox sandbox;
+  if (::geteuid() != 0) {
+    WARN("needs root to start a daemon as another user");
+    return;
+  }
+  OtherUsersSpace space(sandbox, "u");
+  const Outcome started = space.tproc({"run", "-d", "u", "/bin/sleep", "60"});
+  REQUIRE_THAT(started, ExitsWith(0));
+  const std::string id = started.out.substr(0, started.out.find('\n'));
+  const Outcome paused = space.tproc({"pause", "u", id});
+  CHECK_THAT(paused, IsOneLineError().naming("uid 65534").naming("freezer cgroup").because_of({"not root"}));
+  CHECK(paused.err.find("denied: Permission denied") == std::string::npos);  // the reason once
+  const Outcome listed = space.tproc({"ps", "u", "-q", "--filter", "status=running"});
+  CHECK(listed.out == id + "\n");
+}
