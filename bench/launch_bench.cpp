@@ -7,6 +7,9 @@
 // as the front door is (static, musl: build/bench/trivial_front). That is what any launcher that
 // starts a client program costs before the client does anything: `tproc run` cannot go below it.
 //
+// Last, from inside a tproc (build/bench/spawn_inside, run with `tproc run`): tproc_spawn+wait
+// against posix_spawn+wait of `trivial`, RUNS of each in the same run (issue 18, goal 0.7x).
+//
 // Paths come from compile definitions: TPROC_BENCH_TPROC (build/bin/tproc), TPROC_BENCH_TRIVIAL
 // (build/bench/trivial) and TPROC_BENCH_TRIVIAL_FRONT (build/bench/trivial_front). The space lives in private temporary TPROC_RUNTIME_DIR / TPROC_HOME
 // directories and is removed (space rm -f) at the end.
@@ -119,6 +122,14 @@ int main(int argc, char** argv) {
     std::printf("%-28s %9.3f %9.3f %9.3f %9.3f\n", "daemon's part of tproc run", daemon.p50 / 1e6, daemon.mean / 1e6,
                 daemon.p90 / 1e6, daemon.min / 1e6);
     std::printf("goal (issue 2): the daemon's part under 0.300 ms\n");
+  }
+
+  // Starting a program from inside a tproc: spawn_inside measures and prints both ways itself.
+  std::fflush(stdout);
+  RunResult inside = run(space->run_args({TPROC_BENCH_SPAWN_INSIDE, std::to_string(*runs), trivial}));
+  if (!inside.ok() && !stop_requested) {
+    std::fprintf(stderr, "launch_bench: spawn_inside failed: %s\n", describe_status(inside.status).c_str());
+    return 1;
   }
   return 0;
 }

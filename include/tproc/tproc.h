@@ -209,7 +209,7 @@ TPROC_API int tproc_start_world(const struct tproc_thread_context* contexts, siz
  * not copied) and nothing is exec'd (the program is in the space, shares its memory, finds its
  * registry). The program gets what an exec of it from the caller would keep: argv and envp as
  * given; the caller's working directory, umask, nice value, signal mask, ignored signals and
- * resource limits (not the address-space, data and core limits, as for `tproc run`); and the
+ * resource limits (not the address-space and data limits, as for `tproc run`); and the
  * caller's descriptors that are not close-on-exec, changed by the file actions in order, each at
  * the same number and sharing the open file. Unlike posix_spawn: a descriptor 0, 1 or 2 the
  * program would not have is /dev/null; at most 247 descriptors beyond them; the program runs in a
