@@ -35,6 +35,8 @@ const char* const kRunUsage =
     "      --name NAME      name it (default: the bundle's name, or the file name of TARGET); a\n"
     "                       NAME is unique in the space until 'tproc rm' removes its tproc\n"
     "      --rm             remove the tproc's record (and log) once it exits\n"
+    "      --new-space      start SPACE even when its name is one slip from an existing space's\n"
+    "                       (without it, 'run Demo' while 'demo' exists asks \"did you mean 'demo'?\")\n"
     "  -l, --label KEY=VALUE  set a label (repeatable): 'tproc ps --filter label=KEY=VALUE'\n"
     "  -e, --env KEY=VALUE  set an environment variable (repeatable); a bare KEY passes this\n"
     "                       shell's value of KEY (none: not set)\n"
@@ -199,6 +201,7 @@ Result<RunInvocation> RunInvocation::parse(std::span<char* const> args) {
        {"env-file", 0, true},
        {"cwd", 'w', true},
        {"rm", 0, false},
+       {"new-space", 0, false},
        {"label", 'l', true},
        {"rootfs", 0, true},
        {"hostname", 0, true},
@@ -218,6 +221,7 @@ Result<RunInvocation> RunInvocation::parse(std::span<char* const> args) {
   if (arguments.has("name") && invocation.name.empty()) TPROC_TRY(space::validate_tproc_name(invocation.name));
   invocation.cwd = arguments.value("cwd");
   invocation.auto_remove = arguments.has("rm");
+  invocation.new_space = arguments.has("new-space");
   for (const std::string& label : arguments.values("label")) {
     // As docker: KEY=VALUE, or a bare KEY with an empty value.
     if (label.empty() || label[0] == '=')
@@ -294,7 +298,8 @@ Result<int> run_in_space(const space::SpacePaths& paths, const RunInvocation& in
       if (inherited[i] != prepared.held_lock_fd) request.inherited_fds.push_back(inherited[i]);
   }
 
-  protocol::Connection connection = TPROC_TRY(connect_or_start_space(paths, invocation.space));
+  protocol::Connection connection = TPROC_TRY(connect_or_start_space(
+      paths, invocation.space, invocation.new_space ? NewSpace::kWanted : NewSpace::kUnlessNearMiss));
 
   // Block the forwarded signals before the program exists, so none is lost in between: from
   // here they queue on the signalfd and are relayed once the pidfd is known.

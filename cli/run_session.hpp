@@ -26,6 +26,7 @@ struct RunInvocation {
   std::vector<std::string> env;   ///< KEY=VALUE from --env-file, then -e, in order
   std::string cwd;                ///< --cwd, or empty
   bool auto_remove = false;       ///< --rm
+  bool new_space = false;         ///< --new-space: start SPACE even if its name is near an existing one's
   std::vector<std::string> labels;  ///< --label, as KEY=VALUE
   std::string rootfs;             ///< --rootfs, absolute, or empty
   std::string hostname;           ///< --hostname, or empty

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "cli/executables.hpp"
+#include "cli/space_near_miss.hpp"
 #include "common/detached_start.hpp"
 #include "space/space_socket.hpp"
 
@@ -65,16 +66,26 @@ Result<void> expect_space_runs(const space::SpacePaths& paths, const std::string
   return ok();
 }
 
-Result<protocol::Connection> connect_or_start_space(const space::SpacePaths& paths, const std::string& space) {
+Result<protocol::Connection> connect_or_start_space(const space::SpacePaths& paths, const std::string& space,
+                                                    NewSpace new_space) {
   TPROC_TRY(space::validate_space_name(space));
   auto connection = space::connect_space_socket(paths, space);
   if (connection || !no_daemon(connection.error())) return connection;
 
   // A socket nobody listens on is what a daemon that died leaves (one that stops removes it).
   const bool died = connection.error().code() == ECONNREFUSED;
-  if (TPROC_TRY(start_daemon(space)) && died)
-    std::fprintf(stderr, "tproc: space '%s': its daemon had died (see %s); started a new one\n", space.c_str(),
-                 paths.daemon_log(space).c_str());
+  if (!died && new_space == NewSpace::kUnlessNearMiss)
+    if (std::optional<std::string> meant = space_near_miss(space, paths.list_spaces()))
+      return Error::explained("no space '" + space + "' (did you mean '" + *meant + "'?); add --new-space to start a new space '" +
+                                  space + "'",
+                              ESRCH);
+  if (TPROC_TRY(start_daemon(space))) {
+    if (died)
+      std::fprintf(stderr, "tproc: space '%s': its daemon had died (see %s); started a new one\n", space.c_str(),
+                   paths.daemon_log(space).c_str());
+    else if (::isatty(STDERR_FILENO))
+      std::fprintf(stderr, "tproc: started space '%s'\n", space.c_str());
+  }
   // A daemon started concurrently by another client may need a moment to listen.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   for (;;) {

@@ -17,8 +17,16 @@ Result<protocol::Connection> connect_space(const space::SpacePaths& paths, const
 /// target: a space that does not run is said once, not once per target.
 Result<void> expect_space_runs(const space::SpacePaths& paths, const std::string& space);
 
+/// How connect_or_start_space treats a space that does not run yet.
+enum class NewSpace {
+  kUnlessNearMiss,  ///< refused when its name is a typo of an existing space's (cli/space_near_miss.hpp)
+  kWanted,          ///< started whatever its name (`run --new-space`, a compose file's space)
+};
+
 /// Connects to the daemon of `space`, starting it first if none runs (like an ssh control master).
-Result<protocol::Connection> connect_or_start_space(const space::SpacePaths& paths, const std::string& space);
+/// Starting one says so on stderr when stderr is a terminal.
+Result<protocol::Connection> connect_or_start_space(const space::SpacePaths& paths, const std::string& space,
+                                                    NewSpace new_space = NewSpace::kUnlessNearMiss);
 
 /// Sends `request` and returns the one reply; a Failure reply becomes an Error. A request that
 /// cannot be sent (too large) fails at once. With `signals` (a signalfd of the forwarded signals,

@@ -147,7 +147,7 @@ Result<int> up(std::span<char* const> args) {
   const compose::AppSpec spec = TPROC_TRY(compose::resolve_app(manifest, file, app, paths.home() + "/bundles", [](const std::string& line) {
     std::fprintf(stderr, "tproc up: %s\n", line.c_str());
   }));
-  TPROC_TRY(connect_or_start_space(paths, spec.space));  // the supervisor only connects: start it here
+  TPROC_TRY(connect_or_start_space(paths, spec.space, NewSpace::kWanted));  // the supervisor only connects: start it here
 
   auto link = compose::SupervisorLink::connect(app);
   if (!link && (link.error().code() == ENOENT || link.error().code() == ECONNREFUSED)) {
