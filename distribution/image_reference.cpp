@@ -1,5 +1,6 @@
 #include "distribution/image_reference.hpp"
 
+#include <algorithm>
 #include <cerrno>
 
 namespace tproc::distribution {
@@ -10,6 +11,7 @@ namespace {
 constexpr size_t kMaxNameLength = 255;
 constexpr size_t kMaxTagLength = 128;
 constexpr std::string_view kDefaultRegistry = "docker.io";
+constexpr std::string_view kLegacyDefaultRegistry = "index.docker.io";  // docker's old name for it
 
 Error invalid(std::string message) { return Error::explained(std::move(message), EINVAL); }
 
@@ -103,6 +105,8 @@ bool names_registry(std::string_view first) {
 Result<ImageReference> ImageReference::parse(std::string_view text) {
   const std::string quoted = "\"" + std::string(text) + "\"";
   if (text.empty()) return invalid("an image reference cannot be empty");
+  if (is_hex64(text))  // docker's rule: such a name is an image's digest, never a repository
+    return invalid("image reference " + quoted + ": a name of 64 hex digits is a digest: write sha256:" + std::string(text));
   ImageReference reference;
   std::string_view rest = text;
   if (size_t at = rest.find('@'); at != std::string_view::npos) {
@@ -129,7 +133,7 @@ Result<ImageReference> ImageReference::parse(std::string_view text) {
     std::string_view domain = rest.substr(0, slash);
     if (!is_domain(domain))
       return invalid("image reference " + quoted + ": \"" + std::string(domain) + "\" is not a registry host[:port]");
-    reference.registry_ = std::string(domain);
+    reference.registry_ = domain == kLegacyDefaultRegistry ? std::string(kDefaultRegistry) : std::string(domain);
     path = rest.substr(slash + 1);
   } else {
     reference.registry_ = std::string(kDefaultRegistry);
@@ -161,7 +165,19 @@ bool ImageReference::registry_is_local() const {
   std::string_view host = registry_;
   if (host.starts_with("[")) return host.starts_with("[::1]");
   host = host.substr(0, host.find(':'));
-  return host == "localhost" || host.starts_with("127.");
+  if (host == "localhost") return true;
+  // 127.0.0.0/8 written as a dotted quad: "127.attacker.example" is a name DNS puts anywhere.
+  if (!host.starts_with("127.")) return false;
+  int parts = 0;
+  for (size_t start = 0;; ++parts) {
+    size_t dot = host.find('.', start);
+    std::string_view part = host.substr(start, dot == std::string_view::npos ? dot : dot - start);
+    if (part.empty() || part.size() > 3 || !std::all_of(part.begin(), part.end(), is_digit) || std::stoi(std::string(part)) > 255)
+      return false;
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  return parts == 3;
 }
 
 bool looks_like_image_reference(std::string_view target) {
