@@ -7,8 +7,9 @@ if(TPROC_HELP2MAN AND NOT CMAKE_CROSSCOMPILING)
   set(tproc_man_stamp ${CMAKE_BINARY_DIR}/man/.made)
   add_custom_command(OUTPUT ${tproc_man_stamp}
     COMMAND ${PROJECT_SOURCE_DIR}/cmake/make_man_pages $<TARGET_FILE:tproc> ${CMAKE_BINARY_DIR}/man ${PROJECT_VERSION}
+            $<TARGET_FILE:tproc-oci>
     COMMAND ${CMAKE_COMMAND} -E touch ${tproc_man_stamp}
-    DEPENDS tproc tproc-cli tproc-bundles ${PROJECT_SOURCE_DIR}/cmake/make_man_pages
+    DEPENDS tproc tproc-cli tproc-bundles tproc-oci ${PROJECT_SOURCE_DIR}/cmake/make_man_pages
     COMMENT "Making the man pages from tproc --help"
     VERBATIM)
   add_custom_target(tproc_man_pages ALL DEPENDS ${tproc_man_stamp})

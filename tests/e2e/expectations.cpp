@@ -40,7 +40,7 @@ IsOneLineError& IsOneLineError::because_of(std::vector<std::string> words) {
 bool IsOneLineError::match(const Outcome& outcome) const {
   if (outcome.timed_out || outcome.signal != 0 || outcome.status == 0) return false;
   const std::string& err = outcome.err;
-  if (err.rfind("tproc: ", 0) != 0) return false;
+  if (err.rfind(program_ + ": ", 0) != 0) return false;
   if (err.back() != '\n' || err.find('\n') != err.size() - 1) return false;
   for (const std::string& name : names_)
     if (err.find(name) == std::string::npos) return false;
@@ -60,7 +60,7 @@ bool IsOneLineError::match(const Outcome& outcome) const {
 }
 
 std::string IsOneLineError::describe() const {
-  std::string out = "fails with exactly one stderr line \"tproc: ...\"";
+  std::string out = "fails with exactly one stderr line \"" + program_ + ": ...\"";
   for (const std::string& name : names_) out += ", naming \"" + name + "\"";
   for (const auto& words : reasons_) out += ", giving the reason " + joined(words);
   return out;

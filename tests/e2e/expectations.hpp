@@ -35,6 +35,11 @@ class IsOneLineError : public Catch::MatcherBase<Outcome> {
   IsOneLineError& naming(std::string text);
   /// The message must contain at least one of `words`, compared without case.
   IsOneLineError& because_of(std::vector<std::string> words);
+  /// The line starts with "PROGRAM: " instead of "tproc: " (tproc-oci).
+  IsOneLineError& from(std::string program) {
+    program_ = std::move(program);
+    return *this;
+  }
 
   bool match(const Outcome& outcome) const override;
   std::string describe() const override;
@@ -42,6 +47,7 @@ class IsOneLineError : public Catch::MatcherBase<Outcome> {
  private:
   std::vector<std::string> names_;
   std::vector<std::vector<std::string>> reasons_;
+  std::string program_ = "tproc";
 };
 
 }  // namespace tproc::e2e
