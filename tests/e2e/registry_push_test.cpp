@@ -135,10 +135,27 @@ TEST_CASE("a blob corrupted on the registry is refused, and nothing reaches the 
   Outcome pulled = tproc_in(sandbox, {"pull", reference});
   CHECK(pulled.status != 0);
   CHECK_THAT(pulled, IsOneLineError().naming("pull " + reference).because_of({"does not match its digest"}));
+  CHECK_THAT(pulled, IsOneLineError().naming("blob " + layer));
   CHECK(images(sandbox).empty());
   Outcome ran = tproc_in(sandbox, {"run", "demo", reference});
   CHECK(ran.status != 0);
   CHECK(images(sandbox).empty());
+}
+
+TEST_CASE("a registry on localhost is spoken to without TLS verification unless --tls-verify=true asks for it") {
+  Sandbox sandbox;
+  LocalRegistry registry(sandbox);  // plain HTTP, as docker-registry serves without a certificate
+  const std::string bundle = hello_bundle(sandbox);
+  const std::string reference = registry.host() + "/team/hello:1.0";
+  Outcome verified = tproc_in(sandbox, {"push", "--tls-verify=true", bundle, reference});
+  CHECK(verified.status != 0);
+  CHECK_THAT(verified, IsOneLineError().naming(registry.host()).because_of({"plain HTTP", "HTTPS"}));
+  CHECK_THAT(tproc_in(sandbox, {"push", "--tls-verify=maybe", bundle, reference}),
+             IsOneLineError().naming("--tls-verify").because_of({"true or false"}));
+  CHECK(tproc_in(sandbox, {"push", bundle, reference}).status == 0);  // the localhost rule
+  CHECK(tproc_in(sandbox, {"pull", "--tls-verify=false", reference}).status == 0);
+  Outcome pulled = tproc_in(sandbox, {"pull", "--tls-verify=true", reference});
+  CHECK_THAT(pulled, IsOneLineError().naming(registry.host()).because_of({"plain HTTP", "HTTPS"}));
 }
 
 TEST_CASE("a registry that wants credentials refuses a push and a pull without them, and says so") {
