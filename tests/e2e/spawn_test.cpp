@@ -242,6 +242,18 @@ TEST_CASE("a spawn after the space's daemon is gone fails without a hang, and ne
   CHECK(outcome.status == 1);  // the spawner's own status, which tproc run still reports
 }
 
+TEST_CASE("a tproc in a container cannot spawn a program outside it: EPERM, and nothing starts") {
+  Sandbox sandbox;
+  // Without the refusal the program would get the daemon's network, not the caller's none.
+  Outcome outcome = sandbox.tproc({"run", "--net", "none", kSpace, program("spawner"), "--", program("print_args"), "escaped"});
+  INFO(outcome.out << outcome.err);
+  CHECK(has_line(outcome.out, "spawn failed: EPERM"));
+  CHECK(!has_line(outcome.out, "[1]=escaped"));
+  Outcome pids = sandbox.tproc({"run", "--pid", "private", kSpace, program("spawner"), "--", program("print_args"), "escaped"});
+  INFO(pids.out << pids.err);
+  CHECK(has_line(pids.out, "spawn failed: EPERM"));
+}
+
 TEST_CASE("outside a space tproc_spawn fails with ENOTCONN") {
   Sandbox sandbox;
   Outcome outcome = sandbox.run_direct({program("spawner"), "--", program("print_args")});
