@@ -61,7 +61,8 @@ void Isolation::add_joins(LaunchScript& script) const {
 void Isolation::add_root_and_names(LaunchScript& script) const {
   if (root_ || private_pids_)
     // Nothing the tproc mounts may propagate back into the daemon's mount namespace.
-    script.add("make its mounts private", SYS_mount, {0, raw("/"), 0, MS_REC | MS_PRIVATE, 0, 0});
+    // EINVAL when / is not a mount point: the daemon runs in a plain chroot.
+    script.add("make its mounts private (/ must be a mount point)", SYS_mount, {0, raw("/"), 0, MS_REC | MS_PRIVATE, 0, 0});
   if (root_) {
     // pivot_root, not chroot: the old root is detached, so no chdir("..") or second chroot climbs
     // back out of it. pivot_root needs the new root to be a mount point: bind it onto itself.
