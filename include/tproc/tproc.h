@@ -219,7 +219,8 @@ TPROC_API int tproc_start_world(const struct tproc_thread_context* contexts, siz
  * -ENOENT, -EACCES, -ENOEXEC (not an ELF program this space can load, or a bundle), -E2BIG,
  * -EMFILE (too many descriptors), -EBADF (a file action names a descriptor that is not open),
  * -ECONNREFUSED (the space's daemon is gone), -ENOTCONN (not in a space: a fork() child neither),
- * -EPERM (the daemon's socket is not the daemon's). */
+ * -EPERM (the daemon's socket is not the daemon's; or the caller runs in other namespaces than the
+ * daemon, a `tproc run --rootfs/--net/--pid/--hostname` container, whose programs stay inside it). */
 
 /** One step of a tproc_spawn_file_actions_t (its contents are private to libtproc). */
 struct tproc_spawn_file_action;
