@@ -236,6 +236,7 @@ Result<void> Daemon::serve() {
   loop_->watch(idle_timer_.get(), POLLIN, [this](int) { drop_idle_clients(); });
   loop_->watch(signals_.get(), POLLIN, [this](int) { on_signal(); });
   if (log_changes_) loop_->watch(log_changes_.get(), POLLIN, [this](int) { on_logs_written(); });
+  TPROC_TRY(watch_idleness());
   return loop_->run();
 }
 
@@ -280,6 +281,7 @@ void Daemon::accept_clients() {
     const int fd = socket.get();
     const bool first = clients_.empty();
     clients_.emplace(fd, std::make_unique<Client>(Client{protocol::Connection(std::move(socket)), monotonic_now_ns(), 0}));
+    last_busy_ns_ = clients_.at(fd)->accepted_ns;  // any question keeps the space alive (space/daemon_idle_exit.cpp)
     if (first) arm_idle_timer();
     // A client sends its request right after connecting, usually before we get here: reading now
     // saves a trip through the ring (a wake-up, the dearest part of a launch on a small VM); an

@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <memory>
@@ -47,6 +48,9 @@ struct DaemonOptions {
   /// (symbol endpoints of a PIE bundle): runs that need either are refused. For measuring the
   /// mechanism's cost, and for users who trade reclaim for speed.
   bool reclaim = true;
+  /// How long the daemon lives on once no tproc runs and no client waits (the kept records of
+  /// exited tprocs do not keep it: they go with it); zero: forever (space/daemon_idle_exit.cpp).
+  std::chrono::milliseconds idle_exit{0};
 };
 
 /// The process that hosts one space.
@@ -83,6 +87,10 @@ class Daemon {
   /// Ends the waiting connection on `fd`, telling it `why`.
   void drop_client(int fd, const std::string& why);
   void on_signal();
+  /// Starts watching for idleness when options_.idle_exit is set (space/daemon_idle_exit.cpp).
+  Result<void> watch_idleness();
+  /// Looks whether the space is busy; stops the loop once it has been idle for idle_exit.
+  void on_idle_check();
   /// Watches the log dir for writes to detached tprocs' logs (space/daemon_logs.cpp).
   Result<void> watch_logs();
   /// Samples the logs written to, then waits kLogSampleIntervalNs before looking again.
@@ -157,6 +165,8 @@ class Daemon {
   std::unique_ptr<MappingServer> mappings_;  ///< null when the space runs without reclaim
   UniqueFd runtime_dir_;  ///< the checked runtime dir: the lock and socket are made inside it, never by path
   std::optional<PidsCgroups> pids_cgroups_;  ///< made at the first process limit a root daemon enforces
+  UniqueFd idle_exit_timer_;                 ///< timerfd: when to look whether the space is still idle
+  uint64_t last_busy_ns_ = 0;                ///< CLOCK_MONOTONIC when a tproc ran or a client connected
   UniqueFd pids_timer_;                      ///< timerfd: when to look at ended tprocs' cgroups again
   std::optional<FreezerCgroups> freezer_;    ///< made at the first `tproc pause`
   UniqueFd lock_;

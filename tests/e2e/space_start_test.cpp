@@ -5,7 +5,9 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "expectations.hpp"
@@ -70,4 +72,35 @@ TEST_CASE("starting a space says so on a terminal, and not in a pipe") {
   const Outcome again = sandbox.run_direct({"/usr/bin/script", "-qec", command, "/dev/null"});
   REQUIRE_THAT(again, ExitsWith(0));
   CHECK(again.out.find("started space") == std::string::npos);
+}
+
+TEST_CASE("a daemon with no program running exits after its idle time, and one with a program stays") {
+  Sandbox sandbox;
+  const SpawnOptions idle_second{.extra_env = {"TPROC_IDLE_EXIT=1s"}};
+  REQUIRE_THAT(sandbox.tproc({"run", "brief", program("exit_with"), "0"}, idle_second), ExitsWith(0));
+  const Outcome busy = sandbox.tproc({"run", "-d", "--name", "nap", "busy", program("sleeper"), "300"}, idle_second);
+  REQUIRE_THAT(busy, ExitsWith(0));
+  const pid_t brief_daemon = sandbox.daemon_pid("brief");
+  const pid_t busy_daemon = sandbox.daemon_pid("busy");
+
+  CHECK(eventually([&] { return !process_alive(brief_daemon); }, std::chrono::seconds(30)));
+  CHECK(space_names(sandbox) == std::vector<std::string>{"busy"});  // its socket went with it
+  // Long past the idle time, the space whose program runs is still up, and so is the program.
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  CHECK(process_alive(busy_daemon));
+  CHECK(sandbox.tproc_info("busy", "nap").state == "running");
+  // Once its program is gone, its record does not keep it.
+  REQUIRE_THAT(sandbox.tproc({"kill", "busy", "nap"}), ExitsWith(0));
+  CHECK(eventually([&] { return !process_alive(busy_daemon); }, std::chrono::seconds(30)));
+  CHECK(space_names(sandbox).empty());
+  // A new run starts the space again.
+  CHECK_THAT(sandbox.tproc({"run", "brief", program("exit_with"), "6"}), ExitsWith(6));
+}
+
+TEST_CASE("an idle time that is not a duration is refused in one line before the space starts") {
+  Sandbox sandbox;
+  const Outcome refused = sandbox.tproc({"run", "s", program("exit_with"), "0"}, {.extra_env = {"TPROC_IDLE_EXIT=soon"}});
+  CHECK(refused.status != 0);
+  CHECK_THAT(refused, IsOneLineError().naming("TPROC_IDLE_EXIT=soon"));
+  CHECK(space_names(sandbox).empty());
 }
