@@ -49,6 +49,7 @@ extern const Command kStatsCommand;
 extern const Command kTopCommand;
 extern const Command kPauseCommand;
 extern const Command kUnpauseCommand;
+extern const Command kMapsCommand;
 // ...and the bundle tool's (cli/bundle_tool.hpp).
 extern const Command kBuildCommand;
 extern const Command kInspectCommand;

@@ -11,7 +11,8 @@ constexpr std::array<const char*, std::variant_size_v<Message>> kTypeNames = {
     "RunRequest", "ListRequest", "SignalRequest", "OpenRequest", "InfoRequest", "ShutdownRequest",
     "EndpointsRequest", "Started", "Exited", "Failure", "TprocList", "Opened", "SpaceInfo", "EndpointList", "Done",
     "WaitRequest", "RemoveRequest",
-    "StatsRequest", "SpaceStats", "PauseRequest"};
+    "StatsRequest", "SpaceStats", "PauseRequest",
+    "RangesRequest", "OwnedRanges"};
 
 /// Builds the alternative with index `type` of Message and reads its fields.
 template <size_t Index = 0>

@@ -281,10 +281,39 @@ struct PauseRequest {
   template <class A> void fields(A& a) { a(targets, pause); }
 };
 
+/// Ask which ranges of the space a tproc owns (the daemon's ownership ledger and what its loader
+/// mapped for it): reply OwnedRanges.
+struct RangesRequest {
+  std::string target;  ///< an id or a name, as for OpenRequest
+  template <class A> void fields(A& a) { a(target); }
+};
+
+/// One page-aligned [begin, end) range a tproc owns.
+struct OwnedRange {
+  uint64_t begin = 0;
+  uint64_t end = 0;
+  /// Who made it: "mapped" (the tproc's own mmap, mremap or shmat, ld.so's included), or what the
+  /// daemon's loader mapped for it: "executable", "interpreter", "stack".
+  std::string origin;
+  template <class A> void fields(A& a) { a(begin, end, origin); }
+};
+
+/// Reply to RangesRequest: ascending, non-overlapping ranges; none once the tproc has exited
+/// (they were reclaimed) or when the space runs without reclaim (no ledger: loader ranges only).
+struct OwnedRanges {
+  TprocInfo tproc;
+  std::vector<OwnedRange> ranges;
+  uint64_t executable_bias = 0;   ///< where the loader put the executable, minus its link address
+  uint64_t interpreter_bias = 0;  ///< the same for its ld.so; 0: none (static)
+  bool ledger = true;             ///< false: no ownership ledger (`tproc daemon --no-reclaim`)
+  template <class A> void fields(A& a) { a(tproc, ranges, executable_bias, interpreter_bias, ledger); }
+};
+
 /// Any message; its index in this variant is its type on the wire.
 using Message = std::variant<RunRequest, ListRequest, SignalRequest, OpenRequest, InfoRequest, ShutdownRequest,
                              EndpointsRequest, Started, Exited, Failure, TprocList, Opened, SpaceInfo,
-                             EndpointList, Done, WaitRequest, RemoveRequest, StatsRequest, SpaceStats, PauseRequest>;
+                             EndpointList, Done, WaitRequest, RemoveRequest, StatsRequest, SpaceStats, PauseRequest,
+                             RangesRequest, OwnedRanges>;
 
 /// Encodes `message` with its header.
 std::vector<std::byte> encode(const Message& message);

@@ -142,6 +142,7 @@ class Daemon {
   void handle(std::unique_ptr<Client> client, protocol::PauseRequest request);
   /// Freezes or thaws one running tproc (space/operations/pause.cpp).
   Result<void> set_paused(TprocRecord& record, bool pause);
+  void handle(std::unique_ptr<Client> client, protocol::RangesRequest request);
 
   /// Loads, spawns and records a tproc; the caller answers the client.
   Result<TprocRecord*> start_tproc(const protocol::RunRequest& request, std::vector<UniqueFd>& fds);

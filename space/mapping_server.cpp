@@ -280,6 +280,11 @@ std::vector<std::tuple<uint64_t, uint64_t, uint64_t>> MappingServer::ledger_rang
   return ranges;
 }
 
+std::vector<AddressLedger::Range> MappingServer::ranges_of(uint64_t owner) {
+  std::lock_guard lock(mutex_);
+  return ledger_.ranges_of(owner);
+}
+
 size_t MappingServer::ledger_size() {
   std::lock_guard lock(mutex_);
   return ledger_.size();

@@ -79,6 +79,8 @@ class MappingServer {
 
   /// How many ranges the ledger holds (for tests and leak checks).
   size_t ledger_size();
+  /// The ranges tproc `owner` made and still holds, adjacent ones merged.
+  std::vector<AddressLedger::Range> ranges_of(uint64_t owner);
 
  private:
   struct Listener {

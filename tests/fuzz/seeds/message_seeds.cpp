@@ -88,6 +88,13 @@ std::vector<Message> filled() {
                                        .threads = 4, .fds = 9, .rss = 200u << 20, .mapped = 210u << 20},
                             TprocStats{}}},
       PauseRequest{.targets = {"42", "kv-server"}, .pause = false},
+      RangesRequest{.target = "kv-server"},
+      OwnedRanges{.tproc = sample_tproc(),
+                  .ranges = {OwnedRange{.begin = 0x7f0000000000, .end = 0x7f0000004000, .origin = "executable"},
+                             OwnedRange{.begin = 0x7f0000010000, .end = 0x7f0000030000, .origin = "mapped"}},
+                  .executable_bias = 0x7f0000000000,
+                  .interpreter_bias = 0x7f1000000000,
+                  .ledger = false},
   };
 }
 
