@@ -309,11 +309,26 @@ struct OwnedRanges {
   template <class A> void fields(A& a) { a(tproc, ranges, executable_bias, interpreter_bias, ledger); }
 };
 
+/// Ask for one tproc, by id or name, as `tproc inspect SPACE ID|NAME` shows it: reply TprocDetail.
+struct InspectRequest {
+  std::string target;
+  template <class A> void fields(A& a) { a(target); }
+};
+
+/// Reply to InspectRequest: what ps shows, and how the program was started.
+struct TprocDetail {
+  TprocInfo tproc;
+  std::vector<std::string> argv;
+  std::vector<std::string> env;
+  std::string cwd;
+  template <class A> void fields(A& a) { a(tproc, argv, env, cwd); }
+};
+
 /// Any message; its index in this variant is its type on the wire.
 using Message = std::variant<RunRequest, ListRequest, SignalRequest, OpenRequest, InfoRequest, ShutdownRequest,
                              EndpointsRequest, Started, Exited, Failure, TprocList, Opened, SpaceInfo,
                              EndpointList, Done, WaitRequest, RemoveRequest, StatsRequest, SpaceStats, PauseRequest,
-                             RangesRequest, OwnedRanges>;
+                             RangesRequest, OwnedRanges, InspectRequest, TprocDetail>;
 
 /// Encodes `message` with its header.
 std::vector<std::byte> encode(const Message& message);

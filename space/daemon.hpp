@@ -140,6 +140,7 @@ class Daemon {
   void handle(std::unique_ptr<Client> client, protocol::RemoveRequest request);
   void handle(std::unique_ptr<Client> client, protocol::StatsRequest request);
   void handle(std::unique_ptr<Client> client, protocol::PauseRequest request);
+  void handle(std::unique_ptr<Client> client, protocol::InspectRequest request);
   /// Freezes or thaws one running tproc (space/operations/pause.cpp).
   Result<void> set_paused(TprocRecord& record, bool pause);
   void handle(std::unique_ptr<Client> client, protocol::RangesRequest request);

@@ -39,6 +39,9 @@ struct TprocRecord {
   uint64_t id = 0;
   std::string name;
   std::string command;  ///< argv joined, for ps
+  std::vector<std::string> argv;  ///< as run gave them, for inspect
+  std::vector<std::string> env;
+  std::string cwd;
   int64_t started = 0;  ///< Unix time
   bool detached = false;
   bool supervised = false;  ///< kept by the supervised rule (see the file's comment)

@@ -12,13 +12,18 @@
 #include "cli/bundle_tool.hpp"
 #include "cli/command.hpp"
 #include "cli/output.hpp"
+#include "cli/tproc_inspection.hpp"
 
 namespace tproc::cli {
 namespace {
 
 constexpr const char* kUsage =
-    "Usage: tproc inspect [--format table|json] BUNDLE\n\n"
-    "Verify a bundle (every blob against its digest) and show its manifest and files.\n";
+    "Usage: tproc inspect [--format table|json] BUNDLE\n"
+    "       tproc inspect SPACE ID|NAME\n\n"
+    "Verify a bundle (every blob against its digest) and show its manifest and files; or, with a\n"
+    "space and a tproc's ID or name, show that program as JSON: pid, args, env, cwd, state\n"
+    "(running, paused or exited), started, memory (as tproc stats counts it), the endpoints it owns,\n"
+    "its bundle and labels.\n";
 
 const char* type_name(bundle::LayerEntry::Type type) {
   switch (type) {
@@ -37,7 +42,13 @@ Result<int> inspect(std::span<char* const> args) {
     return 0;
   }
   const bool json = TPROC_TRY(arguments.json_format());
-  TPROC_TRY(arguments.expect_operands("inspect", 1, 1, "BUNDLE"));
+  TPROC_TRY(arguments.expect_operands("inspect", 1, 2, "BUNDLE, or SPACE and ID|NAME"));
+  if (arguments.positional().size() == 2) {
+    if (arguments.has("format") && !json)
+      return Error::explained("inspect SPACE ID|NAME: the output is JSON only (--format json)", EINVAL);
+    TPROC_TRY(print_tproc_inspection(arguments.positional()[0], arguments.positional()[1]));
+    return 0;
+  }
   const std::string& path = arguments.positional()[0];
 
   bundle::BundleArchive archive = TPROC_TRY(bundle::BundleArchive::open(path));

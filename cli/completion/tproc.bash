@@ -99,7 +99,8 @@ _tproc() {
     compose:0) words="config up down ps logs restart" ;;
     run:*) files=1 ;;
     build:0) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
-    inspect:0 | push:0) files=1 ;;
+    inspect:0) files=1 ;;  # BUNDLE (or a SPACE, which files do not offer)
+    push:0) files=1 ;;
     rmi:*) words=$(_tproc_images "$tproc") ;;  # REF...
   esac
   if ((files)); then

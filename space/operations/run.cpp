@@ -196,6 +196,9 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
                 : !request.default_name.empty() ? request.default_name
                                                 : base_name(request.execfn);
   record.command = request.command.empty() ? join(request.argv) : request.command;
+  record.argv = request.argv;
+  record.env = request.env;
+  record.cwd = request.cwd;
   record.started = ::time(nullptr);
   record.detached = request.detach;
   record.supervised = request.detach && request.supervised;
