@@ -65,27 +65,6 @@ size_t count_of(char* const* words) {
   return count;
 }
 
-/// Sends `bytes` with `fds`; 0 or -errno.
-int send_with_fds(int socket, const front::ByteWriter& bytes, const int* fds, size_t fd_count) {
-  iovec io{const_cast<unsigned char*>(bytes.data()), bytes.size()};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * protocol::kMaxMessageFds)]{};
-  msghdr header{};
-  header.msg_iov = &io;
-  header.msg_iovlen = 1;
-  header.msg_control = control;
-  header.msg_controllen = CMSG_SPACE(sizeof(int) * fd_count);
-  cmsghdr* cmsg = CMSG_FIRSTHDR(&header);
-  cmsg->cmsg_level = SOL_SOCKET;
-  cmsg->cmsg_type = SCM_RIGHTS;
-  cmsg->cmsg_len = CMSG_LEN(sizeof(int) * fd_count);
-  memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * fd_count);
-  ssize_t sent;
-  do sent = ::sendmsg(socket, &header, MSG_NOSIGNAL);
-  while (sent < 0 && errno == EINTR);
-  if (sent < 0) return -errno;
-  return sent == static_cast<ssize_t>(bytes.size()) ? 0 : -EPROTO;
-}
-
 /// Receives one reply and keeps its first descriptor in `fd` (closing any others). 0, -ECONNRESET
 /// when the daemon closed the connection, -EPROTO for a malformed reply, or -errno.
 int receive_reply(int socket, unsigned char* buffer, front::QuickReply& reply, UniqueFd& fd) {
@@ -204,7 +183,7 @@ int spawn(tproc_child** child, const char* name, bool search, const tproc_spawn_
 
   UniqueFd connection;
   if (const int connected = connect_to_daemon(connection); connected < 0) return connected;
-  if (const int sent = send_with_fds(connection.get(), request, fds, 4 + inherited_count); sent < 0)
+  if (const int sent = front::send_with_fds(connection.get(), request, fds, 4 + inherited_count); sent < 0)
     return sent == -EPIPE ? -ECONNREFUSED : sent;
   unsigned char buffer[kReplyBuffer];
   front::QuickReply reply;

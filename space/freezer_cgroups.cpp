@@ -7,49 +7,14 @@
 
 #include <chrono>
 #include <fstream>
-#include <sstream>
 #include <thread>
 #include <vector>
 
 #include "common/unique_fd.hpp"
+#include "space/cgroup_v1.hpp"
 
 namespace tproc::space {
 namespace {
-
-/// Where the cgroup v1 freezer controller is mounted, from /proc/self/mounts; empty when nowhere.
-std::string freezer_mount() {
-  std::ifstream mounts("/proc/self/mounts");
-  for (std::string line; std::getline(mounts, line);) {
-    std::istringstream fields(line);
-    std::string device, where, type, options;
-    fields >> device >> where >> type >> options;
-    if (type != "cgroup") continue;
-    std::istringstream each(options);
-    for (std::string option; std::getline(each, option, ',');)
-      if (option == "freezer") return where;
-  }
-  return {};
-}
-
-/// The daemon's own cgroup in the v1 freezer hierarchy, from /proc/self/cgroup ("6:freezer:/path").
-std::string own_freezer_cgroup() {
-  std::ifstream cgroups("/proc/self/cgroup");
-  for (std::string line; std::getline(cgroups, line);) {
-    const size_t first = line.find(':'), second = line.find(':', first + 1);
-    if (first == std::string::npos || second == std::string::npos) continue;
-    std::istringstream controllers(line.substr(first + 1, second - first - 1));
-    for (std::string controller; std::getline(controllers, controller, ',');)
-      if (controller == "freezer") return line.substr(second + 1);
-  }
-  return {};
-}
-
-Result<void> write_file(const std::string& path, const std::string& text) {
-  UniqueFd file(::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (!file) return Error::from_errno("open " + path);
-  if (::write(file.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) return Error::from_errno("write " + path);
-  return ok();
-}
 
 std::string read_word(const std::string& path) {
   std::ifstream file(path);
@@ -78,10 +43,10 @@ std::vector<pid_t> with_descendants(pid_t pid) {
 }  // namespace
 
 Result<FreezerCgroups> FreezerCgroups::create(const std::string& space) {
-  const std::string mount = freezer_mount();
+  const std::string mount = cgroup_v1_mount("freezer");
   if (mount.empty())
     return Error::explained("no cgroup v1 'freezer' hierarchy is mounted (see /proc/self/mounts)", ENOTSUP);
-  std::string own = own_freezer_cgroup();
+  std::string own = own_cgroup_v1("freezer");
   if (own == "/") own.clear();
   const std::string directory = mount + own + "/tproc-" + space + "-" + std::to_string(::getpid());
   if (::mkdir(directory.c_str(), 0700) < 0 && errno != EEXIST) {
@@ -117,9 +82,9 @@ Result<void> FreezerCgroups::freeze(uint64_t id, pid_t pid) {
   }
   // cgroup.procs moves a whole thread group; threads and children made later inherit the cgroup.
   for (pid_t process : with_descendants(pid))
-    if (auto moved = write_file(path + "/cgroup.procs", std::to_string(process)); !moved && process == pid)
+    if (auto moved = write_cgroup_file(path + "/cgroup.procs", std::to_string(process)); !moved && process == pid)
       return std::move(moved).error();
-  TPROC_TRY(write_file(path + "/freezer.state", "FROZEN"));
+  TPROC_TRY(write_cgroup_file(path + "/freezer.state", "FROZEN"));
   frozen_.insert(id);
   // FREEZING until every task has reached the refrigerator: a task in an uninterruptible sleep
   // (a page fault on NFS, say) gets there when it wakes.
@@ -137,7 +102,7 @@ Result<void> FreezerCgroups::freeze(uint64_t id, pid_t pid) {
 
 Result<void> FreezerCgroups::thaw(uint64_t id) {
   if (!frozen_.count(id)) return ok();
-  TPROC_TRY(write_file(cgroup(id) + "/freezer.state", "THAWED"));
+  TPROC_TRY(write_cgroup_file(cgroup(id) + "/freezer.state", "THAWED"));
   frozen_.erase(id);
   return ok();
 }

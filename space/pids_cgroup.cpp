@@ -4,57 +4,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <fstream>
-#include <sstream>
-#include <vector>
+#include <string>
+
+#include "space/cgroup_v1.hpp"
 
 namespace tproc::space {
-namespace {
-
-/// Where the cgroup v1 pids controller is mounted, from /proc/self/mounts; empty when nowhere.
-std::string pids_mount() {
-  std::ifstream mounts("/proc/self/mounts");
-  for (std::string line; std::getline(mounts, line);) {
-    std::istringstream fields(line);
-    std::string device, where, type, options;
-    fields >> device >> where >> type >> options;
-    if (type != "cgroup") continue;
-    std::istringstream each(options);
-    for (std::string option; std::getline(each, option, ',');)
-      if (option == "pids") return where;
-  }
-  return {};
-}
-
-/// The daemon's own cgroup in the v1 pids hierarchy, from /proc/self/cgroup ("8:pids:/path").
-std::string own_pids_cgroup() {
-  std::ifstream cgroups("/proc/self/cgroup");
-  for (std::string line; std::getline(cgroups, line);) {
-    const size_t first = line.find(':'), second = line.find(':', first + 1);
-    if (first == std::string::npos || second == std::string::npos) continue;
-    std::istringstream controllers(line.substr(first + 1, second - first - 1));
-    for (std::string controller; std::getline(controllers, controller, ',');)
-      if (controller == "pids") return line.substr(second + 1);
-  }
-  return {};
-}
-
-Result<void> write_file(const std::string& path, const std::string& text) {
-  UniqueFd file(::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (!file) return Error::from_errno("open " + path);
-  if (::write(file.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) return Error::from_errno("write " + path);
-  return ok();
-}
-
-}  // namespace
 
 Result<PidsCgroups> PidsCgroups::create(const std::string& space) {
-  const std::string mount = pids_mount();
+  const std::string mount = cgroup_v1_mount("pids");
   if (mount.empty())
     return Error::explained("no cgroup v1 'pids' hierarchy is mounted (see /proc/self/mounts), and a cgroup v2 one would "
                                 "need a delegated subtree",
                             ENOTSUP);
-  std::string own = own_pids_cgroup();
+  std::string own = own_cgroup_v1("pids");
   if (own == "/") own.clear();
   const std::string directory = mount + own + "/tproc-" + space + "-" + std::to_string(::getpid());
   if (::mkdir(directory.c_str(), 0700) < 0 && errno != EEXIST) return Error::from_errno("create the pids cgroup " + directory);
@@ -79,7 +41,7 @@ Result<UniqueFd> PidsCgroups::make(uint64_t id, uint64_t limit) {
   const std::string cgroup = directory_ + "/" + std::to_string(id);
   if (::mkdir(cgroup.c_str(), 0700) < 0) return Error::from_errno("create the pids cgroup " + cgroup);
   cgroups_.insert(id);
-  if (auto limited = write_file(cgroup + "/pids.max", std::to_string(limit)); !limited) {
+  if (auto limited = write_cgroup_file(cgroup + "/pids.max", std::to_string(limit)); !limited) {
     ::rmdir(cgroup.c_str());
     cgroups_.erase(id);
     return std::move(limited).error();

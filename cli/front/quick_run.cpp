@@ -192,25 +192,6 @@ const char** environment_with(char** envp, const Invocation& invocation, size_t&
   return env;
 }
 
-bool send_with_fds(int socket, const ByteWriter& bytes, const int* fds, size_t fd_count) {
-  iovec io{const_cast<unsigned char*>(bytes.data()), bytes.size()};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * protocol::kMaxMessageFds)]{};
-  msghdr header{};
-  header.msg_iov = &io;
-  header.msg_iovlen = 1;
-  header.msg_control = control;
-  header.msg_controllen = CMSG_SPACE(sizeof(int) * fd_count);
-  cmsghdr* cmsg = CMSG_FIRSTHDR(&header);
-  cmsg->cmsg_level = SOL_SOCKET;
-  cmsg->cmsg_type = SCM_RIGHTS;
-  cmsg->cmsg_len = CMSG_LEN(sizeof(int) * fd_count);
-  memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * fd_count);
-  ssize_t sent;
-  do sent = sendmsg(socket, &header, MSG_NOSIGNAL);
-  while (sent < 0 && errno == EINTR);
-  return sent == static_cast<ssize_t>(bytes.size());
-}
-
 /// Receives one message and at most one descriptor (any more are closed); false on a read error,
 /// the end of the connection or a malformed message.
 bool receive_reply(int socket, unsigned char* buffer, QuickReply& reply, UniqueFd& fd) {
@@ -390,7 +371,7 @@ bool quick_run(int arg_count, char** args, char** envp, int& status) {
   // The order the daemon expects: the executable, then stdio and the inherited fds unless detached.
   int fds[protocol::kMaxMessageFds] = {executable.get(), STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO};
   for (size_t i = 0; i < fields.inherited_count; ++i) fds[4 + i] = inherited[i];
-  if (!send_with_fds(connection.get(), request, fds, invocation.detach ? 1 : 4 + fields.inherited_count)) return false;
+  if (send_with_fds(connection.get(), request, fds, invocation.detach ? 1 : 4 + fields.inherited_count) != 0) return false;
   // Never deaf while the daemon has not answered (stopped, stuck): a Ctrl-C ends tproc run here.
   if (!invocation.detach) cli::await_answer(connection.get(), signals.get());
   QuickReply reply;

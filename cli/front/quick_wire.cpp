@@ -1,7 +1,9 @@
 #include "cli/front/quick_wire.hpp"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "protocol/message_header.hpp"
 
@@ -160,6 +162,26 @@ bool read_reply(const unsigned char* bytes, size_t size, QuickReply& reply) {
       return true;  // kOther: well-formed enough to know it is not for us
   }
   return reader.complete();
+}
+
+int send_with_fds(int socket, const ByteWriter& bytes, const int* fds, size_t fd_count) {
+  iovec io{const_cast<unsigned char*>(bytes.data()), bytes.size()};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * protocol::kMaxMessageFds)]{};
+  msghdr header{};
+  header.msg_iov = &io;
+  header.msg_iovlen = 1;
+  header.msg_control = control;
+  header.msg_controllen = CMSG_SPACE(sizeof(int) * fd_count);
+  cmsghdr* cmsg = CMSG_FIRSTHDR(&header);
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN(sizeof(int) * fd_count);
+  memcpy(CMSG_DATA(cmsg), fds, sizeof(int) * fd_count);
+  ssize_t sent;
+  do sent = ::sendmsg(socket, &header, MSG_NOSIGNAL);
+  while (sent < 0 && errno == EINTR);
+  if (sent < 0) return -errno;
+  return sent == static_cast<ssize_t>(bytes.size()) ? 0 : -EPROTO;
 }
 
 }  // namespace tproc::front

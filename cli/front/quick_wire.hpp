@@ -70,6 +70,10 @@ struct QuickRequest {
 /// Appends `request` as one whole message, header included.
 void write_run_request(const QuickRequest& request, ByteWriter& out);
 
+/// Sends `bytes` on `socket` with `fds` (at most protocol::kMaxMessageFds) in one sendmsg, retried on
+/// EINTR: 0, -EPROTO for a short send, or -errno.
+int send_with_fds(int socket, const ByteWriter& bytes, const int* fds, size_t fd_count);
+
 /// A reply, as far as the front door cares.
 struct QuickReply {
   enum Kind { kStarted, kExited, kFailure, kOther } kind = kOther;
