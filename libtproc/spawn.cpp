@@ -47,7 +47,6 @@ namespace tproc::lib {
 namespace {
 
 /// Replies are small: Started, Exited, or a Failure's one line.
-constexpr size_t kReplyBuffer = 16 * 1024;
 
 /// A malloc'd array of string pointers (borrowed strings), freed with it.
 struct Words {
@@ -63,35 +62,6 @@ size_t count_of(char* const* words) {
   size_t count = 0;
   while (words[count] != nullptr) ++count;
   return count;
-}
-
-/// Receives one reply and keeps its first descriptor in `fd` (closing any others). 0, -ECONNRESET
-/// when the daemon closed the connection, -EPROTO for a malformed reply, or -errno.
-int receive_reply(int socket, unsigned char* buffer, front::QuickReply& reply, UniqueFd& fd) {
-  iovec io{buffer, kReplyBuffer};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 8)]{};
-  msghdr header{};
-  header.msg_iov = &io;
-  header.msg_iovlen = 1;
-  header.msg_control = control;
-  header.msg_controllen = sizeof(control);
-  ssize_t got;
-  do got = ::recvmsg(socket, &header, MSG_CMSG_CLOEXEC);
-  while (got < 0 && errno == EINTR);
-  if (got < 0) return errno == ECONNRESET ? -ECONNRESET : -errno;
-  for (cmsghdr* cmsg = CMSG_FIRSTHDR(&header); cmsg; cmsg = CMSG_NXTHDR(&header, cmsg)) {
-    if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) continue;
-    const size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-    for (size_t i = 0; i < count; ++i) {
-      int received;
-      memcpy(&received, CMSG_DATA(cmsg) + i * sizeof(int), sizeof(int));
-      if (!fd) fd.reset(received);
-      else ::close(received);
-    }
-  }
-  if (got == 0) return -ECONNRESET;
-  if ((header.msg_flags & MSG_TRUNC) || !front::read_reply(buffer, static_cast<size_t>(got), reply)) return -EPROTO;
-  return 0;
 }
 
 /// A Failure's errno as we return it: a refusal without one is the program's fault (ENOEXEC).
@@ -185,10 +155,10 @@ int spawn(tproc_child** child, const char* name, bool search, const tproc_spawn_
   if (const int connected = connect_to_daemon(connection); connected < 0) return connected;
   if (const int sent = front::send_with_fds(connection.get(), request, fds, 4 + inherited_count); sent < 0)
     return sent == -EPIPE ? -ECONNREFUSED : sent;
-  unsigned char buffer[kReplyBuffer];
+  unsigned char buffer[front::kReplyBuffer];
   front::QuickReply reply;
   UniqueFd pidfd;
-  if (const int received = receive_reply(connection.get(), buffer, reply, pidfd); received < 0) return received;
+  if (const int received = front::receive_reply(connection.get(), buffer, reply, pidfd); received < 0) return received;
   if (reply.kind == front::QuickReply::kFailure) return failure_code(reply);
   if (reply.kind != front::QuickReply::kStarted || !pidfd) return -EPROTO;
 
@@ -267,10 +237,10 @@ TPROC_API int tproc_child_wait(tproc_child* child, int timeout_ms, int* status) 
     const int ready = ::poll(&answer, 1, remaining_ms(deadline));
     if (ready < 0) return -errno;
     if (ready == 0) return -ETIMEDOUT;
-    unsigned char buffer[kReplyBuffer];
+    unsigned char buffer[tproc::front::kReplyBuffer];
     tproc::front::QuickReply reply;
     tproc::UniqueFd unexpected;
-    const int received = receive_reply(child->connection.get(), buffer, reply, unexpected);
+    const int received = tproc::front::receive_reply(child->connection.get(), buffer, reply, unexpected);
     if (received == -ECONNRESET) {
       if (const int ended = end_without_daemon(*child, deadline); !child->ended) return ended;
       break;

@@ -28,7 +28,6 @@ namespace {
 
 /// Replies are a few dozen bytes; a Failure's message is one line. On the stack: a heap buffer
 /// this size would be an mmap of its own.
-constexpr size_t kReplyBuffer = 16 * 1024;
 
 bool equal(const char* a, const char* b) { return strcmp(a, b) == 0; }
 
@@ -192,34 +191,6 @@ const char** environment_with(char** envp, const Invocation& invocation, size_t&
   return env;
 }
 
-/// Receives one message and at most one descriptor (any more are closed); false on a read error,
-/// the end of the connection or a malformed message.
-bool receive_reply(int socket, unsigned char* buffer, QuickReply& reply, UniqueFd& fd) {
-  iovec io{buffer, kReplyBuffer};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 8)]{};
-  msghdr header{};
-  header.msg_iov = &io;
-  header.msg_iovlen = 1;
-  header.msg_control = control;
-  header.msg_controllen = sizeof(control);
-  ssize_t got;
-  do got = recvmsg(socket, &header, MSG_CMSG_CLOEXEC);
-  while (got < 0 && errno == EINTR);
-  if (got < 0) return false;
-  for (cmsghdr* cmsg = CMSG_FIRSTHDR(&header); cmsg; cmsg = CMSG_NXTHDR(&header, cmsg)) {
-    if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) continue;
-    const size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-    for (size_t i = 0; i < count; ++i) {
-      int received;
-      memcpy(&received, CMSG_DATA(cmsg) + i * sizeof(int), sizeof(int));
-      if (!fd) fd.reset(received);
-      else close(received);
-    }
-  }
-  if (got == 0 || (header.msg_flags & MSG_TRUNC)) return false;
-  return read_reply(buffer, static_cast<size_t>(got), reply);
-}
-
 /// The one way this file reports an error once the program exists: as the full CLI would.
 int fail(const Invocation& invocation, const char* message, int code) {
   if (code == 0) fprintf(stderr, "tproc: run %s: %s\n", invocation.target, message);
@@ -242,7 +213,7 @@ int supervise(const Invocation& invocation, int connection, int pidfd, int signa
     if (waiting[1].revents) {
       QuickReply reply;
       UniqueFd unexpected;
-      if (receive_reply(connection, buffer, reply, unexpected)) {
+      if (receive_reply(connection, buffer, reply, unexpected) == 0) {
         if (reply.kind == QuickReply::kExited) return cli::end_like({reply.killed, reply.value});
         if (reply.kind != QuickReply::kFailure) return fail(invocation, "unexpected message from the space daemon", EPROTO);
         fprintf(stderr, "tproc: run %s: %.*s\n", invocation.target, static_cast<int>(reply.message_size), reply.message);
@@ -377,7 +348,7 @@ bool quick_run(int arg_count, char** args, char** envp, int& status) {
   QuickReply reply;
   UniqueFd pidfd;
   // A refusal started nothing: decline, and the full CLI asks again and explains it.
-  if (!receive_reply(connection.get(), reply_buffer, reply, pidfd) || reply.kind != QuickReply::kStarted) return false;
+  if (receive_reply(connection.get(), reply_buffer, reply, pidfd) != 0 || reply.kind != QuickReply::kStarted) return false;
   mask.keep();
 
   // From here the program runs: whatever happens is reported here, never declined.

@@ -184,4 +184,31 @@ int send_with_fds(int socket, const ByteWriter& bytes, const int* fds, size_t fd
   return sent == static_cast<ssize_t>(bytes.size()) ? 0 : -EPROTO;
 }
 
+int receive_reply(int socket, unsigned char* buffer, QuickReply& reply, UniqueFd& fd) {
+  iovec io{buffer, kReplyBuffer};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 8)]{};
+  msghdr header{};
+  header.msg_iov = &io;
+  header.msg_iovlen = 1;
+  header.msg_control = control;
+  header.msg_controllen = sizeof(control);
+  ssize_t got;
+  do got = ::recvmsg(socket, &header, MSG_CMSG_CLOEXEC);
+  while (got < 0 && errno == EINTR);
+  if (got < 0) return errno == ECONNRESET ? -ECONNRESET : -errno;
+  for (cmsghdr* cmsg = CMSG_FIRSTHDR(&header); cmsg; cmsg = CMSG_NXTHDR(&header, cmsg)) {
+    if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) continue;
+    const size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < count; ++i) {
+      int received;
+      memcpy(&received, CMSG_DATA(cmsg) + i * sizeof(int), sizeof(int));
+      if (!fd) fd.reset(received);
+      else ::close(received);
+    }
+  }
+  if (got == 0) return -ECONNRESET;
+  if ((header.msg_flags & MSG_TRUNC) || !read_reply(buffer, static_cast<size_t>(got), reply)) return -EPROTO;
+  return 0;
+}
+
 }  // namespace tproc::front

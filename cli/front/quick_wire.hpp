@@ -1,12 +1,15 @@
 #pragma once
 // The front door's encoding of the one request it sends (RunRequest) and the replies it reads
-// (Started, Exited, Failure); libtproc's tproc_spawn() speaks the same through it. The front door is built without the C++ standard library
-// (cli/front/front_door.cpp says why), so protocol/wire.hpp, which is made of std::vector and
+// (Started, Exited, Failure), and how they cross the socket with their descriptors; libtproc's
+// tproc_spawn() speaks the same through it. The front door is built without the C++ standard
+// library (cli/front/front_door.cpp says why), so protocol/wire.hpp, which is made of std::vector and
 // std::string, is out of its reach: this writes the same bytes with libc alone.
 // tests/cli/quick_wire_test.cpp holds the two encodings to each other.
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "common/unique_fd.hpp"
 
 namespace tproc::front {
 
@@ -90,5 +93,13 @@ struct QuickReply {
 
 /// Reads one reply message; false if it is malformed or of another protocol version.
 [[nodiscard]] bool read_reply(const unsigned char* bytes, size_t size, QuickReply& reply);
+
+/// Room for any reply the front door reads.
+inline constexpr size_t kReplyBuffer = 16 * 1024;
+
+/// Receives one reply into `buffer` (kReplyBuffer bytes) and keeps its first descriptor in `fd`,
+/// closing any others: 0, -ECONNRESET when the daemon closed the connection, -EPROTO for a
+/// malformed reply, or -errno.
+int receive_reply(int socket, unsigned char* buffer, QuickReply& reply, UniqueFd& fd);
 
 }  // namespace tproc::front
