@@ -21,6 +21,7 @@
 #include <ctime>
 
 #include "common/ignored_signals.hpp"
+#include "common/monotonic_clock.hpp"
 #include "registry/registry_layout.hpp"
 #include "registry/space_heap.hpp"
 #include "space/space_name.hpp"
@@ -250,11 +251,6 @@ void Daemon::on_signal() {
 
 namespace {
 
-uint64_t monotonic_now_ns() {
-  timespec now{};
-  ::clock_gettime(CLOCK_MONOTONIC, &now);
-  return static_cast<uint64_t>(now.tv_sec) * 1'000'000'000 + static_cast<uint64_t>(now.tv_nsec);
-}
 
 }  // namespace
 
@@ -280,7 +276,7 @@ void Daemon::accept_clients() {
     }
     const int fd = socket.get();
     const bool first = clients_.empty();
-    clients_.emplace(fd, std::make_unique<Client>(Client{protocol::Connection(std::move(socket)), monotonic_now_ns(), 0}));
+    clients_.emplace(fd, std::make_unique<Client>(Client{protocol::Connection(std::move(socket)), monotonic_ns(), 0}));
     last_busy_ns_ = clients_.at(fd)->accepted_ns;  // any question keeps the space alive (space/daemon_idle_exit.cpp)
     if (first) arm_idle_timer();
     // A client sends its request right after connecting, usually before we get here: reading now
@@ -321,7 +317,7 @@ void Daemon::arm_idle_timer() {
 void Daemon::drop_idle_clients() {
   uint64_t expirations = 0;
   (void)!::read(idle_timer_.get(), &expirations, sizeof(expirations));
-  const uint64_t now = monotonic_now_ns();
+  const uint64_t now = monotonic_ns();
   std::vector<int> idle;
   for (const auto& [fd, client] : clients_)
     if (now - client->accepted_ns >= kRequestDeadlineNs) idle.push_back(fd);

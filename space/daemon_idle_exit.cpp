@@ -13,16 +13,12 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "common/monotonic_clock.hpp"
 #include "space/daemon.hpp"
 
 namespace tproc::space {
 namespace {
 
-uint64_t now_ns() {
-  timespec now{};
-  ::clock_gettime(CLOCK_MONOTONIC, &now);
-  return static_cast<uint64_t>(now.tv_sec) * 1'000'000'000 + static_cast<uint64_t>(now.tv_nsec);
-}
 
 }  // namespace
 
@@ -34,7 +30,7 @@ Result<void> Daemon::watch_idleness() {
   const long period_ns = static_cast<long>(period.count()) * 1'000'000;
   const itimerspec every{{period_ns / 1'000'000'000, period_ns % 1'000'000'000}, {period_ns / 1'000'000'000, period_ns % 1'000'000'000}};
   if (::timerfd_settime(idle_exit_timer_.get(), 0, &every, nullptr) < 0) return Error::from_errno("timerfd_settime");
-  last_busy_ns_ = now_ns();
+  last_busy_ns_ = monotonic_ns();
   loop_->watch(idle_exit_timer_.get(), POLLIN, [this](int) { on_idle_check(); });
   return ok();
 }
@@ -42,7 +38,7 @@ Result<void> Daemon::watch_idleness() {
 void Daemon::on_idle_check() {
   uint64_t expirations = 0;
   (void)!::read(idle_exit_timer_.get(), &expirations, sizeof(expirations));
-  const uint64_t now = now_ns();
+  const uint64_t now = monotonic_ns();
   // A client still waiting to ask, or one being served (an attached run, a wait): its tproc runs.
   if (tprocs_.running_count() > 0 || !clients_.empty()) last_busy_ns_ = now;
   const uint64_t idle_ns = static_cast<uint64_t>(options_.idle_exit.count()) * 1'000'000;

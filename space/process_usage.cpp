@@ -37,10 +37,5 @@ Result<ProcessUsage> ProcessUsage::read(pid_t pid) {
   return usage;
 }
 
-uint64_t monotonic_ns() {
-  timespec now{};
-  ::clock_gettime(CLOCK_MONOTONIC, &now);
-  return static_cast<uint64_t>(now.tv_sec) * 1'000'000'000 + static_cast<uint64_t>(now.tv_nsec);
-}
 
 }  // namespace tproc::space

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 
+#include "common/monotonic_clock.hpp"
 #include "common/result.hpp"
 
 namespace tproc::space {
@@ -18,8 +19,5 @@ struct ProcessUsage {
   /// Reads them; ESRCH once the process has gone.
   static Result<ProcessUsage> read(pid_t pid);
 };
-
-/// CLOCK_MONOTONIC now, in nanoseconds.
-uint64_t monotonic_ns();
 
 }  // namespace tproc::space

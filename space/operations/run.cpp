@@ -15,6 +15,7 @@
 #include <climits>
 #include <cstdio>
 
+#include "common/monotonic_clock.hpp"
 #include "common/regular_file.hpp"
 #include "registry/space_heap.hpp"
 #include "runtime/isolation.hpp"
@@ -124,11 +125,6 @@ struct MainProgram {
 
 namespace {
 
-uint64_t monotonic_ns() {
-  timespec now{};
-  ::clock_gettime(CLOCK_MONOTONIC, &now);
-  return static_cast<uint64_t>(now.tv_sec) * 1000000000 + static_cast<uint64_t>(now.tv_nsec);
-}
 
 }  // namespace
 
