@@ -6,6 +6,8 @@
 
 #include <regex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "expectations.hpp"
 #include "json.hpp"
@@ -32,6 +34,46 @@ TEST_CASE("a typo'd long option gets the nearest option of that command") {
              IsOneLineError().naming("--formt").naming("did you mean --format?"));
   CHECK_THAT(sandbox.tproc({"stop", "--tiem", "3", "demo", "1"}),
              IsOneLineError().naming("--tiem").naming("did you mean --time?"));
+  // Two letters swapped are one slip; a long option typed with one dash is the long option.
+  const Outcome swapped = sandbox.tproc({"run", "--cdw", "/tmp", "demo", "/bin/true"});
+  CHECK(swapped.status == 125);
+  CHECK_THAT(swapped, IsOneLineError().naming("unknown option --cdw (did you mean --cwd?)"));
+  CHECK_THAT(sandbox.tproc({"run", "-cwd", "/tmp", "demo", "/bin/true"}),
+             IsOneLineError().naming("unknown option -c (did you mean --cwd?)"));
+  CHECK_THAT(sandbox.tproc({"logs", "-since", "10m", "demo"}), IsOneLineError().naming("did you mean --since?"));
+  // Nothing was started by any of them.
+  CHECK(sandbox.spaces().empty());
+}
+
+TEST_CASE("an unknown short option gets the nearest option of that verb, for every verb") {
+  Sandbox sandbox;
+  // The same letter in the other case, as a docker user's hands slip.
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases{
+      {{"logs", "-T", "demo", "1"}, "unknown option -T (did you mean -t (--timestamps)?)"},
+      {{"ps", "-Q"}, "unknown option -Q (did you mean -q (--quiet)?)"},
+      {{"stop", "-T", "3", "demo", "1"}, "unknown option -T (did you mean -t (--time)?)"},
+      {{"kill", "-S", "TERM", "demo", "1"}, "unknown option -S (did you mean -s (--signal)?)"},
+      {{"rm", "-F", "demo", "1"}, "unknown option -F (did you mean -f (--force)?)"},
+      {{"top", "-S", "cpu", "demo"}, "unknown option -S (did you mean -s (--sort)?)"},
+      {{"build", "-V"}, "unknown option -V (did you mean -v (--verbose)?)"},
+      {{"images", "-Q"}, "unknown option -Q (did you mean -q (--quiet)?)"},
+      {{"compose", "-F", "app.yaml", "ps"}, "unknown option -F (did you mean -f (--file)?)"},
+      {{"run", "-W", "/tmp", "demo", "/bin/true"}, "unknown option -W (did you mean -w (--cwd)?)"},
+      // No short form, but the one long option that starts with the letter.
+      {{"logs", "-s", "10m", "demo"}, "unknown option -s (did you mean --since?)"},
+      {{"stats", "-n", "demo"}, "unknown option -n (did you mean --no-stream?)"},
+  };
+  for (const auto& [args, error] : cases) {
+    INFO(args[0] << " " << args[1]);
+    const Outcome refused = sandbox.tproc(args);
+    CHECK(refused.status != 0);
+    CHECK_THAT(refused, IsOneLineError().naming(error));
+  }
+  // A letter nothing is near gets no guess.
+  const Outcome unrelated = sandbox.tproc({"ps", "-z"});
+  CHECK_THAT(unrelated, IsOneLineError().naming("unknown option -z"));
+  CHECK(unrelated.err.find("did you mean") == std::string::npos);
+  CHECK(sandbox.spaces().empty());
 }
 
 TEST_CASE("short flags combine as docker reads them, and a flag with a value takes the rest of the word") {
