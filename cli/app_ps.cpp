@@ -5,6 +5,7 @@
 
 #include "cli/output.hpp"
 #include "cli/space_client.hpp"
+#include "cli/tproc_json.hpp"
 #include "compose/app_paths.hpp"
 
 namespace tproc::cli {
@@ -39,6 +40,8 @@ Result<int> print_app_ps(const space::SpacePaths& paths, const compose::AppState
   std::set<uint64_t> shown;
   std::vector<std::vector<std::string>> table;
   std::string rows;
+  // One schema for every row (the service's fields null for a tproc of no service, the tproc's
+  // for a replica that has none), and a tproc's fields as plain `ps` prints them.
   auto json_row = [&](const compose::ServiceState* service, const protocol::TprocInfo* tproc, const std::string& name) {
     rows += rows.empty() ? "\n  {" : ",\n  {";
     rows += "\"space\": " + json_string(app.space) + ", ";
@@ -46,16 +49,10 @@ Result<int> print_app_ps(const space::SpacePaths& paths, const compose::AppState
       rows += "\"service\": " + json_string(service->name) + ", \"service_state\": " + json_string(service->state) +
               ", \"restarts\": " + std::to_string(service->restarts) + ", \"last_exit\": " +
               (service->last_exit ? std::to_string(*service->last_exit) : "null") + ", \"reason\": " + json_string(service->reason) + ", ";
+    } else {
+      rows += "\"service\": null, \"service_state\": null, \"restarts\": null, \"last_exit\": null, \"reason\": null, ";
     }
-    if (!tproc) {
-      rows += "\"id\": null, \"name\": " + json_string(name) + ", \"pid\": null, \"state\": \"none\"}";
-      return;
-    }
-    rows += "\"id\": " + std::to_string(tproc->id) + ", \"name\": " + json_string(tproc->name) + ", \"pid\": " + std::to_string(tproc->pid) +
-            ", \"state\": \"" + (tproc->running ? "running" : "exited") + "\", ";
-    if (!tproc->running) rows += "\"exit_status\": " + std::to_string(tproc->exit_status) + ", ";
-    rows += std::string("\"detached\": ") + (tproc->detached ? "true" : "false") + ", \"started\": " + json_string(rfc3339(tproc->started)) +
-            ", \"command\": " + json_string(tproc->command) + "}";
+    rows += (tproc ? tproc_json_fields(*tproc) : no_tproc_json_fields(name)) + "}";
   };
 
   for (const compose::ServiceState& service : app.services) {

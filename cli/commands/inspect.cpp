@@ -63,9 +63,9 @@ Result<int> inspect(std::span<char* const> args) {
       const bundle::LayerEntry& file = files[i];
       std::printf("%s\n  {\"path\": %s, \"type\": \"%s\", \"mode\": \"%04o\", \"size\": %llu", i ? "," : "",
                   json_string(file.path).c_str(), type_name(file.type), file.mode, static_cast<unsigned long long>(file.size));
-      if (!file.digest.empty()) std::printf(", \"digest\": %s", json_string(file.digest).c_str());
-      if (!file.link_target.empty()) std::printf(", \"target\": %s", json_string(file.link_target).c_str());
-      std::printf("}");
+      // Every file has both keys (one schema): null where it has no content digest or link target.
+      std::printf(", \"digest\": %s, \"target\": %s}", file.digest.empty() ? "null" : json_string(file.digest).c_str(),
+                  file.link_target.empty() ? "null" : json_string(file.link_target).c_str());
     }
     std::printf("\n ]}\n");
     return 0;

@@ -11,6 +11,7 @@
 #include "cli/row_template.hpp"
 #include "cli/space_client.hpp"
 #include "cli/tproc_filter.hpp"
+#include "cli/tproc_json.hpp"
 #include "cli/tproc_state.hpp"
 #include "compose/app_paths.hpp"
 
@@ -68,25 +69,7 @@ void print_json(const std::vector<Row>& rows) {
   std::printf("[");
   for (size_t i = 0; i < rows.size(); ++i) {
     const auto& [space_name, tproc] = rows[i];
-    std::printf("%s\n  {\"space\": %s, \"id\": %llu, \"name\": %s, \"pid\": %d, \"state\": \"%s\", \"exit_status\": %s, ",
-                i ? "," : "", json_string(space_name).c_str(), static_cast<unsigned long long>(tproc.id),
-                json_string(tproc.name).c_str(), tproc.pid, state_name(tproc),
-                tproc.running ? "null" : std::to_string(tproc.exit_status).c_str());
-    std::printf("\"detached\": %s, \"started\": %s, \"command\": %s, \"bundle\": ", tproc.detached ? "true" : "false",
-                json_string(rfc3339(tproc.started)).c_str(), json_string(tproc.command).c_str());
-    if (tproc.bundle.empty()) {
-      std::printf("null");
-    } else {
-      std::printf("{\"name\": %s, \"digest\": %s}", json_string(tproc.bundle_name).c_str(), json_string(tproc.bundle).c_str());
-    }
-    std::printf(", \"labels\": {");
-    for (size_t l = 0; l < tproc.labels.size(); ++l) {
-      const std::string& label = tproc.labels[l];
-      const size_t equals = label.find('=');
-      std::printf("%s%s: %s", l ? ", " : "", json_string(label.substr(0, equals)).c_str(),
-                  json_string(equals == std::string::npos ? "" : label.substr(equals + 1)).c_str());
-    }
-    std::printf("}}");
+    std::printf("%s\n  {\"space\": %s, %s}", i ? "," : "", json_string(space_name).c_str(), tproc_json_fields(tproc).c_str());
   }
   std::printf("%s]\n", rows.empty() ? "" : "\n");
 }

@@ -61,7 +61,7 @@ std::map<std::string, ServiceRow> services(Sandbox& sandbox, const std::string& 
   const Json document = Json::parse(listed.out);
   for (const Json& row : document.items()) {
     const Json* service = row.find("service");
-    if (!service) continue;
+    if (!service || service->kind() == Json::Kind::Null) continue;  // a tproc of no service
     ServiceRow& out = rows[service->str()];
     out.state = row.at("service_state").str();
     out.restarts = static_cast<long>(row.at("restarts").number());
@@ -279,6 +279,65 @@ TEST_CASE("restart on-failure restarts with backoff up to its maximum, ps shows 
   // A failed service does not make stopping the app fail, as with docker compose down.
   CHECK_THAT(sandbox.tproc({"down", "flaky"}, {}, 30s), ExitsWith(0));
   CHECK(sandbox.ps("flaky").empty());
+}
+
+TEST_CASE("ps SPACE --format json of an app: every row has the same keys, null where one does not apply") {
+  Sandbox sandbox;
+  program_bundle(sandbox, "exiting", "exit_with");
+  program_bundle(sandbox, "sleeper", "sleeper");
+  sandbox.write_file("app.yaml",
+                     "name: rows\n"
+                     "services:\n"
+                     "  web:\n"
+                     "    bundle: sleeper.bundle\n"
+                     "    args: [\"60\"]\n"
+                     "  done:\n"
+                     "    bundle: exiting.bundle\n"
+                     "    args: [\"3\"]\n"
+                     "  after:\n"
+                     "    bundle: exiting.bundle\n"
+                     "    args: [\"0\"]\n"
+                     "    depends_on:\n"
+                     "      done: {condition: completed_successfully}\n");
+  AppDown down_at_end{sandbox, "rows"};
+  CHECK_THAT(sandbox.tproc({"up", "-d", "-f", "app.yaml"}), ExitsWith(1));  // `after` cannot start
+  const std::string extra = sandbox.detach({"rows", program("sleeper"), "60"});
+  REQUIRE(eventually([&] { return services(sandbox, "rows")["done"].tproc_state == "exited"; }));
+
+  Outcome listed = sandbox.tproc({"ps", "rows", "-a", "--format", "json"});
+  REQUIRE_THAT(listed, ExitsWith(0));
+  const Json document = Json::parse(listed.out);
+  auto keys = [](const Json& row) {
+    std::vector<std::string> names;
+    for (const auto& [key, value] : row.members()) names.push_back(key);
+    return names;
+  };
+  std::map<std::string, const Json*> by_name;
+  for (const Json& row : document.items()) {
+    INFO(row.source());
+    CHECK(keys(row) == keys(document.items().front()));
+    by_name[row.at("name").str()] = &row;
+  }
+  REQUIRE(by_name.size() == 4);
+  const Json& web = *by_name.at("web");
+  CHECK(web.at("state").str() == "running");
+  CHECK(web.at("exit_status").kind() == Json::Kind::Null);
+  CHECK(web.at("pid").is_number());
+  CHECK(web.at("bundle").at("name").str() == "sleeper");
+  const Json& done = *by_name.at("done");
+  CHECK(done.at("state").str() == "exited");
+  CHECK(done.at("exit_status").number() == 3);
+  const Json& after = *by_name.at("after");
+  CHECK(after.at("state").str() == "none");
+  CHECK(after.at("id").kind() == Json::Kind::Null);
+  CHECK(after.at("exit_status").kind() == Json::Kind::Null);
+  CHECK(after.at("service_state").str() == "blocked");
+  const Json& other = *by_name.at("sleeper");
+  CHECK(other.at("id").text() == extra);
+  CHECK(other.at("service").kind() == Json::Kind::Null);
+  CHECK(other.at("restarts").kind() == Json::Kind::Null);
+  CHECK(other.at("exit_status").kind() == Json::Kind::Null);
+  CHECK(other.at("bundle").kind() == Json::Kind::Null);
 }
 
 TEST_CASE("a supervisor never loses a status: 2x40 replicas that end together all complete, and their dependent starts") {
