@@ -7,17 +7,16 @@
 #include <climits>
 #include <cstdio>
 #include <deque>
+#include <map>
 #include <optional>
 
-#include "cli/app_ps.hpp"
+#include "cli/app_log_targets.hpp"
 #include "cli/arguments.hpp"
 #include "cli/command.hpp"
 #include "cli/log_printer.hpp"
 #include "cli/log_reader.hpp"
 #include "cli/log_time.hpp"
 #include "cli/space_client.hpp"
-#include "compose/app_paths.hpp"
-#include "compose/app_state.hpp"
 
 namespace tproc::cli {
 namespace {
@@ -30,7 +29,8 @@ constexpr const char* kUsage =
     "replica's name ('web-1 | '), colored on a terminal (not with NO_COLOR set).\n\n"
     "Options:\n"
     "  -f, --follow        keep printing new output until the tproc exits, then exit with its status\n"
-    "                      (128+N when killed by signal N); for an app, until every replica has exited\n"
+    "                      (128+N when killed by signal N); for an app, each replica's runs after its\n"
+    "                      restarts too, under the same prefix, until the app is done or down\n"
     "  -n, --tail N        only the last N lines (of each tproc)\n"
     "      --since TIME    only lines written at or after TIME: a duration before now (10m, 1h30m), an\n"
     "                      RFC 3339 time (2026-12-07T10:00:00Z), a date or a Unix time in seconds\n"
@@ -74,32 +74,6 @@ Result<Source> open_source(const space::SpacePaths& paths, const std::string& sp
     source.waiting.emplace(std::move(connection));
   }
   return source;
-}
-
-/// The sources `tproc logs SPACE [TARGET]` prints, with their prefixes: one tproc, or the replicas
-/// of an app's service (TARGET names one) or of all of them (no TARGET).
-Result<std::vector<std::pair<std::string, std::string>>> targets_of(const space::SpacePaths& paths, const std::string& space,
-                                                                  const std::optional<std::string>& target) {
-  auto app = compose::AppState::load(compose::AppPaths(paths.runtime_dir(), paths.home(), space).state());
-  if (!app && (target || app.error().code() != ENOENT)) {
-    if (!target) return std::move(app).error();
-    return std::vector<std::pair<std::string, std::string>>{{"", *target}};
-  }
-  if (!app) {
-    TPROC_TRY(expect_space_runs(paths, space));
-    return Error::explained("space '" + space + "' runs no app started by 'tproc up': name a tproc ('tproc logs " + space +
-                                " ID|NAME')",
-                            ENOENT);
-  }
-  std::vector<std::pair<std::string, std::string>> targets;
-  for (const compose::ServiceState& service : app->services) {
-    if (target && service.name != *target) continue;
-    const bool prefixed = !target || service.tprocs.size() > 1;
-    for (size_t replica = 0; replica < service.tprocs.size(); ++replica)
-      targets.emplace_back(prefixed ? service.name + "-" + std::to_string(replica + 1) : "", std::to_string(service.tprocs[replica].id));
-  }
-  if (target && targets.empty()) return std::vector<std::pair<std::string, std::string>>{{"", service_target(paths, space, *target)}};
-  return targets;
 }
 
 /// Pulls a source's next lines that pass `filter` into `pending`; false once it has none left.
@@ -178,29 +152,36 @@ Result<int> logs(std::span<char* const> args) {
   const std::string& space = arguments.positional()[0];
   std::optional<std::string> target;
   if (arguments.positional().size() == 2) target = arguments.positional()[1];
-  const auto targets = TPROC_TRY(targets_of(paths, space, target));
+  AppLogTargets targets = TPROC_TRY(AppLogTargets::find(paths, space, target));
 
   LogPrinter printer(arguments.has("timestamps"), LogPrinter::color_wanted());
+  std::map<std::string, size_t> printer_of;  // prefix -> printer source: a replica's runs share one
   std::vector<Source> sources;
-  for (const auto& [prefix, asked] : targets) {
-    auto opened = open_source(paths, space, asked, follow);
+  std::vector<bool> final;
+  auto add = [&](const LogTarget& wanted, bool at_start) -> Result<void> {
+    auto opened = open_source(paths, space, wanted.tproc, follow);
     if (!opened) {
       // One replica's record already pruned leaves the others to print; one tproc asked for is an error.
-      if (targets.size() == 1) return std::move(opened).error();
-      continue;
+      if (at_start && (!targets.of_app() || targets.single())) return std::move(opened).error();
+      return ok();
     }
-    opened->printer_index = printer.add_source(prefix);
+    auto [printer_source, added] = printer_of.try_emplace(wanted.prefix, 0);
+    if (added) printer_source->second = printer.add_source(wanted.prefix);
+    opened->printer_index = printer_source->second;
+    final.push_back(!opened->waiting);
     sources.push_back(std::move(*opened));
-  }
-  std::vector<bool> final(sources.size());
-  for (size_t i = 0; i < sources.size(); ++i) final[i] = !sources[i].waiting;
+    return ok();
+  };
+  for (const LogTarget& wanted : targets.initial()) TPROC_TRY(add(wanted, true));
   if (filter.tail)
     for (size_t i = 0; i < sources.size(); ++i) TPROC_TRY(keep_tail(sources[i], filter, *filter.tail, final[i]));
   TPROC_TRY(print_available(sources, printer, filter, final));
 
   auto running = [&] { return std::any_of(sources.begin(), sources.end(), [](const Source& s) { return s.waiting.has_value(); }); };
+  // An app's replica that restarts is a new tproc: following goes on while the app may start one.
+  bool app_up = follow && targets.of_app();
   std::optional<Error> lost;
-  while (follow && running()) {
+  while (follow && (running() || app_up)) {
     // A log file has no "more data" event: read every 100 ms, and at once when a tproc exits.
     std::vector<pollfd> waiting;
     for (Source& source : sources)
@@ -219,12 +200,13 @@ Result<int> logs(std::span<char* const> args) {
       auto exited = expect<protocol::Exited>(*answer);
       if (exited) source.status = exited->killed ? 128 + exited->value : exited->value;
     }
+    if (targets.of_app())
+      for (const LogTarget& run : targets.new_runs(app_up)) TPROC_TRY(add(run, false));
     TPROC_TRY(print_available(sources, printer, filter, final));
   }
   if (lost) return std::move(*lost);
-  // Following one tproc ends with its status, as `tproc wait` would print it.
-  if (follow && sources.size() == 1 && targets.size() == 1 && targets[0].first.empty() && sources[0].status)
-    return *sources[0].status;
+  // Following one tproc (or one replica) ends with its latest run's status, as `tproc wait` prints it.
+  if (follow && targets.single() && !sources.empty() && sources.back().status) return *sources.back().status;
   return 0;
 }
 

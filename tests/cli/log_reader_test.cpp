@@ -74,7 +74,7 @@ TEST_CASE("lines of both streams come in the order the index saw them, each stam
   CHECK(lines[3].unix_ns == 400);
 }
 
-TEST_CASE("a line split across samples gets the time its newline was seen; an unfinished one waits until final") {
+TEST_CASE("a line split across samples gets the time its newline was seen, and an unfinished one waits until final") {
   LogDir log;
   log.append("/out", "hal");
   log.append("/index", "100 o 3\n");

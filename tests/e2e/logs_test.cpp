@@ -2,6 +2,7 @@
 // --since and --until, -f ending with the program's status, and every replica of an app with
 // `name-N | ` prefixes. Driven through the real binary on /bin/sh scripts and test programs.
 
+#include <sys/stat.h>
 #include <time.h>
 
 #include <catch2/catch.hpp>
@@ -107,7 +108,7 @@ TEST_CASE("logs -t starts every line with the RFC 3339 time it was written, in U
   }
 }
 
-TEST_CASE("logs --tail N prints only the last N lines; all, or a bad count, as docker's") {
+TEST_CASE("logs --tail N prints only the last N lines, all of them with all, and refuses a bad count as docker does") {
   Sandbox sandbox;
   const std::string id = sandbox.detach({"s", "/bin/sh", "-c", "for i in 1 2 3 4 5; do echo line$i; done"});
   REQUIRE_THAT(sandbox.tproc({"wait", "s", id}), ExitsWith(0));
@@ -247,6 +248,99 @@ TEST_CASE("logs SPACE of an app prints every replica of every service, each line
   REQUIRE_THAT(plain, ExitsWith(0));
   CHECK(plain.out.find('\033') == std::string::npos);
   CHECK(plain.out.find("web-1 | hello") != std::string::npos);
+}
+
+namespace {
+
+/// A bundle of /bin/sh, and an app.yaml whose service `web` is a script that counts its runs in
+/// root()/count, prints "run N", then (for N below `last`) waits for a line on the FIFO
+/// root()/gateN and exits `status`; run `last` exits `last_status` at once. `db` prints "stored".
+void flapping_app(Sandbox& sandbox, const std::string& restart, int last, int status, int last_status) {
+  sandbox.write_file("sh/tproc.yaml", "name: sh\nversion: 1.0.0\nentrypoint: /bin/sh\n", 0644);
+  REQUIRE_THAT(sandbox.tproc({"build", "-o", "sh.bundle", "sh"}, {}, 60s), ExitsWith(0));
+  const std::string root = sandbox.root().native();
+  for (int gate = 1; gate < last; ++gate)
+    REQUIRE(::mkfifo((root + "/gate" + std::to_string(gate)).c_str(), 0600) == 0);
+  const std::string script = "n=0; [ -e " + root + "/count ] && read n < " + root + "/count; n=$((n+1)); echo $n > " + root +
+                             "/count; echo run $n; [ $n -ge " + std::to_string(last) + " ] && exit " +
+                             std::to_string(last_status) + "; read x < " + root + "/gate$n; exit " + std::to_string(status);
+  sandbox.write_file("app.yaml",
+                     "name: flap\n"
+                     "services:\n"
+                     "  web:\n"
+                     "    bundle: sh.bundle\n"
+                     "    args: [\"-c\", " + yaml_quote(script) + "]\n"
+                     "    restart: " + restart + "\n"
+                     "  db:\n"
+                     "    bundle: sh.bundle\n"
+                     "    args: [\"-c\", \"echo stored\"]\n",
+                     0644);
+}
+
+/// Lets run N of flapping_app's script end (a line on its FIFO; blocks until the script reads).
+void open_gate(Sandbox& sandbox, int run) {
+  REQUIRE_THAT(sandbox.run_direct({"/bin/sh", "-c", "echo > " + (sandbox.root() / ("gate" + std::to_string(run))).native()}),
+               ExitsWith(0));
+}
+
+}  // namespace
+
+TEST_CASE("logs -f of an app follows a replica that restarts: each new run under the same prefix, until the app is done") {
+  Sandbox sandbox;
+  // Runs 1 and 2 fail, so on-failure:2 restarts twice; run 3 exits 5, and no retry is left.
+  flapping_app(sandbox, "on-failure:2", 3, 1, 5);
+  struct Down {
+    Sandbox& sandbox;
+    ~Down() { sandbox.tproc({"down", "flap"}, {}, 30s); }
+  } down{sandbox};
+  REQUIRE_THAT(sandbox.tproc({"up", "-d", "-f", "app.yaml"}, {}, 60s), ExitsWith(0));
+  // Both followers start while run 1 is still waiting: what follows comes while they follow.
+  ChildProcess app = sandbox.start_tproc({"logs", "-f", "flap"});
+  ChildProcess service = sandbox.start_tproc({"compose", "-f", "app.yaml", "logs", "-f", "web"});
+  REQUIRE(app.wait_for_output("web-1 | run 1\n", 30s));
+  REQUIRE(service.wait_for_output("run 1\n", 30s));
+  open_gate(sandbox, 1);
+  REQUIRE(app.wait_for_output("web-1 | run 2\n", 30s));
+  REQUIRE(service.wait_for_output("run 2\n", 30s));
+  CHECK_FALSE(app.exited());
+  CHECK_FALSE(service.exited());
+  open_gate(sandbox, 2);
+
+  // Run 3 ends the service (failed: no retries left) and db has completed: the app is done.
+  const Outcome followed = app.wait(60s);
+  CHECK_THAT(followed, ExitsWith(0));
+  auto out = lines_of(followed.out);
+  std::vector<std::string> web(out.begin(), out.end());
+  web.erase(std::remove(web.begin(), web.end(), "db-1  | stored"), web.end());
+  CHECK(web == std::vector<std::string>{"web-1 | run 1", "web-1 | run 2", "web-1 | run 3"});
+  CHECK(std::count(out.begin(), out.end(), "db-1  | stored") == 1);
+  // One service of one replica: its runs as they wrote them, and the status of the last one.
+  const Outcome one = service.wait(60s);
+  CHECK(one.status == 5);
+  CHECK(one.out == "run 1\nrun 2\nrun 3\n");
+  CHECK(one.err.empty());
+}
+
+TEST_CASE("logs -f of an app whose service restarts always ends when the app is brought down") {
+  Sandbox sandbox;
+  flapping_app(sandbox, "always", 99, 0, 0);
+  struct Down {
+    Sandbox& sandbox;
+    ~Down() { sandbox.tproc({"down", "flap"}, {}, 30s); }
+  } down{sandbox};
+  REQUIRE_THAT(sandbox.tproc({"up", "-d", "-f", "app.yaml"}, {}, 60s), ExitsWith(0));
+  ChildProcess app = sandbox.start_tproc({"compose", "-f", "app.yaml", "logs", "-f"});
+  REQUIRE(app.wait_for_output("web-1 | run 1\n", 30s));
+  open_gate(sandbox, 1);  // exits 0: restart: always starts it again
+  REQUIRE(app.wait_for_output("web-1 | run 2\n", 30s));
+  CHECK_FALSE(app.exited());
+  REQUIRE_THAT(sandbox.tproc({"down", "flap"}, {}, 30s), ExitsWith(0));
+  const Outcome followed = app.wait(30s);
+  CHECK_THAT(followed, ExitsWith(0));
+  auto out = lines_of(followed.out);
+  CHECK(std::count(out.begin(), out.end(), "web-1 | run 1") == 1);
+  CHECK(std::count(out.begin(), out.end(), "web-1 | run 2") == 1);
+  CHECK(std::count(out.begin(), out.end(), "web-1 | run 3") == 0);
 }
 
 TEST_CASE("logs SPACE of a space without an app says to name a tproc") {
