@@ -14,6 +14,8 @@ namespace {
 
 // What the registry's spec and tproc's reader cap a manifest and a config at.
 constexpr uint64_t kMaxDocumentBytes = uint64_t{4} << 20;
+// What an oci-archive adds to its blobs: tar headers and padding, index.json, oci-layout.
+constexpr uint64_t kArchiveOverheadBytes = uint64_t{64} << 10;
 
 Error refused(std::string message) { return Error::explained(std::move(message), EINVAL); }
 
@@ -25,8 +27,9 @@ Result<uint64_t> declared_size(const bundle::JsonValue* value, const std::string
   return static_cast<uint64_t>(*size->integer());
 }
 
-/// Step 2: the manifest describes a bundle of sizes within `limits`.
-Result<void> check_manifest(const std::string& raw, const bundle::BundleLimits& limits) {
+/// Step 2: the manifest describes a bundle of sizes within `limits`; the bytes its config and layer
+/// declare, together.
+Result<uint64_t> check_manifest(const std::string& raw, const bundle::BundleLimits& limits) {
   auto parsed = bundle::JsonValue::parse(raw);
   if (!parsed || !parsed->is_object()) return refused("the registry's manifest is not a JSON object");
   const bundle::JsonValue& manifest = *parsed;
@@ -47,7 +50,7 @@ Result<void> check_manifest(const std::string& raw, const bundle::BundleLimits& 
   if (layer_size > limits.max_total_bytes)
     return refused("its layer declares " + std::to_string(layer_size) + " bytes, more than the " +
                    std::to_string(limits.max_total_bytes) + " a bundle may hold");
-  return ok();
+  return config_size + layer_size;
 }
 
 std::string tls_flag(const char* name, const ImageReference& reference, const TransferOptions& options) {
@@ -59,12 +62,11 @@ std::string tls_flag(const char* name, const ImageReference& reference, const Tr
 Result<PulledImage> pull_image(const ImageReference& reference, const TransferOptions& options, const ImageStore& store,
                                const bundle::BundleCache& cache, bundle::BundleLimits limits) {
   ScratchDirectory scratch = TPROC_TRY(store.scratch());
-  const std::vector<std::string> env{"TMPDIR=" + scratch.path()};
 
   // 1. The manifest alone, hashed here: whatever the registry says its digest is.
   std::string raw = TPROC_TRY(run_skopeo({.args = {"inspect", "--raw", "--retry-times=3", tls_flag("tls-verify", reference, options),
                                                   "docker://" + (reference.digest().empty() ? reference.full() : reference.pinned(reference.digest()))},
-                                          .extra_env = env,
+                                          .scratch_dir = scratch.path(),
                                           .registry = reference.registry(),
                                           .capture_stdout = true}));
   if (raw.size() > kMaxDocumentBytes)
@@ -73,15 +75,22 @@ Result<PulledImage> pull_image(const ImageReference& reference, const TransferOp
   if (!reference.digest().empty() && digest != reference.digest())
     return Error::explained("the registry's manifest hashes to " + digest + ", not the pinned digest", EBADMSG);
   // 2. What it promises, checked before anything large is fetched.
-  TPROC_TRY(check_manifest(raw, limits));
+  const uint64_t declared = TPROC_TRY(check_manifest(raw, limits));
 
-  // 3. Exactly that manifest and its blobs, into the scratch directory.
+  // 3. Exactly that manifest and its blobs, into the scratch directory. No file skopeo writes may
+  // grow past what the manifest declares (the archive holds them all, plus tar's headers): a
+  // registry that sends more than it declared is stopped there, not when the disk is full.
   const std::string file = scratch.path() + "/image.bundle";
   std::vector<std::string> copy{"copy", "--retry-times=3", tls_flag("src-tls-verify", reference, options)};
   if (!options.progress) copy.push_back("--quiet");
   copy.push_back("docker://" + reference.pinned(digest));
   copy.push_back("oci-archive:" + file);
-  TPROC_TRY(run_skopeo({.args = copy, .extra_env = env, .registry = reference.registry(), .progress = options.progress}));
+  const SkopeoCall call{.args = copy,
+                        .scratch_dir = scratch.path(),
+                        .max_file_bytes = raw.size() + declared + kArchiveOverheadBytes,
+                        .registry = reference.registry(),
+                        .progress = options.progress};
+  TPROC_TRY(run_skopeo_copy(call, file));
 
   // 4. tproc's own verification of every blob, then the layer's checks as the cache unpacks it.
   bundle::BundleArchive archive = TPROC_TRY(bundle::BundleArchive::open(file, limits));
@@ -91,7 +100,11 @@ Result<PulledImage> pull_image(const ImageReference& reference, const TransferOp
   std::string stored = TPROC_TRY(store.adopt(file, digest));
   if (auto unpacked = cache.ensure(stored); !unpacked) {
     (void)store.remove(digest);
-    return std::move(unpacked).error();
+    // The refusal names the image, not the store's file: that is gone with it.
+    std::string text = unpacked.error().describe();
+    const std::string file_context = "bundle " + stored + ": ";
+    if (text.starts_with(file_context)) text = "image " + digest + ": " + text.substr(file_context.size());
+    return Error::explained(std::move(text), unpacked.error().code());
   }
   if (!reference.tag().empty()) TPROC_TRY(store.tag(reference.repository() + ":" + reference.tag(), digest));
   return PulledImage{digest, stored};

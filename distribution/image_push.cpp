@@ -36,10 +36,8 @@ Result<PushedImage> push_bundle(const std::string& bundle_path, std::string_view
   if (!options.progress) copy.push_back("--quiet");
   copy.push_back("oci-archive:" + bundle_path);
   copy.push_back("docker://" + reference.full());
-  TPROC_TRY(run_skopeo({.args = copy,
-                        .extra_env = {"TMPDIR=" + scratch_dir},
-                        .registry = reference.registry(),
-                        .progress = options.progress}));
+  TPROC_TRY(run_skopeo_copy({.args = copy, .scratch_dir = scratch_dir, .registry = reference.registry(), .progress = options.progress},
+                             digest_file));
   std::string pushed;
   UniqueFd fd(::open(digest_file.c_str(), O_RDONLY | O_CLOEXEC));
   char buffer[128];

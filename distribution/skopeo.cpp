@@ -3,7 +3,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,6 +22,7 @@ namespace {
 constexpr size_t kMaxStdout = size_t{8} << 20;
 constexpr size_t kMaxStderr = size_t{64} << 10;
 constexpr size_t kMaxReason = 400;
+constexpr int kCopyAttempts = 3;
 
 /// A started skopeo; killed and reaped if it is still running when this goes.
 class Child {
@@ -99,6 +101,22 @@ std::string fatal_message(const std::string& text) {
   return message;
 }
 
+/// The first executable `name` on $PATH ("/usr/bin:/bin" when unset), or "".
+std::string find_on_path(const std::string& name) {
+  const char* path = ::getenv("PATH");
+  std::string_view dirs = path != nullptr && *path != '\0' ? path : "/usr/bin:/bin";
+  while (true) {
+    size_t colon = dirs.find(':');
+    std::string dir(dirs.substr(0, colon));
+    std::string candidate = (dir.empty() ? std::string(".") : dir) + "/" + name;
+    struct stat status;
+    if (::stat(candidate.c_str(), &status) == 0 && S_ISREG(status.st_mode) && ::access(candidate.c_str(), X_OK) == 0)
+      return candidate;
+    if (colon == std::string_view::npos) return {};
+    dirs.remove_prefix(colon + 1);
+  }
+}
+
 bool has(const std::string& text, std::string_view needle) { return text.find(needle) != std::string::npos; }
 
 /// The "sha256:…" that follows `after` in `text`, or "".
@@ -137,6 +155,17 @@ Error skopeo_error(const std::string& stderr_text, const std::string& registry) 
     return Error::explained(host + " speaks plain HTTP, not HTTPS: pass --tls-verify=false to use it", EPROTO);
   if (has(lower, "x509:") || has(lower, "tls:"))
     return Error::explained("TLS with " + host + " failed: " + message.substr(message.find(lower.find("x509:") != std::string::npos ? "x509:" : "tls:")), EPROTO);
+  if (has(lower, "unexpected eof") || has(lower, "connection reset") || has(lower, "broken pipe") ||
+      has(lower, "use of closed network connection"))
+  {
+    // skopeo logs "Failed, retrying in 1s ... (1/3)" before each retry it makes itself.
+    size_t retries = 0;
+    for (size_t at = stderr_text.find("retrying in"); at != std::string::npos; at = stderr_text.find("retrying in", at + 1)) ++retries;
+    if (retries == 0) return Error::explained("the connection to " + host + " dropped during the transfer", ECONNRESET);
+    return Error::explained("the connection to " + host + " dropped during the transfer (" + std::to_string(retries + 1) +
+                                " attempts)",
+                            ECONNABORTED);
+  }
   if (has(lower, "connection refused")) return Error::explained("cannot reach " + host + ": connection refused", ECONNREFUSED);
   if (has(lower, "no such host")) return Error::explained("cannot reach " + host + ": no such host", EHOSTUNREACH);
   if (message.empty()) message = "skopeo failed without saying why";
@@ -149,45 +178,70 @@ Error skopeo_error(const std::string& stderr_text, const std::string& registry) 
 Result<std::string> run_skopeo(const SkopeoCall& call) {
   Pipe out = TPROC_TRY(Pipe::create());
   Pipe err = TPROC_TRY(Pipe::create());
+  Pipe exec_report = TPROC_TRY(Pipe::create());
   UniqueFd null_fd(::open("/dev/null", O_RDWR | O_CLOEXEC));
   if (!null_fd) return Error::from_errno("open /dev/null");
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  if (!call.pass_stdin) posix_spawn_file_actions_adddup2(&actions, null_fd.get(), 0);
-  if (call.pass_stdout) {
-  } else if (call.capture_stdout) posix_spawn_file_actions_adddup2(&actions, out.write.get(), 1);
-  else if (call.progress) posix_spawn_file_actions_adddup2(&actions, 2, 1);
-  else posix_spawn_file_actions_adddup2(&actions, null_fd.get(), 1);
-  posix_spawn_file_actions_adddup2(&actions, err.write.get(), 2);
+  const std::string program = find_on_path("skopeo");
+  if (program.empty())
+    return Error::explained("skopeo is not installed: tproc speaks to registries through it (apt-get install skopeo)", ENOEXEC);
 
   std::vector<std::string> argv_text{"skopeo"};
+  if (!call.scratch_dir.empty()) argv_text.insert(argv_text.end(), {"--tmpdir", call.scratch_dir});
   argv_text.insert(argv_text.end(), call.args.begin(), call.args.end());
   std::vector<char*> argv;
   for (std::string& arg : argv_text) argv.push_back(arg.data());
   argv.push_back(nullptr);
+  std::vector<std::string> extra_env = call.extra_env;
+  if (!call.scratch_dir.empty()) extra_env.push_back("TMPDIR=" + call.scratch_dir);
   std::vector<std::string> env_text;
   for (char** entry = environ; *entry != nullptr; ++entry) {
     std::string_view variable(*entry);
     bool replaced = false;
-    for (const std::string& extra : call.extra_env)
+    for (const std::string& extra : extra_env)
       if (variable.substr(0, variable.find('=') + 1) == std::string_view(extra).substr(0, extra.find('=') + 1)) replaced = true;
     if (!replaced) env_text.emplace_back(variable);
   }
-  env_text.insert(env_text.end(), call.extra_env.begin(), call.extra_env.end());
+  env_text.insert(env_text.end(), extra_env.begin(), extra_env.end());
   std::vector<char*> envp;
   for (std::string& variable : env_text) envp.push_back(variable.data());
   envp.push_back(nullptr);
 
-  pid_t pid = -1;
-  int spawned = ::posix_spawnp(&pid, "skopeo", &actions, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  if (spawned != 0) {
-    if (spawned == ENOENT)
-      return Error::explained("skopeo is not installed: tproc speaks to registries through it (apt-get install skopeo)", ENOEXEC);
-    return Error("cannot start skopeo", spawned);
+  // Which of our fds become skopeo's 0, 1 and 2 (-1: ours as it is).
+  const int child_stdin = call.pass_stdin ? -1 : null_fd.get();
+  const int child_stdout = call.pass_stdout      ? -1
+                           : call.capture_stdout ? out.write.get()
+                           : call.progress       ? 2
+                                                 : null_fd.get();
+  // fork rather than posix_spawn: only a child of our own can get RLIMIT_FSIZE before it execs.
+  // Everything the child touches was prepared above; it calls only async-signal-safe functions.
+  pid_t pid = ::fork();
+  if (pid < 0) return Error::from_errno("cannot start skopeo");
+  if (pid == 0) {
+    if (call.max_file_bytes != 0) {
+      struct rlimit limit;
+      if (::getrlimit(RLIMIT_FSIZE, &limit) == 0 &&
+          (limit.rlim_max == RLIM_INFINITY || limit.rlim_max > call.max_file_bytes)) {
+        limit.rlim_cur = call.max_file_bytes;
+        ::setrlimit(RLIMIT_FSIZE, &limit);
+      }
+    }
+    if (child_stdin >= 0) ::dup2(child_stdin, 0);
+    if (child_stdout >= 0) ::dup2(child_stdout, 1);
+    ::dup2(err.write.get(), 2);
+    ::execve(program.c_str(), argv.data(), envp.data());
+    int failure = errno;
+    (void)!::write(exec_report.write.get(), &failure, sizeof failure);
+    ::_exit(127);
   }
   Child child(pid);
+  exec_report.write.reset();
+  int exec_errno = 0;
+  while (::read(exec_report.read.get(), &exec_errno, sizeof exec_errno) < 0 && errno == EINTR) {
+  }
+  if (exec_errno != 0) {
+    (void)child.wait();
+    return Error("cannot start " + program, exec_errno);
+  }
   out.write.reset();
   err.write.reset();
 
@@ -207,11 +261,28 @@ Result<std::string> run_skopeo(const SkopeoCall& call) {
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     if (WIFSIGNALED(status) && stderr_text.empty())
       return Error::explained(std::string("skopeo was killed by ") + ::strsignal(WTERMSIG(status)), EINTR);
+    if (call.max_file_bytes != 0 && has(stderr_text, "file too large"))
+      return Error::explained("the registry sent more than the " + std::to_string(call.max_file_bytes) +
+                                  " bytes the image's manifest declares (stopped there)",
+                              EFBIG);
     return skopeo_error(stderr_text, call.registry);
   }
   if (stdout_text.size() > kMaxStdout)
     return Error::explained("the registry's answer is larger than " + std::to_string(kMaxStdout) + " bytes", EFBIG);
   return stdout_text;
+}
+
+Result<void> run_skopeo_copy(const SkopeoCall& call, const std::string& output) {
+  for (int attempt = 1;; ++attempt) {
+    ::unlink(output.c_str());
+    auto copied = run_skopeo(call);
+    if (copied) return ok();
+    if (copied.error().code() != ECONNRESET) return std::move(copied).error();
+    if (attempt == kCopyAttempts) {
+      ::unlink(output.c_str());
+      return Error::explained(copied.error().message() + " (" + std::to_string(kCopyAttempts) + " attempts)", ECONNRESET);
+    }
+  }
 }
 
 }  // namespace tproc::distribution

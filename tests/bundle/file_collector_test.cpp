@@ -80,6 +80,18 @@ TEST_CASE("exclude: drops files and prunes whole directories, in the same patter
   CHECK(collected({app, {"data/**"}, {"data/sub", "data/.*"}, ""}) == std::vector<std::string>{"data/a.txt", "data/b.json"});
 }
 
+TEST_CASE("exclude: patterns are anchored at the manifest's directory, as in .dockerignore, not at every depth as in .gitignore") {
+  TempDir dir;
+  const std::string app = project(dir);
+  write(app + "/notes.txt");
+  // gitignore would drop every .txt; .dockerignore, and tproc, only the top-level one.
+  CHECK(collected({app, {"**"}, {"*.txt"}, ""}) ==
+        std::vector<std::string>{"data/.hidden", "data/a.txt", "data/b.json", "data/sub/c.txt", "data/sub/deep/d.txt", "main.c"});
+  CHECK(collected({app, {"**"}, {"**/*.txt"}, ""}) == std::vector<std::string>{"data/.hidden", "data/b.json", "main.c"});
+  CHECK(collected({app, {"**"}, {"sub"}, ""}) == std::vector<std::string>{"data/.hidden", "data/a.txt", "data/b.json",
+                                                                         "data/sub/c.txt", "data/sub/deep/d.txt", "main.c", "notes.txt"});
+}
+
 TEST_CASE("a pattern whose every match is excluded is an error naming it") {
   TempDir dir;
   const std::string app = project(dir);

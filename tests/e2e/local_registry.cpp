@@ -73,4 +73,29 @@ std::filesystem::path LocalRegistry::blob_file(const std::string& digest) const 
   return dir_ / "storage/docker/registry/v2/blobs/sha256" / hex.substr(0, 2) / hex / "data";
 }
 
+int LocalRegistry::put_manifest(const std::string& repository, const std::string& tag, const std::string& manifest) const {
+  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = htons(static_cast<uint16_t>(port_));
+  if (!fd || ::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
+    throw std::runtime_error("cannot connect to the registry on port " + std::to_string(port_));
+  const std::string request = "PUT /v2/" + repository + "/manifests/" + tag + " HTTP/1.1\r\nHost: " + host() +
+                              "\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\nContent-Length: " +
+                              std::to_string(manifest.size()) + "\r\nConnection: close\r\n\r\n" + manifest;
+  for (size_t sent = 0; sent < request.size();) {
+    ssize_t wrote = ::write(fd.get(), request.data() + sent, request.size() - sent);
+    if (wrote <= 0) throw std::runtime_error("cannot send the manifest to the registry");
+    sent += static_cast<size_t>(wrote);
+  }
+  std::string response;
+  char buffer[4096];
+  ssize_t got;
+  while ((got = ::read(fd.get(), buffer, sizeof buffer)) > 0) response.append(buffer, static_cast<size_t>(got));
+  // "HTTP/1.1 201 Created"
+  if (response.size() < 12 || response.compare(0, 5, "HTTP/") != 0) throw std::runtime_error("the registry said: " + response);
+  return std::stoi(response.substr(9, 3));
+}
+
 }  // namespace tproc::e2e

@@ -27,6 +27,12 @@ class LocalRegistry {
 
   /// "localhost:PORT": what references name it by.
   std::string host() const { return "localhost:" + std::to_string(port_); }
+  /// Its TCP port on 127.0.0.1.
+  int port() const { return port_; }
+  /// Stores `manifest` (an OCI image manifest) as REPOSITORY:TAG with one plain HTTP PUT of the
+  /// distribution API, as a hostile client may: no client-side check of what it declares. The
+  /// registry checks only that the blobs it names exist. The HTTP status.
+  int put_manifest(const std::string& repository, const std::string& tag, const std::string& manifest) const;
   /// The file holding the blob `digest` ("sha256:…") in the registry's storage.
   std::filesystem::path blob_file(const std::string& digest) const;
 
