@@ -115,13 +115,14 @@ std::string bundled_executable(const Manifest& manifest) {
   return std::string(kBundleBinDir) + "/" + file_name(manifest.entrypoint());
 }
 
-Result<BundlePlan> plan_bundle(const std::string& manifest_path, const std::string& output_path) {
+Result<BundlePlan> plan_bundle(const std::string& manifest_path, const std::string& output_path, Progress* progress) {
   Manifest manifest = TPROC_TRY(Manifest::load(manifest_path));
   const std::string base = directory_of(manifest_path);
   auto on_host = [&](const std::string& path) { return path.starts_with("/") ? path : base + "/" + path; };
 
   BundlePlan plan{manifest, {}, {}};
   std::set<std::string> taken;
+  auto collected = [&] { report_progress(progress, "collecting files", plan.files.size(), 0, ProgressUnit::items); };
   const std::string entrypoint = on_host(manifest.entrypoint());
   TPROC_TRY_CTX(manifest_path + ": entrypoint " + manifest.entrypoint(), check_executable(entrypoint));
   plan.files.push_back({BundleFile::from_host(bundled_executable(manifest), entrypoint, 0755), "entrypoint"});
@@ -133,9 +134,15 @@ Result<BundlePlan> plan_bundle(const std::string& manifest_path, const std::stri
         TPROC_TRY_CTX(manifest_path + ": entrypoint " + manifest.entrypoint(), loader::resolve_dependencies(entrypoint));
     TPROC_TRY(add_closure(closure, entrypoint, bundled_executable(manifest), taken, plan.files));
   }
+  collected();
 
   std::vector<CollectedFile> extra =
-      TPROC_TRY_CTX(manifest_path, collect_files({base, manifest.files(), manifest.excludes(), output_path}));
+      TPROC_TRY_CTX(manifest_path, collect_files({.base = base,
+                                                  .patterns = manifest.files(),
+                                                  .excludes = manifest.excludes(),
+                                                  .output = output_path,
+                                                  .progress = progress,
+                                                  .counted_before = plan.files.size()}));
   if (manifest.runtime() == Runtime::python3) {
     RuntimeHome home = TPROC_TRY_CTX(manifest_path, python_home(entrypoint));
     extra.insert(extra.end(), home.files.begin(), home.files.end());
@@ -143,6 +150,7 @@ Result<BundlePlan> plan_bundle(const std::string& manifest_path, const std::stri
   for (const CollectedFile& file : extra) {
     if (taken.insert(file.path).second)
       plan.files.push_back({BundleFile::from_host(file.path, file.host_path, file.mode), "files: " + file.pattern});
+    collected();
     // A plugin (an ELF object the app dlopens) brings its own dependencies along; an object
     // file (.o) or a core dump is data.
     if (bundled && is_loadable_elf(file.host_path)) {
@@ -156,13 +164,13 @@ Result<BundlePlan> plan_bundle(const std::string& manifest_path, const std::stri
   return plan;
 }
 
-Result<WrittenBundle> write_planned_bundle(const BundlePlan& plan, const std::string& out_path) {
+Result<WrittenBundle> write_planned_bundle(const BundlePlan& plan, const std::string& out_path, Progress* progress) {
   BundleContents contents;
   contents.name = plan.manifest.name();
   contents.version = plan.manifest.version();
   contents.config_json = plan.manifest.to_json();
   for (const PlannedFile& planned : plan.files) contents.files.push_back(planned.file);
-  return write_bundle(contents, out_path);
+  return write_bundle(contents, out_path, progress);
 }
 
 }  // namespace tproc::bundle

@@ -15,6 +15,7 @@
 
 #include "bundle/manifest.hpp"
 #include "bundle/oci_layout.hpp"
+#include "common/progress.hpp"
 #include "common/result.hpp"
 
 namespace tproc::bundle {
@@ -40,11 +41,14 @@ struct BundlePlan {
 /// Reads the manifest at `manifest_path` and finds every file the bundle needs, resolving the
 /// executable's dependencies on this machine. `output_path` is where the bundle will be written:
 /// it, and earlier bundles beside it, are never collected by files:. Errors name the manifest and
-/// the field.
-Result<BundlePlan> plan_bundle(const std::string& manifest_path, const std::string& output_path);
+/// the field. Reports "collecting files" (the count so far) to `progress`.
+Result<BundlePlan> plan_bundle(const std::string& manifest_path, const std::string& output_path,
+                               Progress* progress = nullptr);
 
-/// Writes `plan` as a bundle file at `out_path` (reproducibly: same inputs, same bytes).
-Result<WrittenBundle> write_planned_bundle(const BundlePlan& plan, const std::string& out_path);
+/// Writes `plan` as a bundle file at `out_path` (reproducibly: same inputs, same bytes),
+/// reporting to `progress` as write_bundle does.
+Result<WrittenBundle> write_planned_bundle(const BundlePlan& plan, const std::string& out_path,
+                                           Progress* progress = nullptr);
 
 /// The path of the executable inside a bundle built from `manifest`.
 std::string bundled_executable(const Manifest& manifest);

@@ -177,7 +177,10 @@ class Collection {
       return Error::explained("files: " + printable(path) + " is " + kind_of(st.st_mode) + ": only regular files are bundled",
                               EACCES);
     ++found_;
-    if (taken_.insert(path).second) files_.push_back({path, host_path, st.st_mode & 0777, pattern_->text()});
+    if (taken_.insert(path).second) {
+      files_.push_back({path, host_path, st.st_mode & 0777, pattern_->text()});
+      report_progress(request_.progress, "collecting files", request_.counted_before + files_.size(), 0, ProgressUnit::items);
+    }
     return ok();
   }
 

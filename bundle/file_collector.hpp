@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "common/progress.hpp"
 #include "common/result.hpp"
 
 namespace tproc::bundle {
@@ -27,6 +28,8 @@ struct CollectRequest {
   std::vector<std::string> excludes;  ///< exclude:, the same pattern language
   std::string output;                 ///< the bundle being written: it and its siblings' bundles are skipped
   bool links_may_leave = false;       ///< an installed tree taken as it is: its links out are followed
+  Progress* progress = nullptr;       ///< told "collecting files" as each is found...
+  uint64_t counted_before = 0;        ///< ...counting on from the files the caller already has
 };
 
 /// Collects the files of `request`, each once, in a stable order. Errors start with "files: " or

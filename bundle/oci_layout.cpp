@@ -134,9 +134,20 @@ Result<void> write_data(ArchiveWriter& writer, std::span<const char> bytes, cons
   return ok();
 }
 
+/// How far the layer's files have been read into it, for progress.
+struct LayerProgress {
+  Progress* progress = nullptr;
+  uint64_t done = 0;
+  uint64_t total = 0;
+  void add(uint64_t bytes) {
+    done += bytes;
+    report_progress(progress, "compressing", done, total, ProgressUnit::bytes);
+  }
+};
+
 // Copies exactly `size` bytes of `fd` from offset 0 into the current entry.
 Result<void> copy_fd(ArchiveWriter& writer, int fd, uint64_t size, const std::string& path,
-                     const std::string& source) {
+                     const std::string& source, LayerProgress* counted = nullptr) {
   std::vector<char> buffer(kCopyChunk);
   uint64_t copied = 0;
   while (copied < size) {
@@ -149,6 +160,7 @@ Result<void> copy_fd(ArchiveWriter& writer, int fd, uint64_t size, const std::st
     if (got == 0) return refuse(path, source + " shrank while being read");
     TPROC_TRY(write_data(writer, std::span<const char>(buffer.data(), static_cast<size_t>(got)), path));
     copied += static_cast<uint64_t>(got);
+    if (counted) counted->add(static_cast<uint64_t>(got));
   }
   char extra;
   if (::pread(fd, &extra, 1, static_cast<off_t>(size)) > 0) return refuse(path, source + " grew while being read");
@@ -229,9 +241,26 @@ Result<void> configure_tar(ArchiveWriter& writer) {
   return ok();
 }
 
-Result<Layer> write_layer(const std::vector<LayerEntry>& plan, int64_t mtime, const std::string& temp_directory) {
+/// The bytes write_layer will read: every file's content (a file that changes size meanwhile is
+/// refused there).
+uint64_t layer_input_bytes(const std::vector<LayerEntry>& plan) {
+  uint64_t total = 0;
+  struct stat status;
+  for (const LayerEntry& planned : plan) {
+    if (!planned.file) continue;
+    if (planned.file->kind == BundleFile::Kind::bytes) total += planned.file->source.size();
+    if (planned.file->kind == BundleFile::Kind::host_file && ::stat(planned.file->source.c_str(), &status) == 0)
+      total += static_cast<uint64_t>(status.st_size);
+  }
+  return total;
+}
+
+Result<Layer> write_layer(const std::vector<LayerEntry>& plan, int64_t mtime, const std::string& temp_directory,
+                          Progress* progress) {
   Layer layer;
   layer.file = TPROC_TRY(anonymous_file(temp_directory));
+  LayerProgress counted{progress, 0, progress ? layer_input_bytes(plan) : 0};
+  if (progress) counted.add(0);
 
   // Declared in this order so they are destroyed in the reverse: freeing a writer flushes it
   // through its callback, into the sink and the next writer, which must still be alive.
@@ -279,6 +308,7 @@ Result<Layer> write_layer(const std::vector<LayerEntry>& plan, int64_t mtime, co
       archive_entry_set_size(entry.get(), static_cast<la_int64_t>(file->source.size()));
       TPROC_TRY(write_header(tar, entry.get(), planned.path));
       TPROC_TRY(write_data(tar, std::span<const char>(file->source.data(), file->source.size()), planned.path));
+      counted.add(file->source.size());
     } else {
       UniqueFd source(::open(file->source.c_str(), O_RDONLY | O_CLOEXEC));
       if (!source) return Error::from_errno("bundle entry \"" + planned.path + "\": open " + file->source);
@@ -290,7 +320,7 @@ Result<Layer> write_layer(const std::vector<LayerEntry>& plan, int64_t mtime, co
       archive_entry_set_perm(entry.get(), file->mode);
       archive_entry_set_size(entry.get(), status.st_size);
       TPROC_TRY(write_header(tar, entry.get(), planned.path));
-      TPROC_TRY(copy_fd(tar, source.get(), static_cast<uint64_t>(status.st_size), planned.path, file->source));
+      TPROC_TRY(copy_fd(tar, source.get(), static_cast<uint64_t>(status.st_size), planned.path, file->source, &counted));
     }
   }
   if (archive_write_close(tar.get()) != ARCHIVE_OK) return archive_error(tar, "finish the layer");
@@ -388,7 +418,7 @@ std::string oci_ref_name(std::string_view name, std::string_view version) {
   return std::string(name);
 }
 
-Result<WrittenBundle> write_bundle(const BundleContents& contents, const std::string& out_path) {
+Result<WrittenBundle> write_bundle(const BundleContents& contents, const std::string& out_path, Progress* progress) {
   std::string context = "write bundle " + out_path;
   if (contents.name.empty()) return Error::explained(context + ": the app has no name", EINVAL);
   auto config = JsonValue::parse(contents.config_json);
@@ -401,7 +431,7 @@ Result<WrittenBundle> write_bundle(const BundleContents& contents, const std::st
 
   size_t slash = out_path.rfind('/');
   std::string directory = slash == std::string::npos ? "." : (slash == 0 ? "/" : out_path.substr(0, slash));
-  Layer layer = TPROC_TRY_CTX(context, write_layer(plan, mtime, directory));
+  Layer layer = TPROC_TRY_CTX(context, write_layer(plan, mtime, directory, progress));
 
   std::string architecture = contents.architecture.empty() ? host_architecture() : contents.architecture;
   std::string config_blob = "{\"architecture\":" + json_quote(architecture) +

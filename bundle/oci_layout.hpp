@@ -29,6 +29,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/progress.hpp"
 #include "common/result.hpp"
 
 namespace tproc::bundle {
@@ -84,8 +85,10 @@ struct WrittenBundle {
 
 /// Writes `contents` to `out_path` as a bundle. The file appears whole or not at all (a temporary
 /// file in the same directory is renamed into place). Errors name the entry and the reason, e.g.
-/// `bundle entry "lib/../x": path escapes the bundle`.
-Result<WrittenBundle> write_bundle(const BundleContents& contents, const std::string& out_path);
+/// `bundle entry "lib/../x": path escapes the bundle`. Reports "compressing" (the bytes of the
+/// files read into the layer, of all of them) to `progress`.
+Result<WrittenBundle> write_bundle(const BundleContents& contents, const std::string& out_path,
+                                   Progress* progress = nullptr);
 
 /// The OCI ref name for `name` and `version`: "NAME:VERSION", or NAME alone when VERSION does not
 /// fit the OCI ref grammar (the version annotation still carries it).

@@ -15,6 +15,7 @@
 #include "bundle_support.hpp"
 #include "expectations.hpp"
 #include "sandbox.hpp"
+#include "terminal.hpp"
 
 using namespace tproc::e2e;
 using namespace std::chrono_literals;
@@ -215,24 +216,8 @@ TEST_CASE("logs SPACE of an app prints every replica of every service, each line
   CHECK(sandbox.tproc({"logs", "chatty", "db"}).out == "stored\n");
 
   // On a terminal each replica's prefix has a color of its own, as docker compose logs gives them;
-  // NO_COLOR turns them off. Run under a pty by Python's pty module, which relays what it printed.
-  const std::string on_terminal =
-      "import os, pty, sys\n"
-      "pid, fd = pty.fork()\n"
-      "if pid == 0:\n"
-      "    os.execv(sys.argv[1], sys.argv[1:])\n"
-      "out = b''\n"
-      "while True:\n"
-      "    try:\n"
-      "        chunk = os.read(fd, 65536)\n"
-      "    except OSError:\n"
-      "        break\n"
-      "    if not chunk:\n"
-      "        break\n"
-      "    out += chunk\n"
-      "os.waitpid(pid, 0)\n"
-      "sys.stdout.write(out.decode())\n";
-  Outcome colored = sandbox.run_direct({"/usr/bin/python3", "-c", on_terminal, tproc_binary(), "logs", "chatty"});
+  // NO_COLOR turns them off.
+  Outcome colored = on_terminal(sandbox, {tproc_binary(), "logs", "chatty"});
   REQUIRE_THAT(colored, ExitsWith(0));
   for (const std::string name : {"web-1 | ", "web-2 | ", "db-1  | "}) {
     INFO(colored.out);
@@ -244,7 +229,7 @@ TEST_CASE("logs SPACE of an app prints every replica of every service, each line
   }
   CHECK(colored.out.find("\033[36m") != std::string::npos);
   CHECK(colored.out.find("\033[33m") != std::string::npos);
-  Outcome plain = sandbox.run_direct({"/usr/bin/python3", "-c", on_terminal, tproc_binary(), "logs", "chatty"}, {{"NO_COLOR=1"}});
+  Outcome plain = on_terminal(sandbox, {tproc_binary(), "logs", "chatty"}, {"NO_COLOR=1"});
   REQUIRE_THAT(plain, ExitsWith(0));
   CHECK(plain.out.find('\033') == std::string::npos);
   CHECK(plain.out.find("web-1 | hello") != std::string::npos);
