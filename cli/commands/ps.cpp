@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdio>
+#include <map>
 #include <string_view>
 
 #include "cli/app_ps.hpp"
@@ -27,7 +28,8 @@ constexpr const char* kUsage =
     "  -q, --quiet          print only the IDs, one per line\n"
     "  -f, --filter KEY=VALUE  only the tprocs that match (repeatable: one key's values are\n"
     "                       alternatives, different keys must all match): name=TEXT (the name\n"
-    "                       contains TEXT), id=ID, status=running|paused|exited, label=KEY[=VALUE]\n"
+    "                       contains TEXT), id=ID, status=running|paused|exited, label=KEY[=VALUE],\n"
+    "                       service=SERVICE (its replicas and their earlier runs, for an app)\n"
     "      --format FORMAT  table (default), json, or a template of {{.Field}} placeholders,\n"
     "                       'table ' in front for aligned columns under a header; fields: ID, Name,\n"
     "                       Pid, State, Status, Started, RunningFor, Command, Bundle, Labels, Space\n"
@@ -74,6 +76,17 @@ void print_json(const std::vector<Row>& rows) {
   std::printf("%s]\n", rows.empty() ? "" : "\n");
 }
 
+/// The service of each replica name of the app in `space` ("web.2" -> "web"): a replica's
+/// earlier runs share its name. Empty when the space runs no app.
+std::map<std::string, std::string> services_by_replica(const space::SpacePaths& paths, const std::string& space) {
+  std::map<std::string, std::string> services;
+  auto app = compose::AppState::load(compose::AppPaths(paths.runtime_dir(), paths.home(), space).state());
+  if (!app) return services;
+  for (const compose::ServiceState& service : app->services)
+    for (const compose::TprocState& replica : service.tprocs) services[replica.name] = service.name;
+  return services;
+}
+
 Result<int> ps(std::span<char* const> args) {
   Arguments arguments = TPROC_TRY(Arguments::parse(
       args, {{"all", 'a', false}, {"format", 0, true}, {"quiet", 'q', false}, {"filter", 'f', true}, {"no-trunc", 0, false}}));
@@ -109,8 +122,11 @@ Result<int> ps(std::span<char* const> args) {
       continue;
     }
     protocol::TprocList list = TPROC_TRY(expect<protocol::TprocList>(*reply));
-    for (protocol::TprocInfo& tproc : list.tprocs)
-      if (filter.matches(tproc)) rows.emplace_back(space_name, std::move(tproc));
+    const std::map<std::string, std::string> services = filter.about_services() ? services_by_replica(paths, space_name) : std::map<std::string, std::string>{};
+    for (protocol::TprocInfo& tproc : list.tprocs) {
+      auto service = services.find(tproc.name);
+      if (filter.matches(tproc, service == services.end() ? "" : service->second)) rows.emplace_back(space_name, std::move(tproc));
+    }
   }
 
   if (quiet) {

@@ -25,8 +25,12 @@ _tproc_options() {
 # The spaces `tproc space ls` lists (the first column, under the header).
 _tproc_spaces() { "$1" space ls 2>/dev/null | awk 'NR > 1 { print $1 }'; }
 
-# The ids and names of SPACE's programs (`tproc ps -a SPACE`: first two columns, under the header).
-_tproc_programs() { "$1" ps -a "$2" 2>/dev/null | awk 'NR > 1 { print $1; if ($2 != "-") print $2 }'; }
+# The ids and names of SPACE's programs (`tproc ps -a SPACE` as ID and name: a template lists
+# the programs alone, also in a space whose `ps` table starts with an app's services).
+_tproc_programs() { "$1" ps -a "$2" --format '{{.ID}} {{.Name}}' 2>/dev/null | awk '{ print $1; if ($2 != "") print $2 }'; }
+
+# The services of SPACE's app (the SERVICE column of `tproc ps SPACE`; nothing without an app).
+_tproc_services() { "$1" ps "$2" 2>/dev/null | awk 'NR == 1 && $1 != "SERVICE" { exit } NR > 1 && $1 != "-" && !seen[$1]++ { print $1 }'; }
 
 # The references `tproc images` lists (the first column, under the header; <none> left out).
 _tproc_images() { "$1" images 2>/dev/null | awk 'NR > 1 && $1 != "<none>" { print $1 }'; }
@@ -61,7 +65,7 @@ _tproc() {
         fi ;;
       --signal) mapfile -t COMPREPLY < <(compgen -W "TERM KILL INT HUP QUIT USR1 USR2 STOP CONT" -- "$cur") ;;
       --format) mapfile -t COMPREPLY < <(compgen -W "table json" -- "$cur") ;;
-      --filter | -f) [[ $verb == ps ]] && mapfile -t COMPREPLY < <(compgen -W "name= id= status=running status=paused status=exited label=" -- "$cur") ;;
+      --filter | -f) [[ $verb == ps ]] && mapfile -t COMPREPLY < <(compgen -W "name= id= status=running status=paused status=exited label= service=" -- "$cur") ;;
       --cwd | -w | --rootfs) mapfile -t COMPREPLY < <(compgen -d -- "$cur") ;;
       --net) mapfile -t COMPREPLY < <(compgen -W "host none ns:" -- "$cur") ;;
       --pid) mapfile -t COMPREPLY < <(compgen -W "host private" -- "$cur") ;;
@@ -90,7 +94,9 @@ _tproc() {
   local n=${#operands[@]} words="" files=0
   case $verb:$n in
     run:0 | ps:0 | down:0 | stop:0 | kill:0 | logs:0 | rm:0 | wait:0 | stats:0 | top:0 | pause:0 | unpause:0 | maps:0) words=$(_tproc_spaces "$tproc") ;;
-    logs:1 | maps:1) words=$(_tproc_programs "$tproc" "${operands[0]}") ;;
+    logs:1) words=$({ _tproc_services "$tproc" "${operands[0]}"; _tproc_programs "$tproc" "${operands[0]}"; } | sort -u) ;;
+    maps:1) words=$(_tproc_programs "$tproc" "${operands[0]}") ;;
+    inspect:1) [[ ! -e ${operands[0]} ]] && words=$(_tproc_programs "$tproc" "${operands[0]}") ;;  # SPACE ID|NAME
     stop:* | kill:* | rm:* | wait:* | pause:* | unpause:*) words=$(_tproc_programs "$tproc" "${operands[0]}") ;;  # ID|NAME...
     space:0) words="ls rm" ;;
     space:1) [[ ${operands[0]} == rm ]] && words=$(_tproc_spaces "$tproc") ;;
@@ -99,12 +105,13 @@ _tproc() {
     compose:0) words="config up down ps logs restart" ;;
     run:*) files=1 ;;
     build:0) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
-    inspect:0) files=1 ;;  # BUNDLE (or a SPACE, which files do not offer)
+    inspect:0) files=1 words=$(_tproc_spaces "$tproc") ;;  # BUNDLE, or SPACE
     push:0) files=1 ;;
     rmi:*) words=$(_tproc_images "$tproc") ;;  # REF...
   esac
   if ((files)); then
-    mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+    # `|| :`: no file matching is no reason to stop (under set -e) before the words.
+    mapfile -t COMPREPLY < <(compgen -f -- "$cur" || :; [[ -z $words ]] || compgen -W "$words" -- "$cur")
   elif [[ -n $words ]]; then
     mapfile -t COMPREPLY < <(compgen -W "$words" -- "$cur")
   fi

@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -114,4 +116,44 @@ TEST_CASE("ps shows a bundle's name and the app's arguments, not ld.so's command
   CHECK(table[1].rfind("napper") == table[0].find("BUNDLE"));  // NAME is napper too
   CHECK(sandbox.tproc({"ps", "s", "--format", "{{.Bundle}} {{.Command}}"}).out == "napper sleeper 300 ignore-term\n");
   CHECK_THAT(sandbox.tproc({"rm", "-f", "s", id}), ExitsWith(0));
+}
+
+TEST_CASE("ps --filter service=SERVICE keeps the replicas of that service of the space's app") {
+  Sandbox sandbox;
+  bundle_of(sandbox, "napper", program("sleeper"));
+  sandbox.write_file("app.yaml",
+                     "name: shop\n"
+                     "services:\n"
+                     "  web:\n"
+                     "    bundle: napper.bundle\n"
+                     "    args: [\"300\"]\n"
+                     "    replicas: 2\n"
+                     "  db:\n"
+                     "    bundle: napper.bundle\n"
+                     "    args: [\"300\"]\n",
+                     0644);
+  struct Down {
+    Sandbox& sandbox;
+    ~Down() { sandbox.tproc({"down", "shop"}, {}, std::chrono::seconds(30)); }
+  } down{sandbox};
+  REQUIRE_THAT(sandbox.tproc({"up", "-d", "-f", "app.yaml"}, {}, std::chrono::seconds(60)), ExitsWith(0));
+  const std::string other = sandbox.detach({"--name", "webby", "shop", program("sleeper"), "300"});
+  auto names = [&](const std::vector<std::string>& filters) {
+    std::vector<std::string> args{"ps", "shop", "--format", "{{.Name}}"};
+    for (const std::string& filter : filters) args.insert(args.end(), {"--filter", filter});
+    Outcome listed = sandbox.tproc(args);
+    REQUIRE_THAT(listed, ExitsWith(0));
+    std::vector<std::string> found = lines(listed.out);
+    std::sort(found.begin(), found.end());
+    return found;
+  };
+  CHECK(names({"service=web"}) == std::vector<std::string>{"web.1", "web.2"});
+  CHECK(names({"service=db"}) == std::vector<std::string>{"db"});
+  // Alternatives, and with another key: both must hold. A tproc of no service never matches.
+  CHECK(names({"service=web", "service=db"}) == std::vector<std::string>{"db", "web.1", "web.2"});
+  CHECK(names({"service=web", "name=.2"}) == std::vector<std::string>{"web.2"});
+  CHECK(names({"name=web"}) == std::vector<std::string>{"web.1", "web.2", "webby"});
+  CHECK(names({"service=nosuch"}).empty());
+  CHECK_THAT(sandbox.tproc({"ps", "shop", "--filter", "servcie=web"}), IsOneLineError().naming("did you mean 'service'?"));
+  CHECK_THAT(sandbox.tproc({"rm", "-f", "shop", other}), ExitsWith(0));
 }
