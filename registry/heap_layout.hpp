@@ -4,7 +4,7 @@
 // as foreign instead of misreading it.
 //
 // Region: the HeapHeader; then the chunk map (one byte per 64 KiB chunk: which size class the chunk
-// serves, or the order of the large run it starts); the link array of free large runs; one
+// serves, or the order of the large run, live or free, it starts); the link array of free large runs; one
 // HeapPage per chunk; the table of HeapCache slots; then the chunks.
 //
 // Ownership, the invariant the speed rests on: a small-block chunk (a "page") is owned by at most
@@ -13,6 +13,13 @@
 // pushes the blocks it frees onto the page's `remote` list with one CAS, and the owner takes that
 // whole list with one exchange when its local list runs dry. A page nobody owns that has free
 // blocks sits (once) on its class's `partial` stack, where a cache that needs a page adopts it.
+//
+// Who allocated a block, the invariant `tproc which` and the leak check rest on: every live block
+// of a page was allocated by the tproc in HeapPage::pid. A page passes to a cache of another tproc
+// only when none of its blocks is live; a cache that pops such a page leaves it unlisted (the next
+// free onto it lists it again). So one word per 64 KiB records the owner of up to 4096 blocks, and
+// the fast paths do not change; the cost is that the free blocks of a page that still holds another
+// tproc's live blocks wait until those are freed (or until a thread of that tproc takes the page).
 
 #include <atomic>
 #include <cstddef>
@@ -21,7 +28,7 @@
 namespace tproc::registry {
 
 inline constexpr uint64_t kHeapMagic = 0x7470726368656170ULL;  // "tprcheap"
-inline constexpr uint32_t kHeapVersion = 2;
+inline constexpr uint32_t kHeapVersion = 3;
 inline constexpr uint32_t kChunkShift = 16;  ///< 64 KiB chunks
 inline constexpr uint64_t kChunkBytes = uint64_t{1} << kChunkShift;
 inline constexpr uint32_t kClassCount = 40;
@@ -35,6 +42,13 @@ inline constexpr uint64_t kReleaseBytes = uint64_t{1} << 20;
 /// Threads that may hold a cache at once, over the whole space (a small heap has fewer slots: one
 /// per 8 chunks, at least 2).
 inline constexpr uint32_t kCacheSlots = 4096;
+
+/// Chunk map bytes: 1 + class for a small-block page; kLargeMark | order for the first chunk of a
+/// live run of 2^order chunks, kFreeRunMark | order for a freed one; 0 for the rest (a run's other
+/// chunks, metadata, uncarved).
+inline constexpr uint8_t kLargeMark = 0x80;
+inline constexpr uint8_t kFreeRunMark = 0x40;
+inline constexpr uint8_t kOrderMask = 0x3f;
 
 /// HeapPage::state of a page no cache owns and that is on no stack.
 inline constexpr uint32_t kPageUnowned = 0;
@@ -50,10 +64,8 @@ struct alignas(64) HeapPage {
   std::atomic<uint64_t> remote;  ///< (count << 32) | offset/16 of the blocks others freed; 0: none
   uint32_t local;                ///< owner only: offset/16 of the first free block; 0: none
   uint32_t used;                 ///< owner only: blocks handed out minus blocks taken back
-  std::atomic<int32_t> pid;      ///< the tproc whose cache allocates from this page (large: the run's)
-  /// Whether the page passed to another tproc while blocks of the previous one were live: then
-  /// `pid` alone cannot say who allocated a given block.
-  std::atomic<uint32_t> mixed;
+  /// The tproc (tgid) that allocated every live block of this page (large: the run's allocator).
+  std::atomic<int32_t> pid;
 };
 static_assert(sizeof(HeapPage) == 64);
 
@@ -88,7 +100,7 @@ struct HeapHeader {
   uint64_t size;          ///< bytes in the region
   uint64_t chunk_count;   ///< chunks in the region, metadata included
   uint64_t first_chunk;   ///< the first chunk after the metadata
-  uint64_t map_offset;    ///< std::atomic<uint8_t>[chunk_count]: 0 none, 1+class, 0x80|order
+  uint64_t map_offset;    ///< std::atomic<uint8_t>[chunk_count]: the chunk map (kLargeMark)
   uint64_t link_offset;   ///< std::atomic<uint32_t>[chunk_count]: next run in a large free stack
   uint64_t page_offset;   ///< HeapPage[chunk_count]
   uint64_t cache_offset;  ///< HeapCache[cache_count]

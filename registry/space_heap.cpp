@@ -1,6 +1,7 @@
 #include "registry/space_heap.hpp"
 
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <cstring>
 
@@ -12,12 +13,12 @@ constexpr auto acquire = std::memory_order_acquire;
 constexpr auto release = std::memory_order_release;
 constexpr auto seq_cst = std::memory_order_seq_cst;
 
-constexpr uint8_t kLargeMark = 0x80;
 constexpr uint64_t kTagOne = uint64_t{1} << 32;
 constexpr uint64_t kLowMask = 0xffffffffULL;
 
 static_assert(class_size(kClassCount - 1) == kMaxSmallBlock);
-static_assert(kClassCount < kLargeMark, "a class mark never looks like a large one");
+static_assert(kClassCount < kFreeRunMark, "a class mark never looks like a run's");
+static_assert(kLargeOrders <= kOrderMask + 1u);
 static_assert(sizeof(HeapHeader) < kChunkBytes);
 
 /// The next head of a tagged stack whose head was `head`: new first element `value`, tag advanced.
@@ -168,15 +169,8 @@ void SpaceHeap::own_page(HeapCache& cache, uint32_t chunk, uint32_t index) {
     page.local = static_cast<uint32_t>(remote & kLowMask);
     page.used -= static_cast<uint32_t>(remote >> 32);
   }
-  const int32_t pid = cache.pid.load(relaxed);
-  // Blocks still live on a page passing to another tproc were allocated by the previous one: from
-  // now on `pid` alone cannot say which tproc allocated a block of this page.
-  if (page.pid.load(relaxed) != pid) {
-    const uint32_t pending = static_cast<uint32_t>(page.remote.load(relaxed) >> 32);
-    if (page.used > pending) page.mixed.store(1, relaxed);
-    page.pid.store(pid, relaxed);
-  }
-  if (page.used == 0) page.mixed.store(0, relaxed);
+  // adoptable() let the page pass only when it is ours or none of its blocks is live.
+  page.pid.store(cache.pid.load(relaxed), relaxed);
   cache.pages[index].store(chunk, relaxed);
 }
 
@@ -197,7 +191,6 @@ uint32_t SpaceHeap::carve_page(uint32_t index, int32_t pid) {
   page.local = static_cast<uint32_t>(first >> 4);
   page.used = 0;
   page.pid.store(pid, relaxed);
-  page.mixed.store(0, relaxed);
   map()[chunk].store(static_cast<uint8_t>(index + 1), release);
   header_->classes[index].chunks.fetch_add(1, relaxed);
   return static_cast<uint32_t>(chunk);
@@ -225,24 +218,37 @@ void* SpaceHeap::allocate_refilled(HeapCache& cache, uint32_t index) {
       const uint64_t remote = page.remote.exchange(0, acquire);
       page.local = static_cast<uint32_t>(remote & kLowMask);
       page.used -= static_cast<uint32_t>(remote >> 32);
-      if (page.used == 0) page.mixed.store(0, relaxed);
       return allocate(&cache, size);
     }
     cache.pages[index].store(0, relaxed);
     release_page(chunk, index);
   }
   // A page someone let go with free blocks on it, else a fresh chunk.
+  const int32_t pid = cache.pid.load(relaxed);
   while (const uint32_t chunk = pop_partial(index)) {
+    HeapPage& page = pages()[chunk];
+    if (const uint64_t remote = page.remote.load(seq_cst); !adoptable(page, remote, pid)) {
+      // Another tproc's live blocks are on it: leave it unlisted. A free meanwhile (it saw the
+      // page listed and left it) may have been the last live one: then list it again.
+      page.state.store(kPageUnowned, seq_cst);
+      if (page.remote.load(seq_cst) != remote) list_page(chunk, index);
+      continue;
+    }
     own_page(cache, chunk, index);
     if (pages()[chunk].local != 0) return allocate(&cache, size);
     cache.pages[index].store(0, relaxed);  // listed twice over a race, emptied meanwhile
     release_page(chunk, index);
   }
-  const uint32_t chunk = carve_page(index, cache.pid.load(relaxed));
+  const uint32_t chunk = carve_page(index, pid);
   if (chunk == 0) return nullptr;
   pages()[chunk].state.store(cache.code, relaxed);
   cache.pages[index].store(chunk, relaxed);
   return allocate(&cache, size);
+}
+
+bool SpaceHeap::adoptable(const HeapPage& page, uint64_t remote, int32_t pid) {
+  // Unowned, so `used` is still what its last owner left; the remote list holds blocks it counts.
+  return page.pid.load(relaxed) == pid || page.used == static_cast<uint32_t>(remote >> 32);
 }
 
 int SpaceHeap::free_remote(HeapCache* cache, HeapPage& page, std::byte* block, uint32_t index) {
@@ -267,12 +273,13 @@ int SpaceHeap::free_other(void* pointer) {
   const uint64_t chunk = offset >> kChunkShift;
   const uint8_t mark = map()[chunk].load(acquire);
   if (!(mark & kLargeMark) || (offset & (kChunkBytes - 1)) != 0) return -EINVAL;
-  return free_large(chunk, mark & ~kLargeMark);
+  return free_large(chunk, mark & kOrderMask);
 }
 
 // ---- Large runs -----------------------------------------------------------------------------------
 
 void* SpaceHeap::allocate_large(int32_t pid, uint64_t size) {
+  if (pid == 0) pid = static_cast<int32_t>(::getpid());  // no cache: the calling tproc all the same
   const uint64_t chunks = (size + kChunkBytes - 1) >> kChunkShift;
   uint32_t order = 0;
   while ((uint64_t{1} << order) < chunks) ++order;
@@ -301,9 +308,10 @@ void* SpaceHeap::allocate_large(int32_t pid, uint64_t size) {
 
 int SpaceHeap::free_large(uint64_t chunk, uint32_t order) {
   uint8_t expected = static_cast<uint8_t>(kLargeMark | order);
-  // Clearing the mark first turns a second free of the same run into -EINVAL instead of a
-  // corrupted stack.
-  if (!map()[chunk].compare_exchange_strong(expected, 0, std::memory_order_acq_rel)) return -EINVAL;
+  // Marking the run free first turns a second free of it into -EINVAL instead of a corrupted stack.
+  if (!map()[chunk].compare_exchange_strong(expected, static_cast<uint8_t>(kFreeRunMark | order),
+                                            std::memory_order_acq_rel))
+    return -EINVAL;
   const uint64_t bytes = kChunkBytes << order;
   if (bytes >= kReleaseBytes) ::madvise(base_ + (chunk << kChunkShift), bytes, MADV_DONTNEED);
   header_->large_blocks.fetch_sub(1, relaxed);
@@ -315,67 +323,6 @@ int SpaceHeap::free_large(uint64_t chunk, uint32_t order) {
     links()[chunk].store(static_cast<uint32_t>(head & kLowMask), relaxed);
   } while (!stack.head.compare_exchange_weak(head, next_head(head, chunk + 1), release, relaxed));
   return 0;
-}
-
-// ---- Queries --------------------------------------------------------------------------------------
-
-uint64_t SpaceHeap::block_size(const void* pointer) const {
-  HeapBlock block{};
-  if (!find_block(pointer, &block) || block.begin != reinterpret_cast<uintptr_t>(pointer)) return 0;
-  return block.size;
-}
-
-bool SpaceHeap::find_block(const void* address, HeapBlock* block) const {
-  if (!contains(address)) return false;
-  const uint64_t offset = static_cast<uint64_t>(static_cast<const std::byte*>(address) - base_);
-  uint64_t chunk = offset >> kChunkShift;
-  uint8_t mark = map()[chunk].load(acquire);
-  if (mark != 0 && mark <= kClassCount) {
-    const uint32_t index = mark - 1u;
-    const uint64_t size = class_size(index);
-    const uint64_t within = offset & (kChunkBytes - 1);
-    const uint64_t start = ((within * class_reciprocal(index)) >> 32) * size;
-    if (start + size > kChunkBytes) return false;  // the slack after a chunk's last block
-    const HeapPage& page = pages()[chunk];
-    *block = HeapBlock{reinterpret_cast<uintptr_t>(base_) + (chunk << kChunkShift) + start, size,
-                       page.mixed.load(relaxed) ? 0 : page.pid.load(relaxed), false};
-    return true;
-  }
-  // Inside a large run only its first chunk is marked: look back for it, as far as a run reaches.
-  for (uint64_t back = 0; mark == 0; ++back) {
-    if (back + 1 >= (uint64_t{1} << (kLargeOrders - 1)) || chunk <= header_->first_chunk) return false;
-    mark = map()[--chunk].load(acquire);
-  }
-  if (!(mark & kLargeMark)) return false;
-  const uint64_t run = uint64_t{1} << (mark & ~kLargeMark);
-  if (chunk + run <= offset >> kChunkShift) return false;  // past the end of that run
-  *block = HeapBlock{reinterpret_cast<uintptr_t>(base_) + (chunk << kChunkShift), run << kChunkShift,
-                     pages()[chunk].pid.load(relaxed), true};
-  return true;
-}
-
-HeapUsage SpaceHeap::usage() const {
-  int64_t live[kClassCount];
-  for (uint32_t index = 0; index < kClassCount; ++index) live[index] = header_->classes[index].retired.load(relaxed);
-  const HeapCache* table = caches();
-  const uint32_t used = header_->caches_used.load(acquire);
-  for (uint32_t slot = 0; slot < used; ++slot) {
-    if (table[slot].pid.load(acquire) == 0) continue;  // released: its counts are in `retired`
-    for (uint32_t index = 0; index < kClassCount; ++index) live[index] += table[slot].live[index].load(relaxed);
-  }
-  HeapUsage usage{};
-  for (uint32_t index = 0; index < kClassCount; ++index) {
-    if (live[index] <= 0) continue;  // a free counted before its allocation
-    usage.blocks_in_use += static_cast<uint64_t>(live[index]);
-    usage.bytes_in_use += static_cast<uint64_t>(live[index]) * class_size(index);
-  }
-  const int64_t large_blocks = header_->large_blocks.load(relaxed);
-  const int64_t large_chunks = header_->large_chunks.load(relaxed);
-  if (large_blocks > 0) usage.blocks_in_use += static_cast<uint64_t>(large_blocks);
-  if (large_chunks > 0) usage.bytes_in_use += static_cast<uint64_t>(large_chunks) << kChunkShift;
-  usage.bytes_carved = (header_->top.load(relaxed) - header_->first_chunk) << kChunkShift;
-  usage.bytes_reserved = header_->size;
-  return usage;
 }
 
 }  // namespace tproc::registry

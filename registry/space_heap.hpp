@@ -19,9 +19,15 @@
 //
 // No lock anywhere, so a tproc killed in the middle of any operation blocks nobody. What it owned
 // is given back when the daemon learns it exited (release_owner): its pages become adoptable with
-// every free block on them; at worst the one block or page it was moving when it died is lost, and
-// the usage counts are off by that block. A thread that ends releases its own cache. Blocks stay
-// valid until freed, whoever allocated them.
+// every free block on them, by another tproc once its own live blocks on them are freed; at worst
+// the one block or page it was moving when it died is lost, and the usage counts are off by that
+// block. A thread that ends releases its own cache. Blocks stay valid until freed, whoever
+// allocated them.
+//
+// Every block records the tproc that allocated it (its pid), through its page: the blocks live on
+// a page are all of one tproc (registry/heap_layout.hpp says how). find_block() and
+// for_each_live() answer "which block is at this address, whose, free or live" and "which blocks
+// are live" for `tproc which` and space-wide leak checks.
 //
 // Built without exceptions or RTTI and without libstdc++'s runtime, like the endpoint table.
 
@@ -41,13 +47,23 @@ struct HeapUsage {
   uint64_t bytes_reserved;  ///< the whole reservation
 };
 
-/// The heap block around an address, as find_block() reports it (for `tproc which`).
-struct HeapBlock {
-  uint64_t begin;     ///< the block's first byte
-  uint64_t size;      ///< its usable size: its size class, or the whole large run
-  int32_t allocator;  ///< pid (tgid) of the tproc that allocated it; 0 when the heap cannot tell
-  bool large;         ///< a run of chunks rather than a small block
+/// Whether a block found by find_block() is handed out.
+enum class BlockState : uint8_t {
+  live,  ///< allocated and not freed
+  free,  ///< on its page's free lists, or a freed large run: no tproc holds it
 };
+
+/// One heap block, as find_block() and for_each_live() report it (for `tproc which`, leak checks).
+struct HeapBlock {
+  uint64_t begin;      ///< the block's first byte
+  uint64_t size;       ///< its usable size: its size class, or the whole large run
+  int32_t allocator;   ///< pid (tgid) of the tproc that allocated it; 0 for a free block
+  BlockState state;
+  bool large;          ///< a run of chunks rather than a small block
+};
+
+/// Called by for_each_live() once per live block; a nonzero return ends the walk.
+using LiveBlockVisitor = int (*)(const HeapBlock& block, void* context);
 
 /// The heap in a region that passed validate(). A view: the region owns the memory.
 class SpaceHeap {
@@ -84,9 +100,18 @@ class SpaceHeap {
   /// The usable size of `block`, or 0 when it is not a block of this heap.
   uint64_t block_size(const void* block) const;
 
-  /// The block (live or free) that contains `address`, any byte of it: true with `*block` filled,
-  /// or false when the address is in no block (outside the heap, metadata, uncarved).
+  // The queries (registry/space_heap_query.cpp) read what other threads write without stopping
+  // them: exact when no other thread allocates or frees meanwhile (every other tproc stopped by
+  // tproc_stop_world(), the caller's own threads quiet); otherwise each answer is a real block's
+  // start and size, but a block allocated or freed during the call may show either state. They
+  // never write, never loop forever and never read outside the heap's chunks and metadata.
+
+  /// The block that contains `address` (any byte of it): true with `*block` filled, live or free;
+  /// false when the address is in no block (outside the heap, metadata, uncarved, a page's slack).
   bool find_block(const void* address, HeapBlock* block) const;
+
+  /// Calls `visit` for every live block, in address order: 0, or the first nonzero `visit` result.
+  int for_each_live(LiveBlockVisitor visit, void* context) const;
 
   /// Whether `address` lies in the heap's chunks.
   bool contains(const void* address) const {
@@ -94,6 +119,7 @@ class SpaceHeap {
     return byte >= base_ + (header_->first_chunk << kChunkShift) && byte < base_ + (header_->chunk_count << kChunkShift);
   }
 
+  /// What the heap holds (relaxed counts: a snapshot while others allocate).
   HeapUsage usage() const;
 
  private:
@@ -111,6 +137,13 @@ class SpaceHeap {
   void list_page(uint32_t chunk, uint32_t index);
   /// Makes `chunk`'s page `cache`'s own for class `index`, fresh or adopted.
   void own_page(HeapCache& cache, uint32_t chunk, uint32_t index);
+  /// Whether popped `page` may pass to tproc `pid`: it is `pid`'s, or none of its blocks is live.
+  static bool adoptable(const HeapPage& page, uint64_t remote, int32_t pid);
+  /// Sets in `bits` (one per block, kChunkBytes / 16 bits) the blocks on small page `chunk`'s free
+  /// lists, following links only while they name blocks of that page, each at most once.
+  void mark_free_blocks(uint64_t chunk, uint32_t index, uint64_t* bits) const;
+  /// Reports the live blocks of small page `chunk` to `visit`.
+  int visit_page(uint64_t chunk, uint32_t index, LiveBlockVisitor visit, void* context) const;
   /// Takes a page off class `index`'s partial stack: its chunk, or 0 when there is none.
   uint32_t pop_partial(uint32_t index);
   /// Carves a chunk for class `index` with all its blocks on its local list: the chunk, or 0.

@@ -20,11 +20,14 @@
 #include <vector>
 #include <chrono>
 
-#include "reaped_child.hpp"
+#include "shared_heap.hpp"
 #include "test_space.hpp"
 #include "tproc/tproc.h"
 
 using namespace tproc::registry;
+using tproc::registry::testing::ForkedChild;
+using tproc::registry::testing::live_blocks;
+using tproc::registry::testing::SharedHeap;
 using tproc::registry::testing::TestSpace;
 
 namespace {
@@ -223,45 +226,6 @@ TEST_CASE("threads hammering one size class never get the same block twice") {
   CHECK(usage_now().blocks_in_use == 0);
 }
 
-namespace {
-
-/// A heap in MAP_SHARED memory, so fork()ed test processes allocate and free in the same heap at
-/// the same address, as tprocs do in their one mm.
-class SharedHeap {
- public:
-  explicit SharedHeap(uint64_t bytes = uint64_t{64} << 20) : bytes_(bytes) {
-    memory_ = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    REQUIRE(memory_ != MAP_FAILED);
-    REQUIRE(SpaceHeap::format(memory_, bytes) == 0);
-  }
-  ~SharedHeap() { munmap(memory_, bytes_); }
-  SharedHeap(const SharedHeap&) = delete;
-  SharedHeap& operator=(const SharedHeap&) = delete;
-  SpaceHeap heap() const { return SpaceHeap(memory_); }
-
- private:
-  void* memory_;
-  uint64_t bytes_;
-};
-
-/// A forked child running `body`; killed and reaped when the test ends early.
-class ForkedChild {
- public:
-  template <class Body>
-  explicit ForkedChild(Body body) : child_(fork()) {
-    REQUIRE(child_.pid() >= 0);
-    if (child_.pid() == 0) _exit(body());
-  }
-  pid_t pid() const { return child_.pid(); }
-  int wait() { return child_.wait(); }
-
- private:
-  tproc::registry::testing::ReapedChild child_;
-};
-
-uint64_t live_blocks(const SpaceHeap& heap) { return heap.usage().blocks_in_use; }
-
-}  // namespace
 
 TEST_CASE("every size class: a thread's blocks are reused from its own page, and usage follows them") {
   SharedHeap shared;
@@ -357,7 +321,7 @@ TEST_CASE("processes allocating and freeing each other's blocks in one heap lose
   munmap(memory, sizeof(Mailbox));
 }
 
-TEST_CASE("a tproc killed with pages in its cache: release_owner makes its free blocks adoptable, its live blocks stay") {
+TEST_CASE("a tproc killed with pages in its cache: its blocks keep their allocator, its pages are reused once their live blocks are freed") {
   SharedHeap shared;
   SpaceHeap heap = shared.heap();
   struct Report {
@@ -386,73 +350,37 @@ TEST_CASE("a tproc killed with pages in its cache: release_owner makes its free 
   kill(pid, SIGKILL);
   child.wait();
   CHECK(live_blocks(heap) == 100);
-  HeapBlock found{};
-  REQUIRE(heap.find_block(static_cast<std::byte*>(report->kept[7]) + 100, &found));
-  CHECK(found.begin == reinterpret_cast<uintptr_t>(report->kept[7]));
-  CHECK(found.size == 256);
-  CHECK(found.allocator == pid);
-  CHECK(!found.large);
-
   CHECK(heap.release_owner(pid) == 1);  // what the daemon does once it has reaped the tproc
   CHECK(heap.release_owner(pid) == 0);
+
+  // Its pages hold its live blocks: another tproc does not take them, so every block still names
+  // the dead tproc as its allocator.
   HeapCache* cache = heap.claim_cache(getpid());
   REQUIRE(cache != nullptr);
   const uint64_t carved = heap.usage().bytes_carved;
-  std::vector<void*> adopted;
-  for (int i = 0; i < 900; ++i) adopted.push_back(heap.allocate(cache, 256));
-  CHECK(heap.usage().bytes_carved == carved);  // all from the dead tproc's pages
+  std::vector<void*> mine;
+  for (int i = 0; i < 900; ++i) mine.push_back(heap.allocate(cache, 256));
+  CHECK(heap.usage().bytes_carved > carved);
   for (void* block : report->kept) {
     CHECK(static_cast<unsigned char*>(block)[255] == 0x5a);  // never handed out again
+    HeapBlock found{};
+    REQUIRE(heap.find_block(block, &found));
+    CHECK(found.allocator == pid);
+  }
+  // Freed, they leave its pages empty, and those are reused before the heap grows again.
+  for (void* block : report->kept) REQUIRE(heap.free(cache, block) == 0);
+  const uint64_t grown = heap.usage().bytes_carved;
+  for (int i = 0; i < 3000; ++i) mine.push_back(heap.allocate(cache, 256));
+  // 3000 blocks: 124 still free on our last page, 1024 on its 4 pages, the rest on 8 fresh ones.
+  CHECK(heap.usage().bytes_carved - grown == 8 * kChunkBytes);
+  for (void* block : mine) {
+    HeapBlock found{};
+    REQUIRE(heap.find_block(block, &found));
+    CHECK(found.allocator == getpid());
     REQUIRE(heap.free(cache, block) == 0);
   }
-  for (void* block : adopted) REQUIRE(heap.free(cache, block) == 0);
   CHECK(live_blocks(heap) == 0);
   munmap(memory, sizeof(Report));
-}
-
-TEST_CASE("find_block names a block's start, size and allocating tproc from any byte of it") {
-  SharedHeap shared;
-  SpaceHeap heap = shared.heap();
-  HeapCache* cache = heap.claim_cache(4242);
-  REQUIRE(cache != nullptr);
-  auto* small = static_cast<std::byte*>(heap.allocate(cache, 100));
-  auto* large = static_cast<std::byte*>(heap.allocate(cache, 300000));  // a run of 8 chunks
-  HeapBlock found{};
-  REQUIRE(heap.find_block(small + 111, &found));
-  CHECK(found.begin == reinterpret_cast<uintptr_t>(small));
-  CHECK(found.size == 112);
-  CHECK(found.allocator == 4242);
-  REQUIRE(heap.find_block(large + 300000 - 1, &found));
-  CHECK(found.begin == reinterpret_cast<uintptr_t>(large));
-  CHECK(found.size == 8 * kChunkBytes);
-  CHECK(found.allocator == 4242);
-  CHECK(found.large);
-  int local = 0;
-  CHECK(!heap.find_block(&local, &found));
-  CHECK(!heap.find_block(large + 8 * kChunkBytes + 5, &found));  // past the run: nothing carved there
-}
-
-TEST_CASE("a page that passes to another tproc while it holds live blocks reports its allocator as unknown") {
-  SharedHeap shared;
-  SpaceHeap heap = shared.heap();
-  HeapCache* first = heap.claim_cache(1111);
-  void* live = heap.allocate(first, 32);
-  void* freed = heap.allocate(first, 32);
-  REQUIRE(heap.free(first, freed) == 0);
-  heap.release_cache(first);  // its page, with free blocks and one live, goes to the partial stack
-  HeapCache* second = heap.claim_cache(2222);
-  void* mine = heap.allocate(second, 32);
-  CHECK(mine == freed);  // adopted, not carved
-  HeapBlock found{};
-  REQUIRE(heap.find_block(live, &found));
-  CHECK(found.allocator == 0);  // 1111 or 2222: never a wrong answer
-  REQUIRE(heap.free(second, live) == 0);
-  REQUIRE(heap.free(second, mine) == 0);
-  // Once the page is empty and refilled, it is 2222's alone again.
-  for (int i = 0; i < 3000; ++i) REQUIRE(heap.free(second, heap.allocate(second, 32)) == 0);
-  void* again = heap.allocate(second, 32);
-  REQUIRE(heap.find_block(again, &found));
-  CHECK((found.allocator == 2222 || found.allocator == 0));
 }
 
 TEST_CASE("a thread that ends gives its cache slot back, and a full cache table still serves large blocks") {
