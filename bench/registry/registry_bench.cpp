@@ -8,6 +8,9 @@
 //   and cross-thread frees: one thread allocates 1000 blocks, another frees them (as one tproc
 //   frees what another allocated: caches are per thread either way), vs the same with malloc.
 //   Goal (issue 18): <= 1.2x glibc for pairs and batches, <= 2x for cross-thread frees.
+//
+// Usage: registry_bench [lookup|heap|cross]...: only those parts (default: all three), so that two
+// builds can be compared part by part, alternating runs on a loaded machine.
 #include <tproc/tproc.h>
 
 #include <unistd.h>
@@ -183,11 +186,22 @@ void bench_heap() {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  auto wanted = [&](const char* part) {
+    if (argc < 2) return true;
+    for (int i = 1; i < argc; ++i)
+      if (std::string(argv[i]) == part) return true;
+    return false;
+  };
+  for (int i = 1; i < argc; ++i)
+    if (std::string(argv[i]) != "lookup" && std::string(argv[i]) != "heap" && std::string(argv[i]) != "cross") {
+      std::fprintf(stderr, "registry_bench: unknown part '%s' (lookup, heap or cross)\n", argv[i]);
+      return 2;
+    }
   tproc::bench::InProcessSpace space;
-  bench_lookup(space);
-  bench_heap();
-  bench_cross_thread();
+  if (wanted("lookup")) bench_lookup(space);
+  if (wanted("heap")) bench_heap();
+  if (wanted("cross")) bench_cross_thread();
   tproc_heap_stats usage{};
   tproc_heap_usage(&usage);
   if (usage.blocks_in_use != 0) wrong("heap usage after the cross-thread frees");
