@@ -114,4 +114,23 @@ TPROC_API int tproc_heap_usage(struct tproc_heap_stats* usage) {
   return 0;
 }
 
+TPROC_API int tproc_heap_walk(int (*visit)(const struct tproc_heap_block*, void*), void* context) {
+  if (visit == nullptr) return -EINVAL;
+  int error = 0;
+  void* base = tproc::lib::attached_heap(&error);
+  if (base == nullptr) return error;
+  struct Walk {
+    int (*visit)(const struct tproc_heap_block*, void*);
+    void* context;
+  } walk{visit, context};
+  return SpaceHeap(base).for_each_live(
+      [](const tproc::registry::HeapBlock& found, void* state) {
+        const auto& walk = *static_cast<const Walk*>(state);
+        const tproc_heap_block block{reinterpret_cast<void*>(found.begin), static_cast<size_t>(found.size),
+                                     found.allocator, found.large ? 1u : 0u};
+        return walk.visit(&block, walk.context);
+      },
+      &walk);
+}
+
 }  // extern "C"

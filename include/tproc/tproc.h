@@ -171,6 +171,23 @@ struct tproc_heap_stats {
 /** Fills `usage` (exact when no allocation is in flight). */
 TPROC_API int tproc_heap_usage(struct tproc_heap_stats* usage);
 
+/** One live block of the space heap, as tproc_heap_walk() reports it. */
+struct tproc_heap_block {
+  void* start;        /**< its first byte */
+  size_t size;        /**< its usable size (its size class, or a whole run of 64 KiB chunks) */
+  int32_t allocator;  /**< the pid of the tproc that allocated it (`tproc ps` shows tprocs' pids) */
+  uint32_t large;     /**< 1: a run of chunks (blocks above 32 KiB); 0: a small block */
+};
+
+/** Calls `visit(block, context)` for every live block of the space heap, in address order, until
+ *  it returns nonzero. Returns 0, the first nonzero `visit` result, -EINVAL without `visit`,
+ *  -ENOTCONN outside a space, or -ENOMEM when the space has no heap. Takes no lock and writes
+ *  nothing, so other tprocs may allocate and free meanwhile; then a block allocated or freed during
+ *  the walk may be reported or not, but every report is a real block's start and size. After
+ *  tproc_stop_world() (and with the caller's own threads quiet) the walk is exact. `visit` may use
+ *  the heap itself: what it allocates or frees may or may not be seen. */
+TPROC_API int tproc_heap_walk(int (*visit)(const struct tproc_heap_block* block, void* context), void* context);
+
 /* ---- Stopping the world ----------------------------------------------------------------------
  * For a conservative collector or leak checker that scans every stack of the space: stop every
  * thread of every OTHER tproc of the space, read where each one is, scan, resume. The calling

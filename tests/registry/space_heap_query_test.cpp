@@ -14,9 +14,12 @@
 #include <vector>
 
 #include "shared_heap.hpp"
+#include "test_space.hpp"
+#include "tproc/tproc.h"
 
 using namespace tproc::registry;
 using tproc::registry::testing::SharedHeap;
+using tproc::registry::testing::TestSpace;
 
 namespace {
 
@@ -221,4 +224,33 @@ TEST_CASE("for_each_live while other threads allocate and free: real blocks only
   stop = true;
   for (auto& churner : churners) churner.join();
   CHECK(walk(heap) == held);
+}
+
+TEST_CASE("tproc_heap_walk reports the live blocks of every thread with the allocating pid, and refuses what it cannot walk") {
+  int visited = 0;
+  auto count = [](const tproc_heap_block*, void* counter) { return ++*static_cast<int*>(counter), 0; };
+  CHECK(tproc_heap_walk(count, &visited) == -ENOTCONN);  // not in a space
+  TestSpace space;
+  CHECK(tproc_heap_walk(nullptr, nullptr) == -EINVAL);
+  void* small = tproc_heap_alloc(200);
+  void* large = tproc_heap_alloc(100000);
+  void* other = nullptr;
+  std::thread([&] { other = tproc_heap_alloc(24); }).join();  // its thread ended: the block stays live
+  void* freed = tproc_heap_alloc(200);
+  REQUIRE(tproc_heap_free(freed) == 0);
+  std::set<Seen> seen;
+  REQUIRE(tproc_heap_walk(
+              [](const tproc_heap_block* block, void* context) {
+                CHECK(block->large == (block->size > kMaxSmallBlock ? 1u : 0u));
+                static_cast<std::set<Seen>*>(context)->emplace(address(block->start), block->size, block->allocator);
+                return 0;
+              },
+              &seen) == 0);
+  const int32_t pid = getpid();
+  CHECK(seen == std::set<Seen>{{address(small), 224, pid}, {address(large), 2 * kChunkBytes, pid}, {address(other), 32, pid}});
+  CHECK(tproc_heap_walk([](const tproc_heap_block*, void*) { return -42; }, nullptr) == -42);
+  for (void* block : {small, large, other}) REQUIRE(tproc_heap_free(block) == 0);
+  visited = 0;
+  CHECK(tproc_heap_walk(count, &visited) == 0);
+  CHECK(visited == 0);
 }
