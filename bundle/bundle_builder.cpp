@@ -51,7 +51,7 @@ Result<void> check_executable(const std::string& path) {
   struct stat st {};
   if (::fstat(fd.get(), &st) < 0) return Error::from_errno("fstat");
   if (!S_ISREG(st.st_mode)) return Error::explained(std::string(kind_of(st.st_mode)) + ", not a regular file", EACCES);
-  if (!(st.st_mode & 0111)) return Error("not executable (no x permission)", EACCES);
+  if (!(st.st_mode & 0111)) return Error::explained("not executable (no x permission)", EACCES);
   if (st.st_size == 0) return Error::explained("empty file (not an ELF file)", ENOEXEC);
   void* view = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd.get(), 0);
   if (view == MAP_FAILED) return Error::from_errno("mmap");

@@ -343,7 +343,7 @@ Result<void> BundleCache::remove(const std::string& digest) const {
   std::string directory = root_ + "/" + hex;
   std::string lock_path = root_ + "/locks/" + hex;
   struct stat status;
-  if (::lstat(directory.c_str(), &status) != 0) return Error(context + ": not in the cache", ENOENT);
+  if (::lstat(directory.c_str(), &status) != 0) return Error::explained(context + ": not in the cache", ENOENT);
 
   auto lock = lock_file(lock_path, LOCK_EX | LOCK_NB);
   if (!lock) {

@@ -23,7 +23,7 @@ Result<std::vector<MapsEntry>> read_maps(pid_t pid) {
     if (path_at > 0) entry.path = line.substr(static_cast<size_t>(path_at));
     entries.push_back(std::move(entry));
   }
-  if (entries.empty()) return Error(path + " is empty (the process has ended)", ESRCH);
+  if (entries.empty()) return Error::explained(path + " is empty (the process has ended)", ESRCH);
   return entries;
 }
 

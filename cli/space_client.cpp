@@ -29,7 +29,7 @@ Result<bool> start_daemon(const std::string& space) {
   // The daemon gets /dev/null as 0-2: whatever our caller let us inherit stays out of the space.
   std::string answer = TPROC_TRY(start_detached(tproc, {"tproc", "daemon", space, "--ready-fd", "3"}));
   if (answer == "ok\n") return true;
-  if (answer.empty()) return Error("the space daemon for '" + space + "' exited before it was ready", ECHILD);
+  if (answer.empty()) return Error::explained("the space daemon for '" + space + "' exited before it was ready", ECHILD);
   // "already has a daemon": another client started it at the same time; it will answer.
   if (answer.find("already has a daemon") != std::string::npos) return false;
   while (!answer.empty() && answer.back() == '\n') answer.pop_back();
@@ -57,7 +57,7 @@ Result<protocol::Connection> connect_space(const space::SpacePaths& paths, const
   TPROC_TRY(space::validate_space_name(space));
   auto connection = space::connect_space_socket(paths, space);
   if (!connection && no_daemon(connection.error()))
-    return Error("no space '" + space + "' (no daemon listening at " + paths.socket(space) + ")", ESRCH);
+    return Error::explained("no space '" + space + "' (no daemon listening at " + paths.socket(space) + ")", ESRCH);
   return connection;
 }
 

@@ -110,7 +110,7 @@ Result<int> exit_status_of(const space::SpacePaths& paths, const std::string& sp
     auto* opened = std::get_if<protocol::Opened>(&received->message);
     if (!opened) return Error("unexpected reply from the space daemon", EPROTO);
     if (!opened->tproc.running) return opened->tproc.exit_status;
-    if (std::chrono::steady_clock::now() > deadline) return Error("tproc " + std::to_string(id) + " still runs after its exit", ETIMEDOUT);
+    if (std::chrono::steady_clock::now() > deadline) return Error::explained("tproc " + std::to_string(id) + " still runs after its exit", ETIMEDOUT);
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
 }

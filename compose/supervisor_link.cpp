@@ -94,7 +94,7 @@ Result<void> start_supervisor(const std::string& executable, const AppPaths& pat
   std::string answer =
       TPROC_TRY(start_detached(executable, {"tproc-supervise", "supervise", space, "--ready-fd", "3"}, log.get()));
   if (answer == "ok\n" || answer.find("already has a supervisor") != std::string::npos) return ok();
-  if (answer.empty()) return Error("the supervisor of space '" + space + "' exited before it was ready (see " + paths.supervisor_log() + ")", ECHILD);
+  if (answer.empty()) return Error::explained("the supervisor of space '" + space + "' exited before it was ready (see " + paths.supervisor_log() + ")", ECHILD);
   while (!answer.empty() && answer.back() == '\n') answer.pop_back();
   return Error::explained("start the supervisor of space '" + space + "': " + answer, EIO);
 }

@@ -53,7 +53,7 @@ Result<UniqueFd> take_lock(int runtime_dir, const std::string& name, const std::
                                     std::to_string(holders.keeper) + "): they keep running; 'tproc space rm -f " + space +
                                     "' ends them",
                                 EBUSY);
-      return Error("space '" + space + "' already has a daemon", EEXIST);
+      return Error::explained("space '" + space + "' already has a daemon", EEXIST);
     }
     struct stat current {};
     if (::fstatat(runtime_dir, name.c_str(), &current, AT_SYMLINK_NOFOLLOW) == 0 && held.st_ino == current.st_ino &&

@@ -58,7 +58,7 @@ Result<TprocRecord*> TprocTable::find(const std::string& target, const std::stri
   if (matches.empty()) return Error::explained("no tproc '" + target + "' in space '" + space + "'", ESRCH);
   std::string ids;
   for (TprocRecord* record : matches) ids += (ids.empty() ? "" : ", ") + std::to_string(record->id);
-  return Error("name '" + target + "' is ambiguous in space '" + space + "' (ids " + ids + "): use an id", EINVAL);
+  return Error::explained("name '" + target + "' is ambiguous in space '" + space + "' (ids " + ids + "): use an id", EINVAL);
 }
 
 bool TprocTable::name_in_use(const std::string& name) const {
@@ -78,7 +78,7 @@ Result<void> TprocTable::check_new_name(const std::string& name, bool supervised
   if (name.empty()) return ok();
   if (supervised) {
     if (!name_in_use(name)) return ok();
-    return Error("name '" + name + "' is in use in space '" + space + "'", EEXIST);
+    return Error::explained("name '" + name + "' is in use in space '" + space + "'", EEXIST);
   }
   TPROC_TRY(validate_tproc_name(name));
   const TprocRecord* holder = name_holder(name);

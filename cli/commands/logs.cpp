@@ -62,7 +62,7 @@ Result<Source> open_source(const space::SpacePaths& paths, const std::string& sp
   protocol::Received reply = TPROC_TRY(ask_space(paths, space, protocol::OpenRequest{target}));
   protocol::Opened opened = TPROC_TRY(expect<protocol::Opened>(reply));
   const std::string label = "tproc " + std::to_string(opened.tproc.id) + " (" + opened.tproc.name + ")";
-  if (!opened.has_log) return Error(label + " was started attached: its output went to the terminal that ran it", ENOENT);
+  if (!opened.has_log) return Error::explained(label + " was started attached: its output went to the terminal that ran it", ENOENT);
   const size_t first_log = opened.tproc.running ? 1 : 0;
   if (reply.fds.size() != first_log + 3) return Error("malformed reply from the space daemon: Opened with " + std::to_string(reply.fds.size()) + " descriptors", EPROTO);
   Source source{label, LogReader(std::move(reply.fds[first_log]), std::move(reply.fds[first_log + 1]), std::move(reply.fds[first_log + 2]))};

@@ -75,7 +75,7 @@ Result<void> shut_down(const space::SpacePaths& paths, const std::string& name, 
     auto done = ask_space(paths, name, protocol::ShutdownRequest{});
     if (done) break;
     if (!force || done.error().code() != EBUSY || std::chrono::steady_clock::now() > deadline) {
-      if (done.error().code() == EBUSY) return Error(done.error().message() + " (stop them, or use 'space rm -f')", EBUSY);
+      if (done.error().code() == EBUSY) return Error::explained(done.error().message() + " (stop them, or use 'space rm -f')", EBUSY);
       return std::move(done).error();
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -93,7 +93,7 @@ Result<void> end_orphans(const space::SpacePaths& paths, const std::string& name
   UniqueFd lock(::open(paths.lock(name).c_str(), O_RDWR | O_CLOEXEC));
   if (!lock || ::flock(lock.get(), LOCK_EX | LOCK_NB) == 0) return ok();  // nobody holds it
   const space::LockHolders holders = space::read_lock_holders(lock.get());
-  if (holders.keeper <= 0) return Error("the space's lock is held by an unknown process", EBUSY);
+  if (holders.keeper <= 0) return Error::explained("the space's lock is held by an unknown process", EBUSY);
   if (!force)
     return Error::explained("its daemon died but its tprocs still run (their keeper is pid " +
                                 std::to_string(holders.keeper) + "): use 'space rm -f' to end them",
@@ -101,7 +101,7 @@ Result<void> end_orphans(const space::SpacePaths& paths, const std::string& name
   ::kill(holders.keeper, SIGTERM);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (::flock(lock.get(), LOCK_EX | LOCK_NB) < 0) {
-    if (std::chrono::steady_clock::now() > deadline) return Error("the keeper (pid " + std::to_string(holders.keeper) + ") did not let go", ETIMEDOUT);
+    if (std::chrono::steady_clock::now() > deadline) return Error::explained("the keeper (pid " + std::to_string(holders.keeper) + ") did not let go", ETIMEDOUT);
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return ok();

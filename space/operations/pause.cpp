@@ -34,7 +34,7 @@ void Daemon::handle(std::unique_ptr<Client> client, protocol::PauseRequest reque
     if (!found) return reply_error(std::move(client), found.error());
     TprocRecord& record = **found;
     if (!record.running())
-      return reply_error(std::move(client), Error(std::string(verb) + ": tproc " + std::to_string(record.id) + " (" +
+      return reply_error(std::move(client), Error::explained(std::string(verb) + ": tproc " + std::to_string(record.id) + " (" +
                                                       record.name + ") is not running", ESRCH));
     if (seen.insert(record.id).second) chosen.push_back(&record);
   }

@@ -13,7 +13,7 @@ void Daemon::handle(std::unique_ptr<Client> client, protocol::SignalRequest requ
   if (!found) return reply_error(std::move(client), found.error());
   TprocRecord& record = **found;
   if (!record.running())
-    return reply_error(std::move(client), Error("tproc " + std::to_string(record.id) + " (" + record.name + ") is not running", ESRCH));
+    return reply_error(std::move(client), Error::explained("tproc " + std::to_string(record.id) + " (" + record.name + ") is not running", ESRCH));
   if (auto sent = record.child->send_signal(request.signal); !sent) return reply_error(std::move(client), sent.error());
   // A frozen task cannot even die (cgroup v1 freezer): SIGKILL thaws it so it does. Other signals
   // wait, pending, until `tproc unpause`, as with `docker pause`.

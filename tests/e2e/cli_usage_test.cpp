@@ -149,3 +149,35 @@ TEST_CASE("tproc info names the version, the paths, the kernel's facilities and 
   CHECK(clone3_found);
   CHECK_THAT(sandbox.tproc({"info", "extra"}), IsOneLineError().naming("too many arguments for info"));
 }
+
+TEST_CASE("an error that says why in words has no strerror after it") {
+  Sandbox sandbox;
+  const std::string nap = sandbox.detach({"s", program("sleeper"), "300"});
+  const std::string done = sandbox.detach({"s", program("exit_with"), "0"});
+  REQUIRE(eventually([&] {
+    auto found = sandbox.find_tproc("s", done, true);
+    return found && found->state == "exited";
+  }));
+  struct Case {
+    std::vector<std::string> args;
+    std::string says;
+    std::string noise;
+  };
+  const std::vector<Case> cases{
+      {{"space", "rm", "s"}, "1 tproc(s) still running in space 's' (stop them, or use 'space rm -f')", "Device or resource busy"},
+      {{"ps", "nosuch"}, "no space 'nosuch'", "No such process"},
+      {{"kill", "s", done}, "tproc " + done + " (exit_with) is not running", "No such process"},
+      {{"pause", "s", done}, "is not running", "No such process"},
+      {{"daemon", "s"}, "space 's' already has a daemon", "File exists"},
+  };
+  for (const Case& refused : cases) {
+    INFO(refused.args[0] << " " << refused.args[1]);
+    const Outcome outcome = sandbox.tproc(refused.args);
+    CHECK(outcome.status != 0);
+    CHECK_THAT(outcome, IsOneLineError().naming(refused.says));
+    CHECK(outcome.err.find(refused.noise) == std::string::npos);
+  }
+  // The daemon and its programs are untouched by all of it.
+  CHECK(sandbox.tproc_info("s", nap).state == "running");
+  REQUIRE_THAT(sandbox.tproc({"rm", "-f", "s", nap}), ExitsWith(0));
+}
