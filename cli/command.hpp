@@ -50,6 +50,7 @@ extern const Command kTopCommand;
 extern const Command kPauseCommand;
 extern const Command kUnpauseCommand;
 extern const Command kMapsCommand;
+extern const Command kDebugCommand;
 // ...and the bundle tool's (cli/bundle_tool.hpp).
 extern const Command kBuildCommand;
 extern const Command kInspectCommand;

@@ -1,0 +1,175 @@
+// `tproc debug SPACE ID` (issue 15): stock gdb, driven in batch mode as a user would, sees one
+// tproc as a process of its own -- its frames, symbols, variables, libraries and threads -- while
+// the rest of the space runs on undisturbed.
+
+#include <catch2/catch.hpp>
+
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "expectations.hpp"
+#include "sandbox.hpp"
+
+using namespace tproc::e2e;
+using namespace std::chrono_literals;
+
+namespace {
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+size_t count_of(const std::string& text, const std::string& part) {
+  size_t count = 0;
+  for (size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + part.size())) ++count;
+  return count;
+}
+
+/// The log of tproc `id` in space `space`.
+std::filesystem::path log_of(Sandbox& sandbox, const std::string& space, const std::string& id) {
+  return sandbox.home_dir() / "spaces" / space / "logs" / (id + ".log");
+}
+
+/// How many "tick N" lines debug_target has logged.
+size_t ticks(const std::filesystem::path& log) { return count_of(read_file(log), "tick "); }
+
+/// `tproc debug SPACE ID -- -nx -batch -ex COMMAND...`.
+Outcome debug_batch(Sandbox& sandbox, const std::string& space, const std::string& id,
+                    const std::vector<std::string>& commands, const SpawnOptions& options = {}) {
+  std::vector<std::string> args = {"debug", space, id, "--", "-nx", "-batch"};
+  for (const std::string& command : commands) {
+    args.push_back("-ex");
+    args.push_back(command);
+  }
+  return sandbox.tproc(args, options, 60s);
+}
+
+/// The first address of the mapping named `name` ("[vdso]") in /proc/`pid`/maps.
+std::string mapping_start(pid_t pid, const std::string& name) {
+  for (const std::string& line : lines(read_file("/proc/" + std::to_string(pid) + "/maps")))
+    if (line.size() > name.size() && line.compare(line.size() - name.size(), name.size(), name) == 0)
+      return "0x" + line.substr(0, line.find('-'));
+  return "";
+}
+
+/// The number gdb printed as `$N = NUMBER`; -1 if it printed none.
+long value_of(const std::string& out, const std::string& name) {
+  const size_t at = out.find(name + " = ");
+  return at == std::string::npos ? -1 : std::strtol(out.c_str() + at + name.size() + 3, nullptr, 10);
+}
+
+bool have_gdb() { return std::system("gdb --version >/dev/null 2>&1") == 0; }
+
+}  // namespace
+
+TEST_CASE("debug attaches gdb to one tproc: frames, a breakpoint, variables, libraries and its own threads") {
+  if (!have_gdb()) {
+    WARN("gdb is not installed: skipped");
+    return;
+  }
+  Sandbox sandbox;
+  // The sibling runs the same program: the same libraries, each tproc with its own copy.
+  const std::string target = sandbox.detach({"s", program("debug_target")});
+  const std::string sibling = sandbox.detach({"s", program("debug_target")});
+  const auto target_log = log_of(sandbox, "s", target);
+  const auto sibling_log = log_of(sandbox, "s", sibling);
+  REQUIRE(eventually([&] { return ticks(target_log) > 0 && ticks(sibling_log) > 0; }));
+  const pid_t target_pid = sandbox.tproc_info("s", target).pid;
+  const pid_t sibling_pid = sandbox.tproc_info("s", sibling).pid;
+  const std::string sibling_file = sibling_log.native();
+
+  Outcome session = debug_batch(
+      sandbox, "s", target,
+      {"info threads", "thread apply all bt", "break inner_step", "continue", "bt", "next", "print doubled", "print value",
+       "print debug_ticks",
+       "info symbol puts",
+       // While gdb holds the target at its breakpoint, the sibling (same code, its own copy) goes on.
+       "shell n=$(grep -c tick " + sibling_file + "); for i in $(seq 1000); do [ $(grep -c tick " + sibling_file +
+           ") -ge $((n + 3)) ] && echo sibling-advanced && break; sleep 0.01; done",
+       "print debug_ticks",
+       // Into the library and out again; a call; a hardware watchpoint; TLS, which gdb cannot reach here.
+       "step", "finish", "print (const char *) tproc_test_foo()", "watch debug_ticks", "continue", "delete",
+       "print errno", "detach"});
+  INFO(session);
+  REQUIRE_THAT(session, ExitsWith(0));
+  // Its two threads, through libthread_db ("Thread 0x..."), and none of the sibling's.
+  CHECK(count_of(session.out, "Thread 0x") >= 2);
+  CHECK(contains(session.out, "(LWP " + std::to_string(target_pid) + ")"));
+  CHECK_FALSE(contains(session.out, "(LWP " + std::to_string(sibling_pid) + ")"));
+  CHECK(contains(session.out, "idle_worker"));
+  // A backtrace from where it waited, through libc, to main.
+  CHECK(contains(session.out, "nanosleep"));
+  CHECK(contains(session.out, "in main () at "));
+  // The breakpoint, hit in the program's own code; the backtrace through two named functions.
+  CHECK(contains(session.out, "hit Breakpoint 1, inner_step (value="));
+  CHECK(contains(session.out, "debug_target.c:22"));
+  CHECK(contains(session.out, " outer_step (value="));
+  // A local (doubled = value * 2, once its line ran) and a global (below).
+  CHECK(value_of(session.out, "$1") == 2 * value_of(session.out, "$2"));
+  CHECK(contains(session.out, "puts in section .text of "));
+  CHECK(contains(session.out, "libc.so.6"));
+  CHECK(contains(session.out, "sibling-advanced"));
+  // The global read twice around the sibling's ticks: the target stood still meanwhile.
+  CHECK(value_of(session.out, "$3") > 0);
+  CHECK(value_of(session.out, "$3") == value_of(session.out, "$4"));
+  CHECK(contains(session.out, "tproc_test_bar () at "));  // step: into libtproc_test_bar.so
+  CHECK(contains(session.out, "Value returned is "));
+  CHECK(contains(session.out, "\"hello from libtproc_test_foo\""));  // finish's value, and the call's
+  CHECK(count_of(session.out, "\"hello from libtproc_test_foo\"") >= 2);
+  CHECK(contains(session.out, "Hardware watchpoint 2: debug_ticks"));
+  CHECK(contains(session.out, "New value = "));
+  CHECK(contains(session.err, "Cannot find thread-local variables"));
+  CHECK(contains(session.out, "detached"));
+
+  // Detached, it runs on; so does the sibling, and the daemon answers.
+  const size_t held = ticks(target_log);
+  CHECK(eventually([&] { return ticks(target_log) > held + 2; }));
+  CHECK(sandbox.tproc_info("s", target).state == "running");
+  CHECK(sandbox.tproc_info("s", sibling).state == "running");
+}
+
+TEST_CASE("debug refuses a software breakpoint outside the tproc's own code, and allows a hardware one") {
+  if (!have_gdb()) {
+    WARN("gdb is not installed: skipped");
+    return;
+  }
+  Sandbox sandbox;
+  const std::string target = sandbox.detach({"s", program("debug_target")});
+  const std::string sibling = sandbox.detach({"s", program("debug_target")});
+  REQUIRE(eventually([&] { return ticks(log_of(sandbox, "s", target)) > 0; }));
+  const pid_t target_pid = sandbox.tproc_info("s", target).pid;
+  // The vDSO: one per address space, so every tproc of the space runs it.
+  const std::string vdso = mapping_start(target_pid, "[vdso]");
+  REQUIRE_FALSE(vdso.empty());
+  Outcome session = debug_batch(sandbox, "s", target, {"break *" + vdso, "hbreak *" + vdso, "info breakpoints", "detach"});
+  INFO(session);
+  REQUIRE_THAT(session, ExitsWith(0));
+  CHECK(contains(session.out, "tproc: breakpoint 1.1 at " + vdso + " disabled: it is outside the code of tproc " +
+                                  target + " (debug_target)"));
+  CHECK_FALSE(contains(session.out, "breakpoint 2.1"));  // hbreak: the traced threads' debug registers
+  const size_t held = ticks(log_of(sandbox, "s", sibling));
+  CHECK(eventually([&] { return ticks(log_of(sandbox, "s", sibling)) > held + 2; }));
+  CHECK(sandbox.tproc_info("s", target).state == "running");
+}
+
+TEST_CASE("debug refuses an unknown id, an exited or paused tproc, a space that does not run, and no gdb, in one line") {
+  Sandbox sandbox;
+  const std::string sleeper = sandbox.detach({"s", program("sleeper"), "60"});
+  CHECK_THAT(sandbox.tproc({"debug", "s", "99"}), IsOneLineError().naming("99").because_of({"no tproc"}));
+  CHECK_THAT(sandbox.tproc({"debug", "nosuch", "1"}), IsOneLineError().naming("nosuch").because_of({"no space"}));
+  CHECK_THAT(sandbox.tproc({"debug", "s"}), IsOneLineError().naming("debug").because_of({"needs"}));
+  CHECK_THAT(sandbox.tproc({"debug", "s", sleeper}, {.extra_env = {"PATH=" + sandbox.root().native()}}),
+             IsOneLineError().naming("gdb").because_of({"PATH"}));
+  if (sandbox.tproc({"pause", "s", sleeper}).status == 0) {
+    CHECK_THAT(sandbox.tproc({"debug", "s", sleeper}), IsOneLineError().naming("tproc " + sleeper).because_of({"paused"}));
+    REQUIRE_THAT(sandbox.tproc({"unpause", "s", sleeper}), ExitsWith(0));
+  } else {
+    WARN("pause does not work here: the paused case is skipped");
+  }
+  REQUIRE_THAT(sandbox.tproc({"kill", "s", sleeper}), ExitsWith(0));
+  REQUIRE(eventually([&] { return sandbox.tproc_info("s", sleeper, true).state != "running"; }));
+  CHECK_THAT(sandbox.tproc({"debug", "s", sleeper}), IsOneLineError().naming("tproc " + sleeper).because_of({"exited"}));
+  CHECK_THAT(sandbox.tproc({"ps", "s"}), ExitsWith(0));
+}
