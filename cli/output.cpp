@@ -59,20 +59,28 @@ size_t terminal_width() {
   return size.ws_col;
 }
 
-std::string human_size(uint64_t bytes) {
-  static constexpr const char* kUnits[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
+std::string human_size(uint64_t bytes, SizeUnits units) {
+  static constexpr const char* kDecimal[] = {"B", "kB", "MB", "GB", "TB", "PB", "EB"};
+  static constexpr const char* kBinary[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  const char* const* names = units == SizeUnits::decimal ? kDecimal : kBinary;
+  const double base = units == SizeUnits::decimal ? 1000 : 1024;
+  constexpr size_t kLast = std::size(kDecimal) - 1;
+  if (bytes < base) return std::to_string(bytes) + "B";
   double value = static_cast<double>(bytes);
   size_t unit = 0;
-  while (value >= 1000 && unit + 1 < std::size(kUnits)) {
-    value /= 1000;
+  while (value >= base && unit < kLast) {
+    value /= base;
+    ++unit;
+  }
+  // Three significant digits: as many decimals as the integer part leaves. Rounding can reach
+  // the next unit's threshold (999.6kB), which then prints as 1.00MB.
+  const auto decimals = [](double v) { return v < 9.995 ? 2 : v < 99.95 ? 1 : 0; };
+  if (unit < kLast && value >= base - 0.5) {
+    value /= base;
     ++unit;
   }
   char text[32];
-  if (unit == 0) {
-    std::snprintf(text, sizeof(text), "%lluB", static_cast<unsigned long long>(bytes));
-  } else {
-    std::snprintf(text, sizeof(text), value < 10 ? "%.2f%s" : value < 100 ? "%.1f%s" : "%.0f%s", value, kUnits[unit]);
-  }
+  std::snprintf(text, sizeof(text), "%.*f%s", decimals(value), value, names[unit]);
   return text;
 }
 

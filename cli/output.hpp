@@ -17,9 +17,16 @@ void print_table(const std::vector<std::string>& headers, const std::vector<std:
 /// pipe or a file).
 size_t terminal_width();
 
-/// A size as docker prints it in tables: decimal units, three significant digits ("4.21MB",
-/// "512B", "12.3kB"). JSON keeps exact bytes.
-std::string human_size(uint64_t bytes);
+/// The multiples a size is printed in.
+enum class SizeUnits {
+  decimal,  ///< B, kB, MB, GB... (powers of 1000): file and image sizes, as `docker images` prints them
+  binary,   ///< B, KiB, MiB, GiB... (powers of 1024): memory, as `docker stats` prints it
+};
+
+/// A size for a table: the largest unit it reaches, three significant digits ("512B", "12.3kB",
+/// "4.21MB"; "200MiB", "1.95KiB"); a value that rounds up to the next unit is printed in it
+/// ("1.00MB", not "1000kB"). JSON keeps exact bytes.
+std::string human_size(uint64_t bytes, SizeUnits units);
 
 /// The same table as text, each line ending in a newline.
 std::string table_text(const std::vector<std::string>& headers, const std::vector<std::vector<std::string>>& rows,

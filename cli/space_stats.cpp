@@ -62,30 +62,18 @@ Result<void> sort_rows(std::vector<StatsRow>& rows, const std::string& key) {
   return ok();
 }
 
-std::string human_bytes(uint64_t bytes) {
-  static const char* const kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double value = static_cast<double>(bytes);
-  size_t unit = 0;
-  while (value >= 1024 && unit + 1 < std::size(kUnits)) {
-    value /= 1024;
-    ++unit;
-  }
-  char text[32];
-  std::snprintf(text, sizeof(text), unit == 0 ? "%.0f%s" : "%.1f%s", value, kUnits[unit]);
-  return text;
-}
-
 std::string stats_table(const StatsReading& reading) {
+  const auto memory = [](uint64_t bytes) { return human_size(bytes, SizeUnits::binary); };  // as docker stats
   std::string out;
   std::vector<std::vector<std::string>> rows;
   for (const StatsRow& row : reading.rows)
     rows.push_back({std::to_string(row.tproc.id), row.tproc.name, std::to_string(row.tproc.pid),
-                    row.tproc.paused ? "paused" : "running", percent(row.cpu_percent), human_bytes(row.tproc.rss),
-                    human_bytes(row.tproc.mapped), std::to_string(row.tproc.threads), std::to_string(row.tproc.fds)});
+                    row.tproc.paused ? "paused" : "running", percent(row.cpu_percent), memory(row.tproc.rss),
+                    memory(row.tproc.mapped), std::to_string(row.tproc.threads), std::to_string(row.tproc.fds)});
   out += table_text({"ID", "NAME", "PID", "STATE", "CPU %", "RSS", "MAPPED", "THREADS", "FDS"}, rows);
   const protocol::SpaceStats& space = reading.space;
-  out += "SPACE RSS " + human_bytes(space.rss) + ": registry " + human_bytes(space.registry_rss) + ", space heap " +
-         human_bytes(space.heap_rss) + ", daemon " + human_bytes(space.daemon_rss) + " (pid " +
+  out += "SPACE RSS " + memory(space.rss) + ": registry " + memory(space.registry_rss) + ", space heap " +
+         memory(space.heap_rss) + ", daemon " + memory(space.daemon_rss) + " (pid " +
          std::to_string(space.daemon_pid) + ", CPU " + percent(reading.daemon_cpu_percent) + ")\n";
   return out;
 }

@@ -40,7 +40,4 @@ std::string stats_table(const StatsReading& reading);
 /// The reading as one JSON object.
 std::string stats_json(const StatsReading& reading);
 
-/// "200.0MiB", "512KiB", "4.0GiB": bytes as docker stats shows them.
-std::string human_bytes(uint64_t bytes);
-
 }  // namespace tproc::cli

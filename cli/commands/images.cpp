@@ -108,7 +108,7 @@ Result<int> images(std::span<char* const> args) {
     if (names.empty()) names.push_back("<none>");
     for (const std::string& reference : names)
       rows.push_back({reference, image.cached ? image.cached->name : "-", image.cached ? image.cached->version : "-",
-                      image.digest.substr(0, 19), human_size(image.size()),
+                      image.digest.substr(0, 19), human_size(image.size(), SizeUnits::decimal),
                       image.cached ? time_ago(image.cached->last_used) : "not unpacked"});
   }
   print_table({"REFERENCE", "NAME", "VERSION", "DIGEST", "SIZE", "LAST USED"}, rows);

@@ -86,7 +86,7 @@ Result<int> inspect(std::span<char* const> args) {
   for (const bundle::LayerEntry& file : files) {
     char mode[8];
     std::snprintf(mode, sizeof(mode), "%04o", file.mode);
-    rows.push_back({file.path, type_name(file.type), mode, human_size(file.size),
+    rows.push_back({file.path, type_name(file.type), mode, human_size(file.size, SizeUnits::decimal),
                     file.digest.empty() ? file.link_target : file.digest.substr(0, 19)});
   }
   print_table({"PATH", "TYPE", "MODE", "SIZE", "DIGEST/TARGET"}, rows);

@@ -48,7 +48,7 @@ Result<int> list(std::span<char* const> args) {
     const std::string pid = alive ? std::to_string(info->daemon_pid) : "-";
     const std::string running = alive ? std::to_string(info->running) : "-";
     const std::string reclaim = alive ? (info->reclaim ? "on" : "off") : "-";
-    const std::string memory = alive ? human_bytes(info->rss) : "-";
+    const std::string memory = alive ? human_size(info->rss, SizeUnits::binary) : "-";
     table.push_back({name, pid, running, memory, alive ? "up" : "dead", reclaim});
     json += std::string(json.size() > 1 ? "," : "") + "\n  {\"name\": " + json_string(name) + ", \"pid\": " +
             (alive ? pid : "null") + ", \"tprocs\": " + (alive ? running : "null") + ", \"rss_bytes\": " + (alive ? std::to_string(info->rss) : "null") + ", \"state\": \"" +
