@@ -25,7 +25,7 @@ Result<LaunchPlan> plan_launch(const BundleCache& cache, const std::string& bund
   loader::ResolvedClosure closure =
       TPROC_TRY_CTX("bundle " + bundle_path + ": " + executable.substr(1), loader::resolve_dependencies(executable, options));
 
-  LaunchPlan plan{std::move(bundle), std::move(manifest), {}, {}, {}, {}, {}, false, {}};
+  LaunchPlan plan{std::move(bundle), std::move(manifest), {}, {}, {}, {}, {}, false, {}, {}};
   const Manifest& app = plan.manifest;
   const std::string executable_on_host = root + executable;
   plan.executable = executable_on_host;
@@ -44,6 +44,8 @@ Result<LaunchPlan> plan_launch(const BundleCache& cache, const std::string& bund
   // The manifest's args are defaults, as a container's CMD: arguments given to run replace them.
   const std::vector<std::string>& args = user_args.empty() ? app.args() : user_args;
   plan.argv.insert(plan.argv.end(), args.begin(), args.end());
+  plan.app_argv = {executable_on_host};
+  plan.app_argv.insert(plan.app_argv.end(), args.begin(), args.end());
 
   // The recipe's environment first: the manifest's env, then -e, may override it.
   if (app.runtime() == Runtime::python3)

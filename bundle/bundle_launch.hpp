@@ -30,6 +30,9 @@ struct LaunchPlan {
   std::vector<std::pair<int, uint64_t>> limits;  ///< (RLIMIT_*, value) from the manifest
   bool core_dumps = false;
   std::string executable;             ///< the executable ld.so will map (ROOT/bin/app)
+  /// The argv the app itself sees: its argv[0] (`executable`), then its arguments; `argv` without
+  /// ld.so's own words.
+  std::vector<std::string> app_argv;
 };
 
 /// The command line `ps` shows for the plan: the entrypoint's file name and the app's arguments

@@ -51,6 +51,7 @@ extern const Command kPauseCommand;
 extern const Command kUnpauseCommand;
 extern const Command kMapsCommand;
 extern const Command kDebugCommand;
+extern const Command kWhichCommand;
 // ...and the bundle tool's (cli/bundle_tool.hpp).
 extern const Command kBuildCommand;
 extern const Command kInspectCommand;

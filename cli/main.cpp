@@ -26,7 +26,7 @@ const Command* const kCommands[] = {
     &tproc::cli::kVersionCommand, &tproc::cli::kInfoCommand,
     &tproc::cli::kRmCommand,      &tproc::cli::kWaitCommand,
     &tproc::cli::kStatsCommand, &tproc::cli::kTopCommand, &tproc::cli::kPauseCommand, &tproc::cli::kUnpauseCommand,
-    &tproc::cli::kMapsCommand, &tproc::cli::kDebugCommand,
+    &tproc::cli::kMapsCommand, &tproc::cli::kDebugCommand, &tproc::cli::kWhichCommand,
 };
 
 void print_help() {

@@ -67,6 +67,7 @@ Result<LaunchedTproc> launch_service(const space::SpacePaths& paths, const std::
 
   protocol::RunRequest request;
   request.argv = plan.argv;
+  request.app_argv = plan.app_argv;
   request.execfn = plan.program;
   request.name = tproc_name;
   for (const auto& [resource, value] : plan.limits) request.limits.push_back(protocol::RunLimit{resource, value});

@@ -95,10 +95,13 @@ struct RunRequest {
   bool private_pids = false;    ///< its own PID namespace, where it is pid 1
   std::string command;      ///< what ps shows as its command; empty: argv joined (a bundle's hides ld.so)
   std::string bundle_name;  ///< the bundle's name, when the program comes from one
+  /// The argv the program itself sees when `argv` runs it through a loader (a bundle's ld.so
+  /// --argv0 ...): its argv[0], then the arguments given after the bundle. Empty: `argv` is it.
+  std::vector<std::string> app_argv;
   template <class A> void fields(A& a) {
     a(argv, env, execfn, cwd, name, detach, ignored_signals, limits, core_dumps, bundle, holds_lock, passes_executable,
       endpoints, inherited_fds, caller, controlling_terminal, supervised, auto_remove, labels, default_name, rootfs,
-      hostname, network, private_pids, command, bundle_name);
+      hostname, network, private_pids, command, bundle_name, app_argv);
   }
 };
 
@@ -318,17 +321,52 @@ struct InspectRequest {
 /// Reply to InspectRequest: what ps shows, and how the program was started.
 struct TprocDetail {
   TprocInfo tproc;
-  std::vector<std::string> argv;
+  std::vector<std::string> argv;      ///< the command line the daemon ran (a bundle's: its ld.so's)
   std::vector<std::string> env;
   std::string cwd;
-  template <class A> void fields(A& a) { a(tproc, argv, env, cwd); }
+  std::vector<std::string> app_argv;  ///< the argv the program sees (RunRequest::app_argv); empty: argv
+  template <class A> void fields(A& a) { a(tproc, argv, env, cwd, app_argv); }
+};
+
+/// Ask what the daemon knows of one address of the space, for `tproc which`: reply AddressHolder.
+struct WhichRequest {
+  uint64_t address = 0;
+  template <class A> void fields(A& a) { a(address); }
+};
+
+/// Reply to WhichRequest: whose range holds the address, and the space-heap block around it. What
+/// is mapped there (file, offset, symbols) the client reads itself from /proc/DAEMON_PID/maps and
+/// the file: the daemon parses no file for a client.
+struct AddressHolder {
+  int32_t daemon_pid = 0;
+  /// "tproc": a range a running tproc owns (`tproc`, `origin`); or the space's own memory:
+  /// "registry", "heap" (the space heap's reservation), "loader" (an ld.so the daemon mapped
+  /// ahead of the next launch), "daemon" (anything else: the daemon's own memory, a range no
+  /// tproc owns, or nothing mapped at all).
+  std::string holder;
+  TprocInfo tproc;
+  std::string origin;  ///< as OwnedRange::origin, or "image hold" (the range a non-PIE executable needs)
+  uint64_t begin = 0;  ///< the holder's range around the address; both 0 for "daemon"
+  uint64_t end = 0;
+  bool ledger = true;  ///< false: the space runs without reclaim, so what tprocs map is not recorded
+  /// Inside the space heap's chunks: the block around the address, if it is in one.
+  bool in_block = false;
+  uint64_t block_begin = 0;
+  uint64_t block_size = 0;     ///< its usable size (its size class, or the whole large run)
+  bool block_large = false;
+  int32_t allocator_pid = 0;   ///< the pid of the tproc that allocated it; 0: the heap cannot tell
+  TprocInfo allocator;         ///< the daemon's record of that pid (id 0: none), running ones first
+  template <class A> void fields(A& a) {
+    a(daemon_pid, holder, tproc, origin, begin, end, ledger, in_block, block_begin, block_size, block_large, allocator_pid,
+      allocator);
+  }
 };
 
 /// Any message; its index in this variant is its type on the wire.
 using Message = std::variant<RunRequest, ListRequest, SignalRequest, OpenRequest, InfoRequest, ShutdownRequest,
                              EndpointsRequest, Started, Exited, Failure, TprocList, Opened, SpaceInfo,
                              EndpointList, Done, WaitRequest, RemoveRequest, StatsRequest, SpaceStats, PauseRequest,
-                             RangesRequest, OwnedRanges, InspectRequest, TprocDetail>;
+                             RangesRequest, OwnedRanges, InspectRequest, TprocDetail, WhichRequest, AddressHolder>;
 
 /// Encodes `message` with its header.
 std::vector<std::byte> encode(const Message& message);

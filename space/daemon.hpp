@@ -144,6 +144,9 @@ class Daemon {
   /// Freezes or thaws one running tproc (space/operations/pause.cpp).
   Result<void> set_paused(TprocRecord& record, bool pause);
   void handle(std::unique_ptr<Client> client, protocol::RangesRequest request);
+  void handle(std::unique_ptr<Client> client, protocol::WhichRequest request);
+  /// The ranges running tproc `record` owns, ascending (space/operations/ranges.cpp); none once it exited.
+  std::vector<protocol::OwnedRange> owned_ranges(const TprocRecord& record) const;
 
   /// Loads, spawns and records a tproc; the caller answers the client.
   Result<TprocRecord*> start_tproc(const protocol::RunRequest& request, std::vector<UniqueFd>& fds);

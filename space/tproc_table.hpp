@@ -40,6 +40,7 @@ struct TprocRecord {
   std::string name;
   std::string command;  ///< argv joined, for ps
   std::vector<std::string> argv;  ///< as run gave them, for inspect
+  std::vector<std::string> app_argv;  ///< what the program sees, when argv runs it through ld.so (a bundle)
   std::vector<std::string> env;
   std::string cwd;
   int64_t started = 0;  ///< Unix time

@@ -43,6 +43,7 @@ Result<int> run_bundle(std::span<char* const> args) {
   PreparedRun prepared;
   protocol::RunRequest& request = prepared.request;
   request.argv = launch.argv;
+  request.app_argv = launch.app_argv;
   request.execfn = launch.program;
   request.default_name = launch.manifest.name();
   request.bundle_name = launch.manifest.name();

@@ -131,6 +131,7 @@ void write_run_request(const QuickRequest& request, ByteWriter& out) {
   out.u8(0);   // private_pids
   out.u32(0);  // command: argv joined
   out.u32(0);  // bundle_name
+  out.u32(0);  // app_argv: the front door runs no bundles
 }
 
 bool read_reply(const unsigned char* bytes, size_t size, QuickReply& reply) {

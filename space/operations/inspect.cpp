@@ -13,6 +13,7 @@ void Daemon::handle(std::unique_ptr<Client> client, protocol::InspectRequest req
   detail.argv = record.argv;
   detail.env = record.env;
   detail.cwd = record.cwd;
+  detail.app_argv = record.app_argv;
   reply(std::move(client), detail);
 }
 

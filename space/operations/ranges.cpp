@@ -31,28 +31,30 @@ void add_loader_range(std::vector<protocol::OwnedRange>& ranges, uint64_t begin,
 
 }  // namespace
 
+std::vector<protocol::OwnedRange> Daemon::owned_ranges(const TprocRecord& record) const {
+  std::vector<protocol::OwnedRange> ranges;
+  if (!record.running()) return ranges;
+  if (mappings_)
+    for (const auto& [begin, end] : mappings_->ranges_of(record.id)) ranges.push_back({begin, end, "mapped"});
+  if (const auto& program = record.program) {
+    add_loader_range(ranges, program->executable.begin(), program->executable.end(), "executable");
+    if (program->interpreter) add_loader_range(ranges, program->interpreter->begin(), program->interpreter->end(), "interpreter");
+    add_loader_range(ranges, program->stack.base(), program->stack.end(), "stack");
+  }
+  std::sort(ranges.begin(), ranges.end(), [](const auto& a, const auto& b) { return a.begin < b.begin; });
+  return ranges;
+}
+
 void Daemon::handle(std::unique_ptr<Client> client, protocol::RangesRequest request) {
   auto found = tprocs_.find(request.target, space_);
   if (!found) return reply_error(std::move(client), found.error());
   const TprocRecord& record = **found;
 
-  protocol::OwnedRanges reply_message{record.info(), {}, 0, 0, mappings_ != nullptr};
-  if (record.running()) {
-    if (mappings_)
-      for (const auto& [begin, end] : mappings_->ranges_of(record.id))
-        reply_message.ranges.push_back({begin, end, "mapped"});
-    if (const auto& program = record.program) {
-      reply_message.executable_bias = program->executable.bias();
-      add_loader_range(reply_message.ranges, program->executable.begin(), program->executable.end(), "executable");
-      if (program->interpreter) {
-        reply_message.interpreter_bias = program->interpreter->bias();
-        add_loader_range(reply_message.ranges, program->interpreter->begin(), program->interpreter->end(), "interpreter");
-      }
-      add_loader_range(reply_message.ranges, program->stack.base(), program->stack.end(), "stack");
-    }
+  protocol::OwnedRanges reply_message{record.info(), owned_ranges(record), 0, 0, mappings_ != nullptr};
+  if (record.running() && record.program) {
+    reply_message.executable_bias = record.program->executable.bias();
+    if (record.program->interpreter) reply_message.interpreter_bias = record.program->interpreter->bias();
   }
-  std::vector<protocol::OwnedRange>& ranges = reply_message.ranges;
-  std::sort(ranges.begin(), ranges.end(), [](const auto& a, const auto& b) { return a.begin < b.begin; });
   reply(std::move(client), reply_message);
 }
 

@@ -193,6 +193,7 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
                                                 : base_name(request.execfn);
   record.command = request.command.empty() ? join(request.argv) : request.command;
   record.argv = request.argv;
+  record.app_argv = request.app_argv;
   record.env = request.env;
   record.cwd = request.cwd;
   record.started = ::time(nullptr);

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "bundle_support.hpp"
 #include "expectations.hpp"
 #include "json.hpp"
 #include "sandbox.hpp"
@@ -57,6 +58,43 @@ TEST_CASE("inspect shows one running program: pid, args, env, cwd, state, memory
   CHECK(inspect(sandbox, "s", id).at("state").str() == "paused");
   REQUIRE_THAT(sandbox.tproc({"unpause", "s", id}), ExitsWith(0));
   CHECK(inspect(sandbox, "s", id).at("state").str() == "running");
+}
+
+TEST_CASE("inspect shows a bundle's program with the args the user gave, and ld.so's command line apart") {
+  Sandbox sandbox;
+  const std::string bundle = bundle_of(sandbox, "napper", program("sleeper"), "args: [\"5\"]\n");
+  const std::string id = sandbox.detach({"s", bundle, "300", "ignore-term"});
+
+  const Json shown = inspect(sandbox, "s", id);
+  // args: the argv the program sees, its entrypoint first, then what was typed after the bundle
+  // (they replaced the manifest's default args).
+  const auto& args = shown.at("args").items();
+  REQUIRE(args.size() == 3);
+  CHECK(args[0].str().size() >= 8);
+  CHECK(args[0].str().substr(args[0].str().size() - 8) == "/sleeper");
+  CHECK(args[1].str() == "300");
+  CHECK(args[2].str() == "ignore-term");
+  // command_line: what the daemon ran, the bundle's own ld.so with its options, the same args last.
+  const auto& line = shown.at("command_line").items();
+  REQUIRE(line.size() > args.size());
+  CHECK(line[0].str().find("ld-linux") != std::string::npos);
+  CHECK(has_string(shown.at("command_line"), "--argv0"));
+  CHECK(line[line.size() - 2].str() == "300");
+  CHECK(line[line.size() - 1].str() == "ignore-term");
+  CHECK(shown.at("command").str() == "sleeper 300 ignore-term");
+  CHECK(shown.at("bundle").at("name").str() == "napper");
+  CHECK_THAT(sandbox.tproc({"kill", "s", id}), ExitsWith(0));
+}
+
+TEST_CASE("inspect of a program run directly shows the same args and command line") {
+  Sandbox sandbox;
+  const std::string id = sandbox.detach({"s", program("sleeper"), "300"});
+  const Json shown = inspect(sandbox, "s", id);
+  REQUIRE(shown.at("args").items().size() == 2);
+  CHECK(shown.at("args").items()[1].str() == "300");
+  REQUIRE(shown.at("command_line").items().size() == 2);
+  CHECK(shown.at("command_line").items()[0].str() == shown.at("args").items()[0].str());
+  CHECK_THAT(sandbox.tproc({"kill", "s", id}), ExitsWith(0));
 }
 
 TEST_CASE("inspect shows an exited program with its status, no memory and no endpoints") {
