@@ -14,7 +14,7 @@ namespace {
 constexpr uint64_t kRedrawNs = 100'000'000;
 
 std::string amount(uint64_t count, ProgressUnit unit) {
-  return unit == ProgressUnit::bytes ? human_size(count) : std::to_string(count);
+  return unit == ProgressUnit::bytes ? human_size(count, SizeUnits::decimal) : std::to_string(count);
 }
 
 }  // namespace
