@@ -44,4 +44,9 @@ struct GdbTarget {
 /// in it is encoded so that no file name or tproc name can add a command.
 std::string gdb_script(const GdbTarget& target);
 
+/// The gdb command file for the core dump `core` of a tproc: it loads the core and the symbols of
+/// the program that crashed, found in the core itself (its ld.so's link map); `program`, an
+/// absolute path or empty, narrows the search to that executable. Same encoding of paths.
+std::string gdb_core_script(const std::string& core, const std::string& program);
+
 }  // namespace tproc::cli

@@ -70,3 +70,13 @@ TEST_CASE("gdb_script leaves out a section whose name gdb would split") {
   CHECK(script.find("0x5000") == std::string::npos);
   CHECK(script.find("0x4000") != std::string::npos);
 }
+
+TEST_CASE("gdb_core_script loads the core before it looks for the program, and carries paths as data") {
+  const std::string plain = tproc::cli::gdb_core_script("/srv/core", "");
+  CHECK(plain.starts_with("python\n"));
+  CHECK(plain.ends_with("\nend\n"));
+  CHECK(plain.find("gdb.execute('core-file ' + _tproc_core)") < plain.find("_tproc_instances()\n"));
+  const std::string hostile = tproc::cli::gdb_core_script("/srv/co\nend\nshell touch /tmp/owned", "/srv/p'rog");
+  CHECK(count_of(hostile, "\n") == count_of(plain, "\n"));
+  CHECK(hostile.find("shell touch") == std::string::npos);
+}

@@ -4,10 +4,13 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -172,4 +175,87 @@ TEST_CASE("debug refuses an unknown id, an exited or paused tproc, a space that 
   REQUIRE(eventually([&] { return sandbox.tproc_info("s", sleeper, true).state != "running"; }));
   CHECK_THAT(sandbox.tproc({"debug", "s", sleeper}), IsOneLineError().naming("tproc " + sleeper).because_of({"exited"}));
   CHECK_THAT(sandbox.tproc({"ps", "s"}), ExitsWith(0));
+}
+
+namespace {
+
+/// Raises this process's soft RLIMIT_CORE to its hard limit for a scope, as `ulimit -c unlimited`
+/// before `tproc run` would: a tproc's core limit is its caller's.
+class CoresOn {
+ public:
+  CoresOn() {
+    ::getrlimit(RLIMIT_CORE, &saved_);
+    rlimit raised = saved_;
+    raised.rlim_cur = saved_.rlim_max;
+    ::setrlimit(RLIMIT_CORE, &raised);
+  }
+  ~CoresOn() { ::setrlimit(RLIMIT_CORE, &saved_); }
+  CoresOn(const CoresOn&) = delete;
+  CoresOn& operator=(const CoresOn&) = delete;
+
+ private:
+  rlimit saved_{};
+};
+
+/// Whether cores land in the dumping program's cwd as "core" (a pipe to systemd-coredump would not).
+bool cores_in_cwd() { return read_file("/proc/sys/kernel/core_pattern") == "core\n"; }
+
+}  // namespace
+
+TEST_CASE("debug --core opens a tproc's core with the crashed program's frames, whatever else the space ran") {
+  if (!have_gdb() || !cores_in_cwd()) {
+    WARN("gdb is not installed, or kernel.core_pattern is not \"core\": skipped");
+    return;
+  }
+  CoresOn cores;
+  Sandbox sandbox;
+  // Siblings with the same libraries (their own copies) are in the core too.
+  const std::string sibling = sandbox.detach({"s", program("debug_target")});
+  REQUIRE(eventually([&] { return ticks(log_of(sandbox, "s", sibling)) > 0; }));
+  const auto dir = sandbox.root() / "crashed";
+  std::filesystem::create_directory(dir);
+
+  SECTION("a crash in a named function") {
+    CHECK_THAT(sandbox.tproc({"run", "s", program("crash"), "nullderef"}, {.cwd = dir.string()}), ExitsWith(128 + SIGSEGV));
+    const std::string core = (dir / "core").native();
+    Outcome session = sandbox.tproc({"debug", "--core", core, "--", "-nx", "-batch", "-ex", "bt"}, {}, 60s);
+    INFO(session);
+    REQUIRE_THAT(session, ExitsWith(0));
+    CHECK(contains(session.out, "the program that crashed is " + program("crash")));
+    CHECK(contains(session.out, "#0  null_deref () at "));
+    CHECK(contains(session.out, " in main (argc=2, "));
+  }
+  SECTION("a program with two threads, stopped in libc by a core signal, named on the command line") {
+    const std::string target = sandbox.detach({"--name", "held", "-w", dir.string(), "s", program("debug_target")});
+    REQUIRE(eventually([&] { return ticks(log_of(sandbox, "s", target)) > 0; }));
+    const pid_t target_pid = sandbox.tproc_info("s", target).pid;
+    REQUIRE_THAT(sandbox.tproc({"kill", "-s", "QUIT", "s", target}), ExitsWith(0));
+    REQUIRE(eventually([&] { return std::filesystem::exists(dir / "core") && sandbox.tproc_info("s", target, true).state != "running"; }));
+    const std::string core = (dir / "core").native();
+    for (const std::vector<std::string>& named : {std::vector<std::string>{}, {program("debug_target")}}) {
+      std::vector<std::string> args = {"debug", "--core", core};
+      args.insert(args.end(), named.begin(), named.end());
+      for (const char* word : {"--", "-nx", "-batch", "-ex", "info threads", "-ex", "thread apply all bt"}) args.push_back(word);
+      Outcome session = sandbox.tproc(args, {}, 60s);
+      INFO(session);
+      REQUIRE_THAT(session, ExitsWith(0));
+      CHECK(contains(session.out, "the program that crashed is " + program("debug_target")));
+      CHECK(count_of(session.out, "Thread 0x") >= 2);  // libthread_db on the core
+      CHECK(contains(session.out, "(LWP " + std::to_string(target_pid) + ")"));
+      CHECK(contains(session.out, "in main () at "));
+      CHECK(contains(session.out, "idle_worker"));
+    }
+    // The sibling was not disturbed.
+    CHECK(sandbox.tproc_info("s", sibling).state == "running");
+  }
+}
+
+TEST_CASE("debug --core refuses a file that is not a core, and a missing one, in one line") {
+  Sandbox sandbox;
+  CHECK_THAT(sandbox.tproc({"debug", "--core", program("debug_target")}),
+             IsOneLineError().naming(program("debug_target")).because_of({"core"}));
+  CHECK_THAT(sandbox.tproc({"debug", "--core", "/nonexistent/core"}),
+             IsOneLineError().naming("/nonexistent/core").because_of({"No such file"}));
+  CHECK_THAT(sandbox.tproc({"debug", "--core", "/nonexistent/core", "a", "b"}),
+             IsOneLineError().naming("debug --core").because_of({"too many"}));
 }
