@@ -124,6 +124,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(std::string space, SpacePaths pat
   daemon->keeper_.emplace(TPROC_TRY(ListenerKeeper::start(daemon->lock_.get())));
   write_lock_holders(daemon->lock_.get(), ::getpid(), daemon->keeper_->pid());
   daemon->host_auxv_ = TPROC_TRY(loader::HostAuxv::read_self());
+  daemon->namespaces_ = TPROC_TRY(PeerNamespaces::open_ours());
   // The stack and core limits it started with are read once: each launch uses them.
   ::getrlimit(RLIMIT_STACK, &daemon->tproc_stack_);
   ::getrlimit(RLIMIT_CORE, &daemon->tproc_core_);

@@ -29,6 +29,7 @@
 #include "space/freezer_cgroups.hpp"
 #include "space/listener_keeper.hpp"
 #include "space/mapping_server.hpp"
+#include "space/peer_namespaces.hpp"
 #include "space/pids_cgroup.hpp"
 #include "space/space_paths.hpp"
 #include "space/tproc_table.hpp"
@@ -161,6 +162,7 @@ class Daemon {
   DaemonOptions options_;
   std::optional<runtime::BrkGuard> brk_guard_;
   std::optional<loader::HostAuxv> host_auxv_;
+  std::optional<PeerNamespaces> namespaces_;  ///< ours, read once: who may start programs (operations/run.cpp)
   loader::InterpreterStock interpreters_;  ///< the next launch's ld.so, mapped between launches
   std::optional<registry::RegistryRegion> registry_;
   std::optional<registry::HeapRegion> heap_;      ///< the space-wide heap: outlives every tproc

@@ -23,7 +23,6 @@
 #include "runtime/spawn.hpp"
 #include "space/endpoint_plan.hpp"
 #include "space/daemon.hpp"
-#include "space/peer_namespaces.hpp"
 
 namespace tproc::space {
 namespace {
@@ -137,7 +136,7 @@ void Daemon::handle(std::unique_ptr<Client> client, protocol::RunRequest request
                                                     " descriptors, got " + std::to_string(fds.size()), EPROTO));
   if (request.argv.empty()) return reply_error(std::move(client), Error("malformed request: empty argv", EPROTO));
   // A tproc in a container (or its children) must not start a program outside it.
-  if (auto shares = peer_shares_our_namespaces(client->connection.fd()); !shares || !*shares)
+  if (auto shares = namespaces_->shared_by_peer(client->connection.fd()); !shares || !*shares)
     return reply_error(std::move(client),
                        Error::explained("a program in other namespaces than space '" + space_ + "''s daemon (a tproc run "
                                         "with --rootfs, --net, --pid or --hostname) may not start programs in the space: "
