@@ -21,8 +21,10 @@ std::string push_target(std::string_view target, std::string_view name, std::str
 
 Result<PushedImage> push_bundle(const std::string& bundle_path, std::string_view target, const TransferOptions& options,
                                 const std::string& scratch_dir) {
-  // What leaves this machine is what a pull would accept: verified first.
+  // What leaves this machine is what a pull would accept: every blob verified, and every layer
+  // entry checked as an unpack would (a hostile bundle file is refused here, not by each puller).
   bundle::BundleArchive archive = TPROC_TRY(bundle::BundleArchive::open(bundle_path));
+  TPROC_TRY(archive.files());
   if (target.empty() && archive.name().empty())
     return Error::explained("the bundle has no name to push it under: give a REF", EINVAL);
   ImageReference reference = TPROC_TRY(ImageReference::parse(push_target(target, archive.name(), archive.version())));

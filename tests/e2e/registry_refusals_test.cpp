@@ -134,6 +134,12 @@ TEST_CASE("a hostile layer from a registry is refused as the same image in a bun
       CHECK(reason_after(pulled, "layer entry") == reason);
       CHECK(reason_after(ran, "layer entry") == reason);
 
+      // tproc push will not publish it either: refused with the same reason before anything is sent.
+      Outcome republished = tproc_in(sandbox, {"push", local, registry.host() + "/evil/again:1"});
+      CHECK_THAT(republished, IsOneLineError().naming("layer entry \"" + hostile.named + "\""));
+      CHECK(reason_after(republished, "layer entry") == reason);
+      CHECK(skopeo(sandbox, {"inspect", "--tls-verify=false", "docker://" + registry.host() + "/evil/again:1"}).status != 0);
+
       check_nothing_kept(sandbox);
       CHECK(files_named(sandbox.root(), "escaped").empty());
       CHECK(files_named(sandbox.root(), "planted").empty());
