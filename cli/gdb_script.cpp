@@ -22,14 +22,29 @@ std::string number(uint64_t value) {
   return text;
 }
 
-// The fixed part: runs after the data (_tproc_pid, _tproc_who, _tproc_executable, _tproc_code,
-// _tproc_objects) is defined.
-constexpr const char* kProgram = R"PY(
+// What both scripts share: quoting a path for a gdb command, and loading one object's symbols.
+constexpr const char* kCommon = R"PY(
 def _tproc_quoted(text):
     if '\n' in text or '\r' in text:
         raise gdb.GdbError('tproc: a path with a line break cannot be handed to gdb: %r' % text)
     return '"' + text.replace('\\', '\\\\').replace('"', '\\"') + '"'
 
+def _tproc_add_symbols(path, bias, sections):
+    """Loads one object's symbols at its load bias: every section placed, so that gdb (and
+    libthread_db through it) sees each at its address when the file is announced; -o alone is
+    applied only after that."""
+    text = [address for name, address in sections if name == '.text']
+    if text:
+        command = 'add-symbol-file %s 0x%x ' % (_tproc_quoted(path), text[0] + bias) + ' '.join(
+            '-s %s 0x%x' % (name, address + bias) for name, address in sections if name != '.text')
+    else:
+        command = 'add-symbol-file %s -o 0x%x' % (_tproc_quoted(path), bias)
+    gdb.execute('with confirm off -- ' + command, to_string=True)
+)PY";
+
+// The fixed part: runs after the data (_tproc_pid, _tproc_who, _tproc_executable, _tproc_code,
+// _tproc_objects) is defined.
+constexpr const char* kProgram = R"PY(
 def _tproc_owned(address):
     return any(begin <= address < end for begin, end in _tproc_code)
 
@@ -67,18 +82,13 @@ gdb.execute('with confirm off -- exec-file ' + _tproc_quoted(_tproc_executable),
 gdb.execute('attach %d' % _tproc_pid, to_string=True)
 gdb.execute('with confirm off -- exec-file', to_string=True)
 for _path, _bias, _sections in _tproc_objects:
-    if _path == _tproc_executable:
-        # The main symbol file: gdb finds main and the entry point (for calls) through it.
-        _command = 'symbol-file %s -o 0x%x' % (_tproc_quoted(_path), _bias)
-    else:
-        _text = [address for name, address in _sections if name == '.text']
-        if _text:
-            _command = 'add-symbol-file %s 0x%x ' % (_tproc_quoted(_path), _text[0] + _bias) + ' '.join(
-                '-s %s 0x%x' % (name, address + _bias) for name, address in _sections if name != '.text')
-        else:
-            _command = 'add-symbol-file %s -o 0x%x' % (_tproc_quoted(_path), _bias)
     try:
-        gdb.execute('with confirm off -- ' + _command, to_string=True)
+        if _path == _tproc_executable:
+            # The main symbol file: gdb finds main and the entry point (for calls) through it.
+            gdb.execute('with confirm off -- symbol-file %s -o 0x%x' % (_tproc_quoted(_path), _bias),
+                        to_string=True)
+        else:
+            _tproc_add_symbols(_path, _bias, _sections)
     except gdb.error as _error:
         print('tproc: no symbols from %s: %s' % (_path, _error))
 print('tproc: attached to %s (pid %d): %d objects, %d threads; software breakpoints only in its own '
@@ -96,11 +106,6 @@ constexpr const char* kCoreProgram = R"PY(
 # list that holds the object where the crashed thread stopped (its pc, else the first return
 # address on its stack that lies in an object) is the program's.
 import struct
-
-def _tproc_quoted(text):
-    if '\n' in text or '\r' in text:
-        raise gdb.GdbError('tproc: a path with a line break cannot be handed to gdb: %r' % text)
-    return '"' + text.replace('\\', '\\\\').replace('"', '\\"') + '"'
 
 def _tproc_elf(path):
     """(first PT_LOAD page, PT_DYNAMIC address or None, [(section, address)]) of an ELF64 file."""
@@ -216,14 +221,8 @@ _mine = sorted([o for o in _objects if o[1] in _program_biases],
                key=lambda o: os.path.basename(o[0]).startswith(('libc.so', 'libpthread.so')))
 for _path, _bias, _start, _end in _mine:
     _sections = _elves[_path][2]
-    _text = [address for name, address in _sections if name == '.text']
-    if _text:
-        _command = 'add-symbol-file %s 0x%x ' % (_tproc_quoted(_path), _text[0] + _bias) + ' '.join(
-            '-s %s 0x%x' % (name, address + _bias) for name, address in _sections if name != '.text')
-    else:
-        _command = 'add-symbol-file %s -o 0x%x' % (_tproc_quoted(_path), _bias)
     try:
-        gdb.execute('with confirm off -- ' + _command, to_string=True)
+        _tproc_add_symbols(_path, _bias, _sections)
         _loaded += 1
     except gdb.error as _error:
         print('tproc: no symbols from %s: %s' % (_path, _error))
@@ -237,6 +236,7 @@ std::string gdb_core_script(const std::string& core, const std::string& program)
   std::string script = "python\nimport gdb, os\n";
   script += "_tproc_core = " + python_text(core) + "\n";
   script += "_tproc_program = " + python_text(program) + "\n";
+  script += kCommon;
   script += kCoreProgram;
   script += "end\n";
   return script;
@@ -258,6 +258,7 @@ std::string gdb_script(const GdbTarget& target) {
     script += "]),\n";
   }
   script += "]\n";
+  script += kCommon;
   script += kProgram;
   script += "end\n";
   return script;
