@@ -39,7 +39,7 @@ TEST_CASE("no registry means docker.io, and a one-word path there gains library/
   CHECK(normalised("a/b/c/d") == "docker.io/a/b/c/d:latest");
 }
 
-TEST_CASE("no tag and no digest means latest; a digest alone keeps no tag; both are kept") {
+TEST_CASE("no tag and no digest means latest, a digest alone keeps no tag, both are kept") {
   CHECK(normalised("alpine:3.19") == "docker.io/library/alpine:3.19");
   auto pinned = ImageReference::parse("ghcr.io/x/kv@" + kDigest);
   REQUIRE(pinned);
@@ -63,7 +63,7 @@ TEST_CASE("the first component names a registry by a dot, a port, localhost or a
   CHECK(normalised("team/kv") == "docker.io/team/kv:latest");  // "team" is a path component
 }
 
-TEST_CASE("a colon after the last slash is a tag; before it, a port") {
+TEST_CASE("a colon after the last slash is a tag, before it, a port") {
   CHECK(normalised("localhost:5000") == "docker.io/library/localhost:5000");  // as docker reads it
   CHECK(normalised("example.com:5000/kv") == "example.com:5000/kv:latest");
   CHECK(normalised("example.com:5000/kv:5000") == "example.com:5000/kv:5000");
@@ -72,7 +72,7 @@ TEST_CASE("a colon after the last slash is a tag; before it, a port") {
   CHECK_THAT(refusal("example.com:50a/kv"), Catch::Contains("registry host"));
 }
 
-TEST_CASE("repository names are lowercase; upper case is refused, naming the component") {
+TEST_CASE("repository names are lowercase, upper case is refused, naming the component") {
   CHECK_THAT(refusal("Alpine"), Catch::Contains("\"Alpine\" is not a repository name"));
   CHECK_THAT(refusal("docker.io/Team/kv"), Catch::Contains("\"Team\""));
   CHECK_THAT(refusal("localhost:5000/team/KV:1"), Catch::Contains("\"KV\""));

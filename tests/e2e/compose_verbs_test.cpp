@@ -129,7 +129,7 @@ std::map<std::string, std::pair<std::string, std::string>> service_tprocs(Sandbo
 
 }  // namespace
 
-TEST_CASE("compose restart SERVICE stops and starts that service again, its dependents untouched; no SERVICE: all") {
+TEST_CASE("compose restart SERVICE stops and starts that service again, its dependents untouched, no SERVICE: all") {
   Sandbox sandbox;
   bundle_of(sandbox, "nap", program("sleeper"));
   const std::string file = sandbox.write_file("app.yaml",

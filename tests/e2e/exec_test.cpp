@@ -150,7 +150,7 @@ TEST_CASE("a script whose interpreter is missing or cannot run is refused with 1
 
 }
 
-TEST_CASE("a text file the kernel refuses runs with /bin/sh, as execvp does; a binary one is named") {
+TEST_CASE("a text file the kernel refuses runs with /bin/sh, as execvp does, a binary one is named") {
   const Door door = GENERATE(Door::quick, Door::full);
   INFO("through " << name_of(door));
   Sandbox sandbox;

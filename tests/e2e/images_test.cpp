@@ -160,7 +160,7 @@ TEST_CASE("rmi untags a reference, removes the image with its last one, and a di
   CHECK_THAT(tproc_in(sandbox, {"run", "s", registry.host() + "/team/nap:1"}), ExitsWith(0));
 }
 
-TEST_CASE("rmi refuses an image a running tproc uses and names the tproc; -f removes it from the store") {
+TEST_CASE("rmi refuses an image a running tproc uses and names the tproc, -f removes it from the store") {
   Sandbox sandbox;
   LocalRegistry registry(sandbox);
   const std::string reference = registry.host() + "/team/nap:1";

@@ -48,7 +48,7 @@ TEST_CASE("rm removes an exited tproc's record and log, and frees its name") {
   CHECK_NOTHROW(sandbox.detach({"--name", "job", "s", program("exit_with"), "0"}));
 }
 
-TEST_CASE("rm refuses a running tproc; rm -f kills it and returns once its name is free") {
+TEST_CASE("rm refuses a running tproc, rm -f kills it and returns once its name is free") {
   Sandbox sandbox;
   const std::string id = sandbox.detach({"--name", "nap", "s", program("sleeper"), "300"});
   const pid_t pid = sandbox.tproc_info("s", id).pid;

@@ -74,7 +74,7 @@ TEST_CASE("a space whose daemon runs without reclaim runs programs like any spac
   CHECK(table.out.find("RECLAIM") != std::string::npos);
 }
 
-TEST_CASE("without reclaim what a program mapped stays in the space after it ends; with it, it is given back") {
+TEST_CASE("without reclaim what a program mapped stays in the space after it ends, with it, it is given back") {
   Sandbox sandbox;
   const std::string file = sandbox.write_file("mapped-file", std::string(256 * 1024, 'm'), 0644);
   // One warm-up run each: the daemons' own first allocations.

@@ -105,7 +105,7 @@ TEST_CASE("programs that exec out of the space or fork a child that outlives the
   scene.expect_back_to_baseline("runs that exec'd and forked");
 }
 
-TEST_CASE("SysV segments a program leaves attached are reclaimed with it; shmdt and shmat again work") {
+TEST_CASE("SysV segments a program leaves attached are reclaimed with it, shmdt and shmat again work") {
   ReclaimScene scene;
   for (int run = 0; run < 5; ++run) {
     INFO("run " << run);

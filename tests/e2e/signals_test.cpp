@@ -63,7 +63,7 @@ TEST_CASE("a signal the program does not handle ends it with 128+N") {
   CHECK_THAT(run.wait(), ExitsWith(128 + signal));
 }
 
-TEST_CASE("Ctrl-Z stops tproc run and its program; SIGCONT resumes both") {
+TEST_CASE("Ctrl-Z stops tproc run and its program, SIGCONT resumes both") {
   const Door door = GENERATE(Door::quick, Door::full);
   INFO("through " << name_of(door));
   Sandbox sandbox;

@@ -394,7 +394,7 @@ TEST_CASE("On the host a missing library names the chain, its RUNPATH, the cache
   CHECK(sut.error().code() == ENOENT);
 }
 
-TEST_CASE("DT_RPATH reaches the libraries a program loads; DT_RUNPATH does not, as in ld.so") {
+TEST_CASE("DT_RPATH reaches the libraries a program loads, DT_RUNPATH does not, as in ld.so") {
   Tree tree;
   tree.add("app_rpath_plain", "/opt/bin/rpath_app");
   tree.add("app_runpath_plain", "/opt/bin/runpath_app");

@@ -34,7 +34,7 @@ void await_sleeper(const std::atomic<uint32_t>& waiting) {
 
 }  // namespace
 
-TEST_CASE("a channel's capacity is rounded up to a power of two; bad arguments are refused") {
+TEST_CASE("a channel's capacity is rounded up to a power of two, bad arguments are refused") {
   TestSpace space;
   tproc_channel* channel = make_channel(5);
   CHECK(tproc_channel_capacity(channel) == 8);
@@ -50,7 +50,7 @@ TEST_CASE("a channel's capacity is rounded up to a power of two; bad arguments a
   REQUIRE(tproc_channel_destroy(channel) == 0);
 }
 
-TEST_CASE("messages come out in the order they went in; empty and full are EAGAIN") {
+TEST_CASE("messages come out in the order they went in, empty and full are EAGAIN") {
   TestSpace space;
   tproc_channel* channel = make_channel(4);
   void* message = nullptr;
@@ -77,7 +77,7 @@ TEST_CASE("blocking calls time out with ETIMEDOUT") {
   REQUIRE(tproc_channel_destroy(channel) == 0);
 }
 
-TEST_CASE("a sleeping receiver wakes when a message is sent; a sleeping sender when room is made") {
+TEST_CASE("a sleeping receiver wakes when a message is sent, a sleeping sender when room is made") {
   TestSpace space;
   tproc_channel* channel = make_channel(2);
   std::atomic<int> result{1};
@@ -100,7 +100,7 @@ TEST_CASE("a sleeping receiver wakes when a message is sent; a sleeping sender w
   REQUIRE(tproc_channel_destroy(channel) == 0);
 }
 
-TEST_CASE("close wakes every sleeper; receivers drain what is left, then get EPIPE") {
+TEST_CASE("close wakes every sleeper, receivers drain what is left, then get EPIPE") {
   TestSpace space;
   tproc_channel* channel = make_channel(4);
   std::atomic<int> results[2] = {1, 1};

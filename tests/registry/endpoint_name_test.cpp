@@ -24,7 +24,7 @@ TEST_CASE("an endpoint name is 1 to 63 bytes") {
   CHECK(EndpointName::make(std::string(1000, 'n').c_str(), &name) == -ENAMETOOLONG);
 }
 
-TEST_CASE("equal names pack to equal words and hashes; different names to different hashes") {
+TEST_CASE("equal names pack to equal words and hashes, different names to different hashes") {
   EndpointName a, b, c, longer;
   REQUIRE(EndpointName::make("kv/requests", &a) == 0);
   REQUIRE(EndpointName::make("kv/requests", &b) == 0);

@@ -77,7 +77,7 @@ TEST_CASE("looking up an unknown name fails with ENOENT") {
   CHECK(address == address_of(1));  // untouched on failure
 }
 
-TEST_CASE("a live name cannot be published twice; once withdrawn it can, with a new generation") {
+TEST_CASE("a live name cannot be published twice, once withdrawn it can, with a new generation") {
   TestSpace space;
   REQUIRE(tproc_publish("service", address_of(1), 0) == 0);
   tproc_endpoint first{}, second{};
@@ -102,7 +102,7 @@ TEST_CASE("names must be 1 to 63 printable bytes") {
   CHECK(tproc_publish("tab\there", nullptr, 0) == -EINVAL);
 }
 
-TEST_CASE("the registry holds 3072 endpoints; one more fails with ENOSPC until one is withdrawn") {
+TEST_CASE("the registry holds 3072 endpoints, one more fails with ENOSPC until one is withdrawn") {
   TestSpace space;
   for (int i = 0; i < TPROC_MAX_ENDPOINTS; ++i)
     REQUIRE(tproc_publish(("endpoint-" + std::to_string(i)).c_str(), address_of(i + 1), 0) == 0);

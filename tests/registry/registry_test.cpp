@@ -57,7 +57,7 @@ TEST_CASE("open accepts a formatted region and refuses other memory or another l
   space.header()->region.version = kRegionVersion;
 }
 
-TEST_CASE("publish_declared publishes for the owner; errors name the endpoint") {
+TEST_CASE("publish_declared publishes for the owner, errors name the endpoint") {
   TestSpace space;
   auto generation = space.registry().publish_declared("kv/requests", 0x1234, 9, kOtherPid);
   REQUIRE(generation);

@@ -20,7 +20,7 @@ TEST_CASE("a tproc's three log files are named after its id, and only those name
   }
 }
 
-TEST_CASE("an index line reads back as the sample it was written from; anything else is no sample") {
+TEST_CASE("an index line reads back as the sample it was written from, anything else is no sample") {
   const LogSample sample{1796637600123456789, LogStream::err, 4096};
   CHECK(sample.text() == "1796637600123456789 e 4096\n");
   auto read = LogSample::parse("1796637600123456789 e 4096");
