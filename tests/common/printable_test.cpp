@@ -8,7 +8,7 @@
 
 using tproc::terminal_text;
 
-TEST_CASE("terminal_text escapes every control character, C0, DEL and C1, as \\xNN") {
+TEST_CASE("terminal_text escapes every control character, C0, DEL and C1, as backslash-x and two hex digits") {
   CHECK(terminal_text("a\x1b[2Jb") == "a\\x1b[2Jb");
   CHECK(terminal_text("row\nforged") == "row\\x0aforged");
   CHECK(terminal_text("tab\there\r") == "tab\\x09here\\x0d");

@@ -241,7 +241,7 @@ def send(b): os.write(fd, b.encode() if isinstance(b, str) else b)
 
 }  // namespace
 
-TEST_CASE("with a terminal, the program has its own: /dev/tty, its size and its changes, input, Ctrl-Z and fg, Ctrl-C, Ctrl-\\") {
+TEST_CASE("with a terminal, the program has its own: /dev/tty, its size and its changes, input, Ctrl-Z and fg, Ctrl-C, Ctrl-backslash") {
   // A job-control bash on a pty the test drives, typing `tproc run` as a user would.
   const Door door = GENERATE(Door::quick, Door::full);
   INFO("through " << name_of(door));
