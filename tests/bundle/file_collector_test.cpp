@@ -72,7 +72,7 @@ TEST_CASE("a single * takes the files it matches and the trees of the directorie
   CHECK(collected({app, {"data/*.json"}, {}, ""}) == std::vector<std::string>{"data/b.json"});
 }
 
-TEST_CASE("exclude: drops files and prunes whole directories, in the same pattern language") {
+TEST_CASE("the exclude: list drops files and prunes whole directories, in the same pattern language") {
   TempDir dir;
   const std::string app = project(dir);
   CHECK(collected({app, {"data/**"}, {"**/*.txt", ".hidden"}, ""}) ==
@@ -80,7 +80,7 @@ TEST_CASE("exclude: drops files and prunes whole directories, in the same patter
   CHECK(collected({app, {"data/**"}, {"data/sub", "data/.*"}, ""}) == std::vector<std::string>{"data/a.txt", "data/b.json"});
 }
 
-TEST_CASE("exclude: patterns are anchored at the manifest's directory, as in .dockerignore, not at every depth as in .gitignore") {
+TEST_CASE("the exclude: list patterns are anchored at the manifest's directory, as in .dockerignore, not at every depth as in .gitignore") {
   TempDir dir;
   const std::string app = project(dir);
   write(app + "/notes.txt");

@@ -570,7 +570,7 @@ TEST_CASE("Environment names are 1-255 bytes without '=' or control characters, 
   CHECK(tproc::bundle::Manifest::from_json(fine->to_json()).has_value());
 }
 
-TEST_CASE("exclude: is read as written, round-trips, and to_json writes it only when set") {
+TEST_CASE("the exclude: list is read as written, round-trips, and to_json writes it only when set") {
   Manifest sut = parsed("name: a\nentrypoint: b\nfiles: [data]\nexclude: [\"**/*.o\", data/tmp]\n");
   CHECK(sut.excludes() == std::vector<std::string>{"**/*.o", "data/tmp"});
   CHECK_THAT(sut.to_json(), Contains(R"("files":["data"],"exclude":["**/*.o","data/tmp"],"endpoints")"));

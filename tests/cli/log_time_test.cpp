@@ -39,7 +39,7 @@ TEST_CASE("anything else is an error that says what is expected") {
   }
 }
 
-TEST_CASE("-t prints RFC 3339 in UTC with nanoseconds, which parses back to the same time") {
+TEST_CASE("logs -t prints RFC 3339 in UTC with nanoseconds, which parses back to the same time") {
   CHECK(format_log_time(kNow + 5) == "2026-12-07T10:00:00.000000005Z");
   CHECK(*parse_log_time(format_log_time(kNow + 123456789), kNow) == kNow + 123456789);
 }

@@ -134,7 +134,7 @@ TEST_CASE("an object file or a static archive among files: is data, not a librar
   CHECK_THAT(built, ExitsWith(0));
 }
 
-TEST_CASE("exclude: takes files and whole directories out of what files: brings") {
+TEST_CASE("the exclude: list takes files and whole directories out of what files: brings") {
   Sandbox sandbox;
   const fs::path app = project(sandbox);
   sandbox.write_file("app/build/main.o", "not really an object\n", 0644);
