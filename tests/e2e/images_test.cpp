@@ -35,8 +35,6 @@ std::string line_starting(const std::string& text, const std::string& prefix) {
   return "";
 }
 
-Outcome tproc_in(Sandbox& sandbox, const std::vector<std::string>& args) { return sandbox.tproc(args, hermetic(sandbox)); }
-
 /// `tproc images --format json`, checked by Debian's JSON parser.
 Json images_json(Sandbox& sandbox) {
   Outcome listed = tproc_in(sandbox, {"images", "--format", "json"});

@@ -9,6 +9,9 @@
 #include <fstream>
 #include <stdexcept>
 
+#include <catch2/catch.hpp>
+
+#include "bundle_support.hpp"
 #include "common/unique_fd.hpp"
 
 namespace tproc::e2e {
@@ -18,6 +21,31 @@ SpawnOptions hermetic(Sandbox& sandbox) {
   std::filesystem::permissions(sandbox.root() / "xdg", std::filesystem::perms::owner_all);
   return SpawnOptions{.extra_env = {"XDG_RUNTIME_DIR=" + (sandbox.root() / "xdg").native(),
                                     "HOME=" + sandbox.root().native()}};
+}
+
+Outcome tproc_in(Sandbox& sandbox, const std::vector<std::string>& args) { return sandbox.tproc(args, hermetic(sandbox)); }
+
+Outcome skopeo(Sandbox& sandbox, const std::vector<std::string>& args) {
+  std::vector<std::string> argv{"/usr/bin/skopeo"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return sandbox.run_direct(argv, hermetic(sandbox));
+}
+
+std::string hello_bundle(Sandbox& sandbox) {
+  const std::filesystem::path dir = sandbox.root() / "hello";
+  place_file(source_dir() + "/samples/hello/tproc.yaml", dir / "tproc.yaml");
+  place_file(sample("hello", "hello"), dir / "hello");
+  return build_bundle(sandbox, (dir / "tproc.yaml").native(), "hello.bundle");
+}
+
+void check_nothing_kept(Sandbox& sandbox) {
+  CHECK(images(sandbox).empty());
+  CHECK(cache_entries(sandbox).empty());
+  std::vector<std::string> scratch;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(sandbox.home_dir() / "images", error))
+    if (entry.path().filename().native().rfind("tmp-", 0) == 0) scratch.push_back(entry.path());
+  CHECK(scratch.empty());
 }
 
 namespace {

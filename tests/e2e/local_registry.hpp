@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "child_process.hpp"
 #include "sandbox.hpp"
@@ -45,5 +46,19 @@ class LocalRegistry {
 /// What every command of the registry tests runs with: credentials and skopeo's settings looked
 /// for in the sandbox only (auth.json under root()/xdg as XDG_RUNTIME_DIR, ~/.docker under root()).
 SpawnOptions hermetic(Sandbox& sandbox);
+
+/// `tproc ARGS` run with hermetic(sandbox).
+Outcome tproc_in(Sandbox& sandbox, const std::vector<std::string>& args);
+
+/// `/usr/bin/skopeo ARGS` run with hermetic(sandbox).
+Outcome skopeo(Sandbox& sandbox, const std::vector<std::string>& args);
+
+/// root()/hello.bundle: the hello sample with its own manifest (name hello, version 1.0.0), a real
+/// bundle to push or to take a config from.
+std::string hello_bundle(Sandbox& sandbox);
+
+/// Checks that nothing of a pull stays: no image, no cache entry, no scratch directory
+/// ($TPROC_HOME/images/tmp-*).
+void check_nothing_kept(Sandbox& sandbox);
 
 }  // namespace tproc::e2e

@@ -18,28 +18,6 @@
 using namespace tproc::e2e;
 namespace fs = std::filesystem;
 
-namespace {
-
-/// root()/hello.bundle: the hello sample with its own manifest (name hello, version 1.0.0).
-std::string hello_bundle(Sandbox& sandbox) {
-  const fs::path dir = sandbox.root() / "hello";
-  place_file(source_dir() + "/samples/hello/tproc.yaml", dir / "tproc.yaml");
-  place_file(sample("hello", "hello"), dir / "hello");
-  return build_bundle(sandbox, (dir / "tproc.yaml").native(), "hello.bundle");
-}
-
-Outcome tproc_in(Sandbox& sandbox, const std::vector<std::string>& args) {
-  return sandbox.tproc(args, hermetic(sandbox));
-}
-
-Outcome skopeo(Sandbox& sandbox, const std::vector<std::string>& args) {
-  std::vector<std::string> argv{"/usr/bin/skopeo"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return sandbox.run_direct(argv, hermetic(sandbox));
-}
-
-}  // namespace
-
 TEST_CASE("push sends a bundle that skopeo inspects under the bundle's own digest") {
   Sandbox sandbox;
   LocalRegistry registry(sandbox);

@@ -26,22 +26,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-Outcome tproc_in(Sandbox& sandbox, const std::vector<std::string>& args) { return sandbox.tproc(args, hermetic(sandbox)); }
-
-Outcome skopeo(Sandbox& sandbox, const std::vector<std::string>& args) {
-  std::vector<std::string> argv{"/usr/bin/skopeo"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return sandbox.run_direct(argv, hermetic(sandbox));
-}
-
-/// root()/hello.bundle: the hello sample, a real bundle to take a tproc config from or to push.
-std::string hello_bundle(Sandbox& sandbox) {
-  const fs::path dir = sandbox.root() / "hello";
-  place_file(source_dir() + "/samples/hello/tproc.yaml", dir / "tproc.yaml");
-  place_file(sample("hello", "hello"), dir / "hello");
-  return build_bundle(sandbox, (dir / "tproc.yaml").native(), "hello.bundle");
-}
-
 /// Bytes under `dir` (0 when it does not exist).
 uint64_t bytes_under(const fs::path& dir) {
   uint64_t total = 0;
@@ -75,17 +59,6 @@ void publish(Sandbox& sandbox, const fs::path& dir, const std::string& reference
   Outcome pushed = skopeo(sandbox, {"copy", "--quiet", "--dest-tls-verify=false", "oci:" + dir.native() + ":t", "docker://" + reference});
   INFO(pushed);
   REQUIRE(pushed.status == 0);
-}
-
-/// Nothing pulled stays: no image, no cache entry, no scratch directory of a pull.
-void check_nothing_kept(Sandbox& sandbox) {
-  CHECK(images(sandbox).empty());
-  CHECK(cache_entries(sandbox).empty());
-  std::vector<std::string> scratch;
-  std::error_code error;
-  for (const auto& entry : fs::directory_iterator(sandbox.home_dir() / "images", error))
-    if (entry.path().filename().native().rfind("tmp-", 0) == 0) scratch.push_back(entry.path());
-  CHECK(scratch.empty());
 }
 
 }  // namespace

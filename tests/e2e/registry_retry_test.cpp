@@ -25,23 +25,6 @@ namespace {
 // Past the manifest and the config, inside the ~1.6 MB layer of the hello bundle.
 constexpr uint64_t kCutAfter = 256 << 10;
 
-Outcome tproc_in(Sandbox& sandbox, const std::vector<std::string>& args) { return sandbox.tproc(args, hermetic(sandbox)); }
-
-std::string hello_bundle(Sandbox& sandbox) {
-  const fs::path dir = sandbox.root() / "hello";
-  place_file(source_dir() + "/samples/hello/tproc.yaml", dir / "tproc.yaml");
-  place_file(sample("hello", "hello"), dir / "hello");
-  return build_bundle(sandbox, (dir / "tproc.yaml").native(), "hello.bundle");
-}
-
-void check_nothing_kept(Sandbox& sandbox) {
-  CHECK(images(sandbox).empty());
-  CHECK(cache_entries(sandbox).empty());
-  std::error_code error;
-  for (const auto& entry : fs::directory_iterator(sandbox.home_dir() / "images", error))
-    CHECK(entry.path().filename().native().rfind("tmp-", 0) != 0);
-}
-
 }  // namespace
 
 TEST_CASE("a pull whose connection drops mid-layer once completes on the retry, verified") {
@@ -77,8 +60,7 @@ TEST_CASE("a push whose connection drops mid-upload once completes on the retry,
   REQUIRE(pushed.status == 0);
   CHECK(proxy.cuts_made() == 1);
   CHECK(pushed.out == proxy.host() + "/team/hello:1.0@" + digest + "\n");
-  Outcome inspected = sandbox.run_direct(
-      {"/usr/bin/skopeo", "inspect", "--tls-verify=false", "docker://" + registry.host() + "/team/hello:1.0"}, hermetic(sandbox));
+  Outcome inspected = skopeo(sandbox, {"inspect", "--tls-verify=false", "docker://" + registry.host() + "/team/hello:1.0"});
   REQUIRE(inspected.status == 0);
   CHECK(Json::parse(inspected.out).at("Digest").str() == digest);
 }
