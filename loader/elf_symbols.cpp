@@ -4,6 +4,7 @@
 #include <tuple>
 
 #include "common/hex.hpp"
+#include "loader/elf_sections.hpp"
 #include "loader/read_at.hpp"
 
 namespace tproc::loader {
@@ -13,9 +14,7 @@ namespace {
 Result<std::optional<uint64_t>> search(std::span<const std::byte> bytes, const Elf64_Shdr& symbols,
                                        const Elf64_Shdr& strings, std::string_view name) {
   if (symbols.sh_entsize != sizeof(Elf64_Sym)) return Error("symbol table entry size " + std::to_string(symbols.sh_entsize));
-  if (strings.sh_offset > bytes.size() || bytes.size() - strings.sh_offset < strings.sh_size)
-    return Error("string table at " + hex(strings.sh_offset) + " runs past the end of the file");
-  const auto table = bytes.subspan(strings.sh_offset, strings.sh_size);
+  const auto table = TPROC_TRY(section_contents(bytes, strings, "string table"));
   for (uint64_t index = 1; index < symbols.sh_size / sizeof(Elf64_Sym); ++index) {
     auto symbol = read_at<Elf64_Sym>(bytes, symbols.sh_offset + index * sizeof(Elf64_Sym));
     if (!symbol) return Error("symbol table at " + hex(symbols.sh_offset) + " runs past the end of the file");
@@ -25,20 +24,6 @@ Result<std::optional<uint64_t>> search(std::span<const std::byte> bytes, const E
     if (std::string_view(text, length) == name) return std::optional<uint64_t>(symbol->st_value);
   }
   return std::optional<uint64_t>{};
-}
-
-/// The section headers of `elf`, or an error when the table lies outside the file.
-Result<std::vector<Elf64_Shdr>> section_headers(const ElfFile& elf) {
-  const Elf64_Ehdr& header = elf.header();
-  std::vector<Elf64_Shdr> sections;
-  if (header.e_shoff == 0 || header.e_shnum == 0) return sections;
-  if (header.e_shentsize != sizeof(Elf64_Shdr)) return Error("invalid e_shentsize " + std::to_string(header.e_shentsize));
-  for (uint64_t index = 0; index < header.e_shnum; ++index) {
-    auto section = read_at<Elf64_Shdr>(elf.bytes(), header.e_shoff + index * sizeof(Elf64_Shdr));
-    if (!section) return Error("section header table at " + hex(header.e_shoff) + " runs past the end of the file");
-    sections.push_back(*section);
-  }
-  return sections;
 }
 
 /// The allocated section that holds link-time `address`: its index, or 0 when none does.
@@ -63,10 +48,7 @@ Result<std::optional<SymbolAt>> search_at(std::span<const std::byte> bytes, cons
                                           const Elf64_Shdr& symbols, uint64_t address) {
   if (symbols.sh_entsize != sizeof(Elf64_Sym)) return Error("symbol table entry size " + std::to_string(symbols.sh_entsize));
   if (symbols.sh_link >= sections.size()) return Error("symbol table at " + hex(symbols.sh_offset) + " names no string table");
-  const Elf64_Shdr& strings = sections[symbols.sh_link];
-  if (strings.sh_offset > bytes.size() || bytes.size() - strings.sh_offset < strings.sh_size)
-    return Error("string table at " + hex(strings.sh_offset) + " runs past the end of the file");
-  const auto table = bytes.subspan(strings.sh_offset, strings.sh_size);
+  const auto table = TPROC_TRY(section_contents(bytes, sections[symbols.sh_link], "string table"));
   const uint16_t holder = section_holding(sections, address);
 
   std::optional<Elf64_Sym> best;
