@@ -3,7 +3,6 @@
 #include <elf.h>
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cinttypes>
@@ -11,6 +10,7 @@
 #include <cstring>
 
 #include "arch_traits.hpp"
+#include "cli/mapped_object.hpp"
 #include "common/hex.hpp"
 #include "common/printable.hpp"
 #include "common/unique_fd.hpp"
@@ -23,14 +23,6 @@ namespace {
 /// Objects larger than this are not read for their symbols: the whole file is copied to read
 /// them (loader/file_image.hpp), and a program may map a huge file of data.
 constexpr off_t kMaxObjectBytes = off_t{1} << 30;
-
-/// Whether `file` is the file `entry` maps: the same device ("fd:01" in maps) and inode.
-bool is_mapped_file(const struct stat& file, const MapsEntry& entry) {
-  unsigned major_number = 0, minor_number = 0;
-  if (std::sscanf(entry.device.c_str(), "%x:%x", &major_number, &minor_number) != 2) return false;
-  return S_ISREG(file.st_mode) && file.st_ino == entry.inode && major(file.st_dev) == major_number &&
-         minor(file.st_dev) == minor_number;
-}
 
 /// Opens the file `entry` maps: through map_files (it needs CAP_SYS_ADMIN or
 /// CAP_CHECKPOINT_RESTORE), else by its path if that still names the same file.
@@ -77,19 +69,6 @@ size_t first_entry_of_object(const std::vector<MapsEntry>& entries, size_t index
     }
   }
   return first;
-}
-
-/// The load bias of `elf` mapped from `first` (the object's lowest mapping): the first PT_LOAD
-/// lands there. (A file offset alone does not tell: RELRO maps a page of the data segment's file
-/// offset that the segment before it maps too.)
-std::optional<uint64_t> load_bias(const loader::ElfFile& elf, const MapsEntry& first) {
-  const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
-  for (const Elf64_Phdr& segment : elf.program_headers()) {
-    if (segment.p_type != PT_LOAD) continue;
-    if ((segment.p_offset & ~(page - 1)) != first.offset) return std::nullopt;  // not the object's start
-    return first.begin - (segment.p_vaddr & ~(page - 1));
-  }
-  return std::nullopt;
 }
 
 }  // namespace

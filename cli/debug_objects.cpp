@@ -2,13 +2,13 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 
 #include "arch_traits.hpp"
+#include "cli/mapped_object.hpp"
 #include "common/hex.hpp"
 #include "common/unique_fd.hpp"
 #include "loader/elf_dynamic.hpp"
@@ -18,17 +18,11 @@
 namespace tproc::cli {
 namespace {
 
-bool same_file(const struct stat& status, const MapsEntry& entry) {
-  unsigned major_number = 0, minor_number = 0;
-  if (std::sscanf(entry.device.c_str(), "%x:%x", &major_number, &minor_number) != 2) return false;
-  return status.st_ino == entry.inode && major(status.st_dev) == major_number && minor(status.st_dev) == minor_number;
-}
-
 /// A path that opens the file `part` maps: its own if that is still the mapped file, else the
 /// kernel's link to the mapping itself (the whole mapping's range, from `entries`).
 std::string openable_path(pid_t pid, const MapsEntry& part, const std::vector<MapsEntry>& entries) {
   struct stat status {};
-  if (!part.path.empty() && part.path[0] == '/' && stat(part.path.c_str(), &status) == 0 && same_file(status, part))
+  if (!part.path.empty() && part.path[0] == '/' && stat(part.path.c_str(), &status) == 0 && is_mapped_file(status, part))
     return part.path;
   for (const MapsEntry& whole : entries)
     if (whole.begin <= part.begin && part.end <= whole.end) {
@@ -48,7 +42,6 @@ bool thread_library(const std::string& path) {
 }  // namespace
 
 Result<DebugView> debug_view(pid_t pid, const std::vector<MapsEntry>& entries, const std::vector<MapsEntry>& owned) {
-  const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
   DebugView view;
   std::vector<DebugObject> thread_libraries;
   for (const MapsEntry& part : owned) {
@@ -71,15 +64,10 @@ Result<DebugView> debug_view(pid_t pid, const std::vector<MapsEntry>& entries, c
     loader::FileImage image = TPROC_TRY_CTX(object.path, loader::FileImage::read_whole(fd.get()));
     auto elf = loader::ElfFile::parse(image.bytes(), arch::kElfMachine);
     if (!elf) continue;  // not an object this machine runs: data mapped executable
-    const Elf64_Phdr* first = nullptr;
-    for (const Elf64_Phdr& header : elf->program_headers())
-      if (header.p_type == PT_LOAD && header.p_offset < page) {
-        first = &header;
-        break;
-      }
-    if (!first) continue;
+    const std::optional<uint64_t> bias = load_bias(*elf, part);  // part is the object's offset-0 mapping
+    if (!bias) continue;
     object.start = part.begin;
-    object.bias = part.begin - (first->p_vaddr & ~(page - 1));
+    object.bias = *bias;
     object.sections = TPROC_TRY_CTX(object.path, loader::allocated_sections(*elf));
     auto dynamic = loader::ElfDynamic::parse(*elf);
     object.program = !elf->position_independent() || (dynamic && (dynamic->flags_1() & DF_1_PIE));
