@@ -4,13 +4,13 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
+#include "common/path_search.hpp"
 #include "common/unique_fd.hpp"
 
 extern char** environ;
@@ -101,23 +101,8 @@ std::string fatal_message(const std::string& text) {
   return message;
 }
 
-/// The first executable `name` on $PATH ("/usr/bin:/bin" when unset), or "".
-std::string find_on_path(const std::string& name) {
-  const char* path = ::getenv("PATH");
-  std::string_view dirs = path != nullptr && *path != '\0' ? path : "/usr/bin:/bin";
-  while (true) {
-    size_t colon = dirs.find(':');
-    std::string dir(dirs.substr(0, colon));
-    std::string candidate = (dir.empty() ? std::string(".") : dir) + "/" + name;
-    struct stat status;
-    if (::stat(candidate.c_str(), &status) == 0 && S_ISREG(status.st_mode) && ::access(candidate.c_str(), X_OK) == 0)
-      return candidate;
-    if (colon == std::string_view::npos) return {};
-    dirs.remove_prefix(colon + 1);
-  }
-}
-
 bool has(const std::string& text, std::string_view needle) { return text.find(needle) != std::string::npos; }
+
 
 /// The "sha256:…" that follows `after` in `text`, or "".
 std::string digest_after(const std::string& text, std::string_view after) {
@@ -181,7 +166,7 @@ Result<std::string> run_skopeo(const SkopeoCall& call) {
   Pipe exec_report = TPROC_TRY(Pipe::create());
   UniqueFd null_fd(::open("/dev/null", O_RDWR | O_CLOEXEC));
   if (!null_fd) return Error::from_errno("open /dev/null");
-  const std::string program = find_on_path("skopeo");
+  const std::string program = find_on_path("skopeo", ::getenv("PATH"));
   if (program.empty())
     return Error::explained("skopeo is not installed: tproc speaks to registries through it (apt-get install skopeo)", ENOEXEC);
 

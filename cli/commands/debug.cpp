@@ -21,6 +21,7 @@
 #include "cli/output.hpp"
 #include "cli/process_maps.hpp"
 #include "cli/space_client.hpp"
+#include "common/path_search.hpp"
 #include "common/printable.hpp"
 #include "common/unique_fd.hpp"
 #include "space/space_name.hpp"
@@ -49,19 +50,11 @@ constexpr const char* kUsage =
 
 /// The first executable `name` in PATH, as a shell would find it.
 Result<std::string> find_in_path(const std::string& name) {
-  const char* path = std::getenv("PATH");
-  std::string entries = path ? path : "/usr/bin:/bin";
-  size_t at = 0;
-  while (at <= entries.size()) {
-    size_t end = entries.find(':', at);
-    if (end == std::string::npos) end = entries.size();
-    std::string dir = entries.substr(at, end - at);
-    std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
-    if (access(candidate.c_str(), X_OK) == 0) return candidate;
-    at = end + 1;
-  }
-  return Error::explained(name + " not found in PATH: tproc debug runs the system's gdb (Debian: apt-get install gdb)",
-                          ENOENT);
+  std::string found = find_on_path(name, std::getenv("PATH"));
+  if (found.empty())
+    return Error::explained(name + " not found in PATH: tproc debug runs the system's gdb (Debian: apt-get install gdb)",
+                            ENOENT);
+  return found;
 }
 
 /// The program among `view`'s objects: the one marked so, else the one the daemon's loader
