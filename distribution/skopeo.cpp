@@ -103,6 +103,14 @@ std::string fatal_message(const std::string& text) {
 
 bool has(const std::string& text, std::string_view needle) { return text.find(needle) != std::string::npos; }
 
+/// Whether `word` stands in `text` on its own, not inside a longer run of letters and digits: a
+/// status code ("401"), not three digits of an upload id, a digest or a port.
+bool has_word(const std::string& text, std::string_view word) {
+  const auto alnum = [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+  for (size_t at = text.find(word); at != std::string::npos; at = text.find(word, at + 1))
+    if ((at == 0 || !alnum(text[at - 1])) && (at + word.size() == text.size() || !alnum(text[at + word.size()]))) return true;
+  return false;
+}
 
 /// The "sha256:…" that follows `after` in `text`, or "".
 std::string digest_after(const std::string& text, std::string_view after) {
@@ -119,7 +127,7 @@ Error skopeo_error(const std::string& stderr_text, const std::string& registry) 
   std::string lower;
   for (char c : message) lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
   const std::string host = registry.empty() ? "the registry" : registry;
-  if (has(lower, "unauthorized") || has(lower, "authentication required") || has(lower, "401") ||
+  if (has(lower, "unauthorized") || has(lower, "authentication required") || has_word(lower, "401") ||
       has(lower, "invalid username/password") || has(lower, "denied"))
     return Error::explained("authentication failed: " + host + " refused the credentials, or wants some (tproc login " +
                                 (registry.empty() ? "REGISTRY" : registry) + ")",
