@@ -13,7 +13,8 @@
 //   --open FD:PATH     an open file action (O_RDONLY)
 //   --name NAME, --cwd DIR   tproc_spawnattr_setname / setcwd
 //   --block-usr1       the program's signal mask is {SIGUSR1} (tproc_spawnattr_setsigmask)
-//   --after-line       read one line from stdin before spawning (a test kills the daemon first)
+//   --after-line       print "waiting for a line", then read one from stdin before spawning (a test
+//                      kills the daemon in between)
 //   --repeat N         spawn and wait N times, printing only failures and the last status
 //   --shared TEXT      TEXT goes to a buffer on spawner's stack; each argument "@SHARED@" becomes
 //                      its address (hex), and after the wait spawner prints "buffer: CONTENTS"
@@ -121,8 +122,14 @@ int main(int argc, char** argv) {
     if (strcmp(*word, "@SHARED@") == 0) *word = shared_address;
 
   if (after_line) {
-    char line[64];
-    if (fgets(line, sizeof line, stdin) == NULL) return 1;
+    // Said once the program runs (a test kills the daemon only then: a tproc whose listener the
+    // daemon has not yet handed to its keeper would lose its mapping calls with it), and the line
+    // read with read(2), so that nothing between the kill and the spawn needs to map memory.
+    printf("waiting for a line\n");
+    fflush(stdout);
+    char byte = 0;
+    while (byte != '\n')
+      if (read(0, &byte, 1) != 1) return 1;
   }
   int pipe_fds[2] = {-1, -1};
   if (pipe_stdout) {
