@@ -15,11 +15,13 @@ constexpr const char* kPauseUsage =
     "Freeze every thread of the named tprocs of SPACE, or of all its running tprocs: they stop where\n"
     "they are, with no signal they could see (a cgroup freezer, as docker pause uses); ps and stats\n"
     "show them paused. A sleep or read they were in goes on when unpaused, without EINTR. Other\n"
-    "signals wait until then; SIGKILL (tproc kill -s KILL, space rm -f) ends a paused tproc at once.\n";
+    "signals wait until then; SIGKILL (tproc kill -s KILL, space rm -f) ends a paused tproc at once,\n"
+    "and tproc stop thaws it after its SIGTERM. A named tproc that is already paused is refused;\n"
+    "with no ID|NAME, the running tprocs not yet paused are paused.\n";
 
 constexpr const char* kUnpauseUsage =
     "Usage: tproc unpause SPACE [ID|NAME...]\n\n"
-    "Thaw the named paused tprocs of SPACE, or all of them.\n";
+    "Thaw the named paused tprocs of SPACE, or all of them. A named tproc that is not paused is refused.\n";
 
 Result<int> change(std::span<char* const> args, bool pause) {
   const char* verb = pause ? "pause" : "unpause";

@@ -22,7 +22,8 @@ namespace {
 constexpr const char* kUsage =
     "Usage: tproc stop [OPTIONS] SPACE ID|NAME...\n\n"
     "Stop tprocs: SIGTERM to each at once, then SIGKILL to those still running after the grace period.\n"
-    "Prints each ID|NAME once it is stopped.\n\n"
+    "A paused tproc (tproc pause) is thawed right after its SIGTERM, as docker stop does, so its handler\n"
+    "runs at once. Prints each ID|NAME once it is stopped.\n\n"
     "Options:\n"
     "  -t, --time SECONDS  grace period before SIGKILL (default 10)\n";
 
@@ -37,6 +38,21 @@ bool wait_exit(int pidfd, int timeout_ms) {
     if (ready == 0) return false;
     if (errno != EINTR) return false;
   }
+}
+
+/// Thaws paused tproc `id`; nothing to do when it was thawed or ended meanwhile.
+Result<void> thaw(const space::SpacePaths& paths, const std::string& space_name, uint64_t id) {
+  protocol::PauseRequest request;
+  request.targets = {std::to_string(id)};
+  request.pause = false;
+  auto reply = ask_space(paths, space_name, request);
+  if (!reply) {
+    // The daemon's refusals: "is not running" (ESRCH) or "is not paused" (EINVAL).
+    if (reply.error().code() == ESRCH || reply.error().code() == EINVAL) return ok();
+    return Error(reply.error()).context("stop: thaw tproc " + std::to_string(id));
+  }
+  TPROC_TRY(expect<protocol::Done>(*reply));
+  return ok();
 }
 
 Result<int> stop(std::span<char* const> args) {
@@ -63,8 +79,15 @@ Result<int> stop(std::span<char* const> args) {
     protocol::Received reply = TPROC_TRY(ask_space(paths, space_name, protocol::OpenRequest{target}));
     protocol::Opened opened = TPROC_TRY(expect<protocol::Opened>(reply));
     if (!opened.tproc.running) reply.fds.clear();  // only a log: nothing to stop
-    if (!reply.fds.empty()) ::syscall(SYS_pidfd_send_signal, reply.fds[0].get(), SIGTERM, nullptr, 0);
+    if (reply.fds.empty()) {
+      stopping[static_cast<size_t>(&target - targets.data())] = std::move(reply);
+      return ok();
+    }
+    ::syscall(SYS_pidfd_send_signal, reply.fds[0].get(), SIGTERM, nullptr, 0);
     stopping[static_cast<size_t>(&target - targets.data())] = std::move(reply);
+    // A paused tproc is thawed after its SIGTERM, as docker stop does, so its handler runs now
+    // rather than the grace period running out; a frozen task could not even die of the SIGKILL.
+    if (opened.tproc.paused) TPROC_TRY(thaw(paths, space_name, opened.tproc.id));
     return ok();
   });
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(grace * 1000));

@@ -25,9 +25,11 @@ void Daemon::handle(std::unique_ptr<Client> client, protocol::PauseRequest reque
   // Every target is found before any is touched: a typo pauses nothing.
   std::vector<TprocRecord*> chosen;
   std::set<uint64_t> seen;
+  // With no target, every tproc that the change applies to; a named one it does not apply to is
+  // refused, as docker refuses to pause a paused container or unpause a running one.
   if (request.targets.empty()) {
     for (const auto& [_, record] : tprocs_.records())
-      if (record->running()) chosen.push_back(record.get());
+      if (record->running() && record->paused != request.pause) chosen.push_back(record.get());
   }
   for (const std::string& target : request.targets) {
     auto found = tprocs_.find(target, space_);
@@ -36,6 +38,10 @@ void Daemon::handle(std::unique_ptr<Client> client, protocol::PauseRequest reque
     if (!record.running())
       return reply_error(std::move(client), Error::explained(std::string(verb) + ": tproc " + std::to_string(record.id) + " (" +
                                                       record.name + ") is not running", ESRCH));
+    if (record.paused == request.pause)
+      return reply_error(std::move(client), Error::explained(std::string(verb) + ": tproc " + std::to_string(record.id) + " (" +
+                                                      record.name + ") is " + (request.pause ? "already paused" : "not paused"),
+                                                  request.pause ? EALREADY : EINVAL));
     if (seen.insert(record.id).second) chosen.push_back(&record);
   }
   for (TprocRecord* record : chosen)

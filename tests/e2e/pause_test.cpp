@@ -107,12 +107,48 @@ TEST_CASE("pause and unpause refuse bad targets with one line, touching nothing"
   CHECK(sandbox.tproc_info("b", id).state == "running");  // the good target was not paused either
   CHECK_THAT(sandbox.tproc({"pause", "nowhere"}), IsOneLineError().naming("nowhere"));
   CHECK_THAT(sandbox.tproc({"pause"}), IsOneLineError().naming("pause"));
-  // Pausing a paused tproc and unpausing a running one change nothing.
-  REQUIRE_THAT(sandbox.tproc({"pause", "b", id}), ExitsWith(0));
-  REQUIRE_THAT(sandbox.tproc({"pause", "b", id}), ExitsWith(0));
-  REQUIRE_THAT(sandbox.tproc({"unpause", "b", id}), ExitsWith(0));
-  REQUIRE_THAT(sandbox.tproc({"unpause", "b", id}), ExitsWith(0));
   CHECK(sandbox.tproc_info("b", id).state == "running");
+}
+
+TEST_CASE("pause of a paused tproc and unpause of a running one are refused in one line, as docker does") {
+  Sandbox sandbox;
+  const std::string id = sandbox.detach({"b", program("sleeper"), "60"});
+  const std::string other = sandbox.detach({"b", program("sleeper"), "60"});
+  wait_for_log(sandbox, "b", id, "sleeping");
+  wait_for_log(sandbox, "b", other, "sleeping");
+  CHECK_THAT(sandbox.tproc({"unpause", "b", id}), IsOneLineError().naming("unpause: tproc " + id + " (sleeper) is not paused"));
+  CHECK(sandbox.tproc_info("b", id).state == "running");
+
+  REQUIRE_THAT(sandbox.tproc({"pause", "b", id}), ExitsWith(0));
+  CHECK_THAT(sandbox.tproc({"pause", "b", id}), IsOneLineError().naming("pause: tproc " + id + " (sleeper) is already paused"));
+  CHECK(sandbox.tproc_info("b", id).state == "paused");
+  // Every target is checked before any is touched: the running one named with it stays running.
+  CHECK_THAT(sandbox.tproc({"pause", "b", other, id}), IsOneLineError().naming("tproc " + id + " (sleeper) is already paused"));
+  CHECK(sandbox.tproc_info("b", other).state == "running");
+  // With no target, pause takes the ones not yet paused, and unpause the paused ones.
+  REQUIRE_THAT(sandbox.tproc({"pause", "b"}), ExitsWith(0));
+  CHECK(sandbox.tproc_info("b", other).state == "paused");
+  REQUIRE_THAT(sandbox.tproc({"unpause", "b", id}), ExitsWith(0));
+  CHECK_THAT(sandbox.tproc({"unpause", "b", id, other}), IsOneLineError().naming("tproc " + id + " (sleeper) is not paused"));
+  CHECK(sandbox.tproc_info("b", other).state == "paused");
+  REQUIRE_THAT(sandbox.tproc({"unpause", "b"}), ExitsWith(0));
+  CHECK(sandbox.tproc_info("b", other).state == "running");
+  CHECK(sandbox.tproc_info("b", id).state == "running");
+}
+
+TEST_CASE("stop of a paused tproc thaws it after SIGTERM, so its SIGTERM handler runs and not SIGKILL") {
+  Sandbox sandbox;
+  const std::string id = sandbox.detach({"t", program("pause_probe"), "term", "3"});
+  wait_for_log(sandbox, "t", id, "ready");
+  REQUIRE_THAT(sandbox.tproc({"pause", "t", id}), ExitsWith(0));
+  REQUIRE(sandbox.tproc_info("t", id).state == "paused");
+
+  REQUIRE_THAT(sandbox.tproc({"stop", "t", id}), ExitsWith(0));
+  // 3 is what its handler exits with; SIGKILL at the end of the grace period would be 137.
+  const Outcome waited = sandbox.tproc({"wait", "t", id});
+  REQUIRE_THAT(waited, ExitsWith(0));
+  CHECK(waited.out == "3\n");
+  CHECK(sandbox.tproc_info("t", id, true).state == "exited");
 }
 
 namespace {

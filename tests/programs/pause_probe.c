@@ -5,6 +5,8 @@
 //   read FIFO       opens FIFO, prints "ready", reads once; then "read: TEXT" or "read: EINTR",
 //                   and "sigcont N"
 //   threads N       starts N-1 threads that sleep in a loop, prints "ready", sleeps likewise
+//   term CODE       prints "ready" and waits; its SIGTERM handler exits CODE (tproc stop of a
+//                   paused tproc: the handler ran, it was not SIGKILLed)
 // The SIGCONT handler is installed without SA_RESTART, so a job-control stop (SIGSTOP/SIGCONT)
 // would show as EINTR and a handler call; a freezer shows neither.
 
@@ -24,6 +26,12 @@ static void on_sigcont(int signal) {
   ++sigconts;
 }
 
+static volatile sig_atomic_t term_code = 0;
+static void on_sigterm(int signal) {
+  (void)signal;
+  _exit(term_code);
+}
+
 static void* sleep_forever(void* unused) {
   (void)unused;
   for (;;) {
@@ -35,7 +43,7 @@ static void* sleep_forever(void* unused) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    fprintf(stderr, "usage: pause_probe tick | sleep SECONDS | read FIFO\n");
+    fprintf(stderr, "usage: pause_probe tick | sleep SECONDS | read FIFO | threads N | term CODE\n");
     return 2;
   }
   struct sigaction action;
@@ -81,6 +89,15 @@ int main(int argc, char** argv) {
     }
     printf("ready\n");
     sleep_forever(NULL);
+  }
+  if (strcmp(argv[1], "term") == 0 && argc >= 3) {
+    term_code = (sig_atomic_t)strtol(argv[2], NULL, 10);
+    struct sigaction on_term;
+    memset(&on_term, 0, sizeof(on_term));
+    on_term.sa_handler = on_sigterm;
+    sigaction(SIGTERM, &on_term, NULL);
+    printf("ready\n");
+    for (;;) pause();
   }
   fprintf(stderr, "pause_probe: unknown mode '%s'\n", argv[1]);
   return 2;
