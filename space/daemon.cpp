@@ -136,6 +136,8 @@ Result<std::unique_ptr<Daemon>> Daemon::create(std::string space, SpacePaths pat
     files.rlim_cur = files.rlim_max;
     ::setrlimit(RLIMIT_NOFILE, &files);
   }
+  for (int resource = 0; resource < RLIM_NLIMITS; ++resource)
+    ::getrlimit64(static_cast<__rlimit_resource_t>(resource), &daemon->own_limits_[resource]);
   daemon->registry_ = TPROC_TRY(registry::RegistryRegion::create());
   daemon->heap_ = TPROC_TRY(registry::HeapRegion::reserve());
   daemon->endpoints_ = TPROC_TRY(registry::Registry::format(*daemon->registry_, daemon->space_, &*daemon->heap_));
@@ -143,6 +145,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(std::string space, SpacePaths pat
   if (options.reclaim) {
     // What the space lives on, out of every tproc's reach (space/protected_ranges.hpp).
     ProtectedRanges protect = TPROC_TRY(ProtectedRanges::of_this_process());
+    daemon->own_exe_ = TPROC_TRY(ExeIdentity::of_self());
     const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
     protect.add(daemon->brk_guard_->address(), daemon->brk_guard_->address() + page, "the program break's guard");
     protect.add(daemon->registry_->address(), daemon->registry_->address() + daemon->registry_->size(), "the registry");

@@ -8,6 +8,7 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include <array>
 #include <chrono>
 #include <map>
 #include <mutex>
@@ -31,6 +32,7 @@
 #include "space/mapping_server.hpp"
 #include "space/peer_namespaces.hpp"
 #include "space/pids_cgroup.hpp"
+#include "space/program_exe.hpp"
 #include "space/space_paths.hpp"
 #include "space/tproc_table.hpp"
 
@@ -186,6 +188,11 @@ class Daemon {
   rlimit tproc_open_files_{};  ///< RLIMIT_NOFILE as the daemon started: what each tproc gets
   rlimit tproc_stack_{};       ///< RLIMIT_STACK as the daemon started: the size of a tproc's stack
   rlimit tproc_core_{};        ///< RLIMIT_CORE as the daemon started: its hard limit stays a tproc's
+  /// Every RLIMIT_* of the daemon once it has raised its open-files limit, read once (a launch
+  /// needs them all): nothing in the daemon sets a limit after that, and a tproc's own setrlimit
+  /// is its own process's. An outside prlimit on the daemon is seen at its next start.
+  std::array<rlimit64, RLIM_NLIMITS> own_limits_{};
+  ExeIdentity own_exe_;  ///< what a tproc's /proc/PID/exe shows until it execs (space/program_exe.hpp)
   std::mutex withdrawals_mutex_;
   std::vector<pid_t> pending_withdrawals_;  ///< owners whose endpoints still wait to be withdrawn
   UniqueFd withdraw_timer_;                 ///< timerfd: when to retry them

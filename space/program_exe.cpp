@@ -64,13 +64,12 @@ bool names_own_exe(const char* path, pid_t tid) {
   return pid == tid || in_thread_group(static_cast<pid_t>(pid), tid);
 }
 
-/// Whether thread `tid` still runs the file (`device`, `inode`): false once it has exec'd something
-/// else or is gone.
-bool runs_file(pid_t tid, dev_t device, ino_t inode) {
+/// Whether thread `tid` still runs the file `file`: false once it has exec'd something else or is gone.
+bool runs_file(pid_t tid, ExeIdentity file) {
   char link[64];
   std::snprintf(link, sizeof(link), "/proc/%d/exe", tid);
   struct stat st {};
-  return ::stat(link, &st) == 0 && st.st_dev == device && st.st_ino == inode;
+  return ::stat(link, &st) == 0 && st.st_dev == file.device && st.st_ino == file.inode;
 }
 
 void send(int listener, seccomp_notif_resp& response) { ::ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &response); }
@@ -85,7 +84,13 @@ void let_continue(int listener, const seccomp_notif& request, seccomp_notif_resp
 
 }  // namespace
 
-Result<std::shared_ptr<const ProgramExe>> ProgramExe::open(const UniqueFd& file) {
+Result<ExeIdentity> ExeIdentity::of_self() {
+  struct stat daemon {};
+  if (::stat("/proc/self/exe", &daemon) < 0) return Error::from_errno("stat /proc/self/exe");
+  return ExeIdentity{daemon.st_dev, daemon.st_ino};
+}
+
+Result<std::shared_ptr<const ProgramExe>> ProgramExe::open(const UniqueFd& file, ExeIdentity daemon) {
   std::shared_ptr<ProgramExe> exe(new ProgramExe());
   char link[64], path[PATH_MAX];
   std::snprintf(link, sizeof(link), "/proc/self/fd/%d", file.get());
@@ -94,10 +99,7 @@ Result<std::shared_ptr<const ProgramExe>> ProgramExe::open(const UniqueFd& file)
   exe->path_.assign(path, static_cast<size_t>(length));
   exe->file_.reset(::fcntl(file.get(), F_DUPFD_CLOEXEC, 0));
   if (!exe->file_) return Error::from_errno("dup the program's fd");
-  struct stat daemon {};
-  if (::stat("/proc/self/exe", &daemon) < 0) return Error::from_errno("stat /proc/self/exe");
-  exe->daemon_device_ = daemon.st_dev;
-  exe->daemon_inode_ = daemon.st_ino;
+  exe->daemon_ = daemon;
   return std::shared_ptr<const ProgramExe>(std::move(exe));
 }
 
@@ -127,7 +129,7 @@ bool ProgramExe::answer_readlink(int listener, const seccomp_notif& request, uin
   const pid_t tid = static_cast<pid_t>(request.pid);
   char link[PATH_MAX];
   if (!read_string(tid, path, link) || !names_own_exe(link, tid)) return false;
-  if (!runs_file(tid, daemon_device_, daemon_inode_)) return false;  // exec'd: its exe is its own
+  if (!runs_file(tid, daemon_)) return false;  // exec'd: its exe is its own
   response.id = request.id;
   response.flags = 0;
   const int capacity = static_cast<int>(size);
@@ -153,7 +155,7 @@ void ProgramExe::continue_exec(int listener, pid_t tproc, const seccomp_notif& r
   const uint64_t address = request.data.args[0];
   char original[PATH_MAX];
   if (!read_string(tid, address, original) || !names_own_exe(original, tid) ||
-      !runs_file(tid, daemon_device_, daemon_inode_))
+      !runs_file(tid, daemon_))
     return let_continue(listener, request, response);
   // The caller's memory as of now: opened before the exec, it stays that mm, never the new program's.
   char mem_path[64];
@@ -185,7 +187,7 @@ void ProgramExe::continue_exec(int listener, pid_t tproc, const seccomp_notif& r
   ::clock_gettime(CLOCK_MONOTONIC, &start);
   bool went_through = false;
   for (;;) {
-    if (!runs_file(tid, daemon_device_, daemon_inode_)) {
+    if (!runs_file(tid, daemon_)) {
       went_through = true;
       break;
     }

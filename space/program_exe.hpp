@@ -27,11 +27,22 @@
 
 namespace tproc::space {
 
+/// Which file a process runs: what a stat of its /proc/PID/exe gives.
+struct ExeIdentity {
+  dev_t device = 0;
+  ino_t inode = 0;
+
+  /// The daemon's own, read once: it never execs, and a tproc cannot give the shared mm another
+  /// exe while the daemon's file is still mapped (the kernel refuses with EBUSY).
+  static Result<ExeIdentity> of_self();
+};
+
 /// One tproc's executable: its path and the open file.
 class ProgramExe {
  public:
-  /// The program open at `file` (the path the kernel would show for it, and a copy of the fd).
-  static Result<std::shared_ptr<const ProgramExe>> open(const UniqueFd& file);
+  /// The program open at `file` (the path the kernel would show for it, and a copy of the fd);
+  /// `daemon` is what every tproc's /proc/PID/exe shows until it execs.
+  static Result<std::shared_ptr<const ProgramExe>> open(const UniqueFd& file, ExeIdentity daemon);
 
   /// Whether system call `number` is one this answers.
   static bool handles(int number);
@@ -52,8 +63,7 @@ class ProgramExe {
 
   std::string path_;
   UniqueFd file_;
-  dev_t daemon_device_ = 0;
-  ino_t daemon_inode_ = 0;
+  ExeIdentity daemon_;
 };
 
 }  // namespace tproc::space

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <array>
 #include <climits>
 #include <cstdio>
 
@@ -57,10 +58,10 @@ size_t stack_size(const rlimit& limit) {
 /// Every RLIMIT_* a tproc gets when the request describes its caller: the caller's, as an exec
 /// keeps them, with a hard limit above the daemon's own lowered to it unless the daemon may raise
 /// it (CAP_SYS_RESOURCE, here: root), as a process can never raise its own; any limit the caller
-/// did not send stays the daemon's. Indexed by resource.
-std::vector<rlimit64> caller_limits(const protocol::CallerAttributes& caller) {
-  std::vector<rlimit64> limits(RLIM_NLIMITS);
-  for (int resource = 0; resource < RLIM_NLIMITS; ++resource) ::getrlimit64(static_cast<__rlimit_resource_t>(resource), &limits[resource]);
+/// did not send stays the daemon's (`daemon`). Indexed by resource.
+std::array<rlimit64, RLIM_NLIMITS> caller_limits(const protocol::CallerAttributes& caller,
+                                                 const std::array<rlimit64, RLIM_NLIMITS>& daemon) {
+  std::array<rlimit64, RLIM_NLIMITS> limits = daemon;
   if (!caller.given) return limits;
   const bool may_raise = ::geteuid() == 0;
   for (const protocol::CallerLimit& limit : caller.limits) {
@@ -221,7 +222,7 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
 
   // The caller's limits, as a direct exec would keep them, where the kernel's own meaning fits a
   // tproc (caller_limits says which); the manifest's then override them.
-  const std::vector<rlimit64> inherited_limits = caller_limits(request.caller);
+  const std::array<rlimit64, RLIM_NLIMITS> inherited_limits = caller_limits(request.caller, own_limits_);
   size_t stack = stack_size(tproc_stack_);
   if (request.caller.given) stack = stack_size(rlimit{inherited_limits[RLIMIT_STACK].rlim_cur, inherited_limits[RLIMIT_STACK].rlim_max});
   uint64_t address_space_limit = 0;
@@ -313,11 +314,10 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
   if (pids_procs) placements.push_back({pids_procs.get(), cgroup_slot});
   // Every number the placement uses, its temporary copies included, must be below the daemon's
   // open-files limit, which the child has until its own limits are set.
-  rlimit files{};
-  ::getrlimit(RLIMIT_NOFILE, &files);
+  const rlimit64& files = own_limits_[RLIMIT_NOFILE];
   int highest = 0;
   for (const runtime::FdPlacement& placement : placements) highest = std::max({highest, placement.from, placement.to});
-  if (static_cast<rlim_t>(highest) + placements.size() >= files.rlim_cur)
+  if (static_cast<rlim64_t>(highest) + placements.size() >= files.rlim_cur)
     return Error::explained("descriptor " + std::to_string(highest) + " is beyond what the daemon of space '" + space_ +
                                 "' may open (its open-files limit is " + std::to_string(files.rlim_cur) +
                                 "); start the space from a shell with a higher `ulimit -n`",
@@ -389,7 +389,7 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
   };
   // What the program's /proc/self/exe names (space/program_exe.hpp): the program ld.so maps, not
   // ld.so when that is what the daemon started. Without it, the program would find the daemon.
-  auto exe = ProgramExe::open(main_program.image ? *main_program.image : *main_program.sent);
+  auto exe = ProgramExe::open(main_program.image ? *main_program.image : *main_program.sent, own_exe_);
   if (!exe) std::fprintf(stderr, "tproc %llu: %s\n", static_cast<unsigned long long>(id), exe.error().describe().c_str());
   return mappings_->adopt(std::move(ours), id, record.pid, address_space_limit, std::move(keep),
                           exe ? std::move(*exe) : nullptr);
