@@ -79,15 +79,12 @@ Result<int> stop(std::span<char* const> args) {
     protocol::Received reply = TPROC_TRY(ask_space(paths, space_name, protocol::OpenRequest{target}));
     protocol::Opened opened = TPROC_TRY(expect<protocol::Opened>(reply));
     if (!opened.tproc.running) reply.fds.clear();  // only a log: nothing to stop
-    if (reply.fds.empty()) {
-      stopping[static_cast<size_t>(&target - targets.data())] = std::move(reply);
-      return ok();
-    }
-    ::syscall(SYS_pidfd_send_signal, reply.fds[0].get(), SIGTERM, nullptr, 0);
+    const bool signalled = !reply.fds.empty();
+    if (signalled) ::syscall(SYS_pidfd_send_signal, reply.fds[0].get(), SIGTERM, nullptr, 0);
     stopping[static_cast<size_t>(&target - targets.data())] = std::move(reply);
     // A paused tproc is thawed after its SIGTERM, as docker stop does, so its handler runs now
     // rather than the grace period running out; a frozen task could not even die of the SIGKILL.
-    if (opened.tproc.paused) TPROC_TRY(thaw(paths, space_name, opened.tproc.id));
+    if (signalled && opened.tproc.paused) TPROC_TRY(thaw(paths, space_name, opened.tproc.id));
     return ok();
   });
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(grace * 1000));
