@@ -125,9 +125,6 @@ Result<std::unique_ptr<Daemon>> Daemon::create(std::string space, SpacePaths pat
   write_lock_holders(daemon->lock_.get(), ::getpid(), daemon->keeper_->pid());
   daemon->host_auxv_ = TPROC_TRY(loader::HostAuxv::read_self());
   daemon->namespaces_ = TPROC_TRY(PeerNamespaces::open_ours());
-  // The stack and core limits it started with are read once: each launch uses them.
-  ::getrlimit(RLIMIT_STACK, &daemon->tproc_stack_);
-  ::getrlimit(RLIMIT_CORE, &daemon->tproc_core_);
   // The daemon holds a few fds per tproc: let it have as many as it may. Each tproc gets the
   // limit the daemon started with back (space/operations/run.cpp).
   rlimit files{};

@@ -186,11 +186,10 @@ class Daemon {
   /// never changes while the daemon runs): where tproc_spawn() in a tproc asks for a program.
   std::string published_socket_path_;
   rlimit tproc_open_files_{};  ///< RLIMIT_NOFILE as the daemon started: what each tproc gets
-  rlimit tproc_stack_{};       ///< RLIMIT_STACK as the daemon started: the size of a tproc's stack
-  rlimit tproc_core_{};        ///< RLIMIT_CORE as the daemon started: its hard limit stays a tproc's
   /// Every RLIMIT_* of the daemon once it has raised its open-files limit, read once (a launch
-  /// needs them all): nothing in the daemon sets a limit after that, and a tproc's own setrlimit
-  /// is its own process's. An outside prlimit on the daemon is seen at its next start.
+  /// needs them all, and a tproc with no caller gets them, its stack size and core limit
+  /// included): nothing in the daemon sets a limit after that, and a tproc's own setrlimit is its
+  /// own process's. An outside prlimit on the daemon is seen at its next start.
   std::array<rlimit64, RLIM_NLIMITS> own_limits_{};
   ExeIdentity own_exe_;  ///< what a tproc's /proc/PID/exe shows until it execs (space/program_exe.hpp)
   std::mutex withdrawals_mutex_;

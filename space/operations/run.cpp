@@ -50,7 +50,7 @@ Result<std::string> path_of(const UniqueFd& fd) {
 }
 
 /// The stack a tproc gets by default: the soft stack limit, as the kernel sizes a program's stack.
-size_t stack_size(const rlimit& limit) {
+size_t stack_size(const rlimit64& limit) {
   if (limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur < (1 << 20)) return 8 << 20;
   return std::min<size_t>(limit.rlim_cur, 1ULL << 30);
 }
@@ -223,8 +223,7 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
   // The caller's limits, as a direct exec would keep them, where the kernel's own meaning fits a
   // tproc (caller_limits says which); the manifest's then override them.
   const std::array<rlimit64, RLIM_NLIMITS> inherited_limits = caller_limits(request.caller, own_limits_);
-  size_t stack = stack_size(tproc_stack_);
-  if (request.caller.given) stack = stack_size(rlimit{inherited_limits[RLIMIT_STACK].rlim_cur, inherited_limits[RLIMIT_STACK].rlim_max});
+  size_t stack = stack_size(inherited_limits[RLIMIT_STACK]);
   uint64_t address_space_limit = 0;
   if (request.caller.given && inherited_limits[RLIMIT_AS].rlim_cur != RLIM_INFINITY && mappings_)
     address_space_limit = inherited_limits[RLIMIT_AS].rlim_cur;
@@ -358,7 +357,7 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
   // Cores as the caller's `ulimit -c` says, like every other limit (Debian's soft default is 0). A
   // core holds the whole space, but nothing a tproc could not read anyway (DESIGN.md). Without a
   // caller (compose) cores stay off, and a manifest's core_dumps raises the soft limit to the hard.
-  const rlimit64 core = request.caller.given ? inherited_limits[RLIMIT_CORE] : rlimit64{tproc_core_.rlim_cur, tproc_core_.rlim_max};
+  const rlimit64& core = inherited_limits[RLIMIT_CORE];
   if (request.core_dumps)
     script.set_limit(RLIMIT_CORE, core.rlim_max, core.rlim_max);
   else if (!request.caller.given)
