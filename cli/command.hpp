@@ -36,6 +36,7 @@ int for_each_target(std::span<const std::string> targets, const std::function<Re
 extern const Command kRunCommand;
 extern const Command kPsCommand;
 extern const Command kStopCommand;
+extern const Command kRestartCommand;
 extern const Command kKillCommand;
 extern const Command kLogsCommand;
 extern const Command kSpaceCommand;

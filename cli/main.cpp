@@ -21,7 +21,8 @@ namespace {
 using tproc::cli::Command;
 
 const Command* const kCommands[] = {
-    &tproc::cli::kRunCommand,  &tproc::cli::kPsCommand,       &tproc::cli::kStopCommand,  &tproc::cli::kKillCommand,
+    &tproc::cli::kRunCommand,  &tproc::cli::kPsCommand,       &tproc::cli::kStopCommand,  &tproc::cli::kRestartCommand,
+    &tproc::cli::kKillCommand,
     &tproc::cli::kLogsCommand, &tproc::cli::kRegistryCommand, &tproc::cli::kSpaceCommand, &tproc::cli::kDaemonCommand,
     &tproc::cli::kVersionCommand, &tproc::cli::kInfoCommand,
     &tproc::cli::kRmCommand,      &tproc::cli::kWaitCommand,

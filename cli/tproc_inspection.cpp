@@ -60,13 +60,13 @@ Result<void> print_tproc_inspection(const std::string& space, const std::string&
   std::printf("{\"space\": %s, \"id\": %llu, \"name\": %s, \"pid\": %d, \"state\": \"%s\", \"exit_status\": %s,\n"
               " \"started\": %s, \"detached\": %s, \"command\": %s,\n \"args\": %s,\n \"command_line\": %s,\n \"env\": %s,\n"
               " \"cwd\": %s,\n"
-              " \"memory\": %s,\n \"endpoints\": %s,\n \"bundle\": %s,\n \"labels\": %s}\n",
+              " \"memory\": %s,\n \"endpoints\": %s,\n \"bundle\": %s,\n \"labels\": %s, \"restarts\": %u}\n",
               json_string(space).c_str(), static_cast<unsigned long long>(tproc.id), json_string(tproc.name).c_str(), tproc.pid,
               state_name(tproc), tproc.running ? "null" : std::to_string(tproc.exit_status).c_str(),
               json_string(rfc3339(tproc.started)).c_str(), tproc.detached ? "true" : "false", json_string(tproc.command).c_str(),
               json_strings(detail.app_argv.empty() ? detail.argv : detail.app_argv).c_str(),
               json_strings(detail.argv).c_str(), json_strings(detail.env).c_str(), json_string(detail.cwd).c_str(), memory.c_str(),
-              endpoints.c_str(), bundle.c_str(), labels.c_str());
+              endpoints.c_str(), bundle.c_str(), labels.c_str(), detail.restarts);
   return ok();
 }
 

@@ -12,7 +12,8 @@ constexpr std::array<const char*, std::variant_size_v<Message>> kTypeNames = {
     "EndpointsRequest", "Started", "Exited", "Failure", "TprocList", "Opened", "SpaceInfo", "EndpointList", "Done",
     "WaitRequest", "RemoveRequest",
     "StatsRequest", "SpaceStats", "PauseRequest",
-    "RangesRequest", "OwnedRanges", "InspectRequest", "TprocDetail", "WhichRequest", "AddressHolder"};
+    "RangesRequest", "OwnedRanges", "InspectRequest", "TprocDetail", "WhichRequest", "AddressHolder",
+    "RestartRequest", "Restarted"};
 
 /// Builds the alternative with index `type` of Message and reads its fields.
 template <size_t Index = 0>

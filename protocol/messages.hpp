@@ -325,7 +325,8 @@ struct TprocDetail {
   std::vector<std::string> env;
   std::string cwd;
   std::vector<std::string> app_argv;  ///< the argv the program sees (RunRequest::app_argv); empty: argv
-  template <class A> void fields(A& a) { a(tproc, argv, env, cwd, app_argv); }
+  uint32_t restarts = 0;              ///< how often `tproc restart` started it again
+  template <class A> void fields(A& a) { a(tproc, argv, env, cwd, app_argv, restarts); }
 };
 
 /// Ask what the daemon knows of one address of the space, for `tproc which`: reply AddressHolder.
@@ -362,11 +363,38 @@ struct AddressHolder {
   }
 };
 
+/// Stop each detached tproc named by id or name as `tproc stop` does (SIGTERM, `grace_ms`, then
+/// SIGKILL; a paused one thawed after its SIGTERM), or take it as it is when it has exited, and
+/// start it again from the request it was started with, keeping its id, name and log: reply
+/// Restarted once every one runs again or failed to. Every target is checked before any is
+/// touched: one that cannot be restarted fails the whole request.
+struct RestartRequest {
+  std::vector<std::string> targets;
+  uint64_t grace_ms = 10'000;
+  template <class A> void fields(A& a) { a(targets, grace_ms); }
+};
+
+/// How one target of a RestartRequest went: started again (`pid`), or why not (`message`).
+struct RestartOutcome {
+  uint64_t id = 0;
+  int32_t pid = 0;      ///< its new pid; 0 when it failed
+  std::string message;  ///< empty when it started again
+  int32_t code = 0;
+  template <class A> void fields(A& a) { a(id, pid, message, code); }
+};
+
+/// Reply to RestartRequest: one outcome per target, in the order given.
+struct Restarted {
+  std::vector<RestartOutcome> outcomes;
+  template <class A> void fields(A& a) { a(outcomes); }
+};
+
 /// Any message; its index in this variant is its type on the wire.
 using Message = std::variant<RunRequest, ListRequest, SignalRequest, OpenRequest, InfoRequest, ShutdownRequest,
                              EndpointsRequest, Started, Exited, Failure, TprocList, Opened, SpaceInfo,
                              EndpointList, Done, WaitRequest, RemoveRequest, StatsRequest, SpaceStats, PauseRequest,
-                             RangesRequest, OwnedRanges, InspectRequest, TprocDetail, WhichRequest, AddressHolder>;
+                             RangesRequest, OwnedRanges, InspectRequest, TprocDetail, WhichRequest, AddressHolder,
+                             RestartRequest, Restarted>;
 
 /// Encodes `message` with its header.
 std::vector<std::byte> encode(const Message& message);

@@ -360,6 +360,7 @@ void Daemon::on_client_readable(int fd) {
                              std::is_same_v<Type, protocol::StatsRequest> || std::is_same_v<Type, protocol::PauseRequest> ||
                              std::is_same_v<Type, protocol::RangesRequest> ||
                              std::is_same_v<Type, protocol::InspectRequest> ||
+                             std::is_same_v<Type, protocol::RestartRequest> ||
                              std::is_same_v<Type, protocol::WhichRequest>) {
           if (!request.fds.empty())
             return reply_error(std::move(client), Error("malformed request: unexpected descriptors", EPROTO));

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -144,6 +145,19 @@ class Daemon {
   void handle(std::unique_ptr<Client> client, protocol::StatsRequest request);
   void handle(std::unique_ptr<Client> client, protocol::PauseRequest request);
   void handle(std::unique_ptr<Client> client, protocol::InspectRequest request);
+  void handle(std::unique_ptr<Client> client, protocol::RestartRequest request);
+  /// Ok when `record` may be restarted, else why not (space/operations/restart.cpp).
+  Result<void> check_restartable(const TprocRecord& record) const;
+  /// Called by on_tproc_exit when a restart stopped `record` (its exit handled, `waiters` taken):
+  /// starts it again with `held_lock`, the bundle lock of the run that ended; true if it runs.
+  bool restart_after_exit(TprocRecord& record, UniqueFd held_lock, const std::vector<TprocRecord::ExitWaiter>& waiters);
+  /// Starts exited tproc `record` again from its origin with `fds` (RunOrigin::descriptors):
+  /// same id, name and log, a new pid. On failure it stays exited as it was.
+  Result<void> relaunch(TprocRecord& record, std::vector<UniqueFd> fds);
+  /// Records how `record`'s restart went, and answers its client once every target's is known.
+  void finish_restart(TprocRecord& record, const Result<void>& started);
+  /// The grace period of restart `batch` ran out: SIGKILL to its targets still running.
+  void on_restart_grace(uint64_t batch);
   /// Freezes or thaws one running tproc (space/operations/pause.cpp).
   Result<void> set_paused(TprocRecord& record, bool pause);
   void handle(std::unique_ptr<Client> client, protocol::RangesRequest request);
@@ -206,6 +220,17 @@ class Daemon {
   UniqueFd log_changes_;                            ///< inotify on the log dir (space/daemon_logs.cpp)
   UniqueFd log_timer_;                              ///< timerfd: when to look at it again
   TprocTable tprocs_;
+  /// A `tproc restart` under way: its client, waiting for every target to run again.
+  struct PendingRestart {
+    std::unique_ptr<Client> client;
+    std::vector<uint64_t> targets;  ///< the ids, one per target as the request named them
+    std::set<uint64_t> left;        ///< those not started again (or failed) yet
+    std::map<uint64_t, protocol::RestartOutcome> outcomes;
+    UniqueFd grace_timer;  ///< timerfd: when the ones still running get SIGKILL
+    uint64_t grace_watch = 0;
+  };
+  std::map<uint64_t, PendingRestart> restarts_;  ///< by the serial in TprocRecord::restart_batch
+  uint64_t next_restart_ = 1;
 };
 
 /// The most connections that may wait for a request at once. A new one beyond it takes the place

@@ -14,8 +14,10 @@ namespace tproc::space {
 class LogSampler {
  public:
   /// Creates the three files (truncated, mode 0600, never through a symlink); `writers` gets the
-  /// descriptors the program writes its stdout and stderr to (O_APPEND).
-  static Result<LogSampler> create(const LogFiles& files, std::array<UniqueFd, 2>& writers);
+  /// descriptors the program writes its stdout and stderr to (O_APPEND). With `append` (a
+  /// restarted tproc's next run) files already there are continued instead, so the index's sizes
+  /// go on from the earlier runs' and `tproc logs` shows the runs one after another.
+  static Result<LogSampler> create(const LogFiles& files, std::array<UniqueFd, 2>& writers, bool append = false);
 
   /// Appends an index line for each stream that grew since the last sample, stamped now.
   void sample();

@@ -225,7 +225,12 @@ void MappingServer::serve(Listener& listener) {
   // nothing of it may be touched after the erase.
   std::lock_guard lock(mutex_);
   finished_.push_back({listener.thread, listener.stack});
-  listeners_.erase(listener.owner);
+  auto [first, last] = listeners_.equal_range(listener.owner);
+  for (auto it = first; it != last; ++it)
+    if (it->second.get() == &listener) {
+      listeners_.erase(it);
+      break;
+    }
   listener_left_.notify_all();
 }
 
@@ -259,7 +264,8 @@ void MappingServer::reclaim(uint64_t owner, const std::function<void()>& also) {
   unmap_owned(owner);
   image_watches_.erase(owner);
   if (also) also();
-  if (auto found = listeners_.find(owner); found != listeners_.end()) found->second->owner_gone = true;
+  auto [first, last] = listeners_.equal_range(owner);
+  for (auto it = first; it != last; ++it) it->second->owner_gone = true;
 }
 
 void MappingServer::watch_image(uint64_t owner, dev_t device, ino_t inode, std::function<void(uint64_t)> on_mapped) {

@@ -139,7 +139,9 @@ class MappingServer {
     uint64_t owner;
   };
   std::map<uint64_t, Attachment> attachments_;  // SysV segments attached for tprocs, by address
-  std::map<uint64_t, std::unique_ptr<Listener>> listeners_;  // by owner
+  // By owner. A restarted tproc keeps its id (`tproc restart`), so its new run's listener may
+  // be adopted while the ended run's is still being served (a forked child keeps the filter).
+  std::multimap<uint64_t, std::unique_ptr<Listener>> listeners_;
   std::condition_variable listener_left_;
   std::vector<Finished> finished_;
   ThreadStacks stacks_;

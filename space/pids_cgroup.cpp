@@ -39,8 +39,14 @@ PidsCgroups::~PidsCgroups() {
 Result<UniqueFd> PidsCgroups::make(uint64_t id, uint64_t limit) {
   retry();
   const std::string cgroup = directory_ + "/" + std::to_string(id);
-  if (::mkdir(cgroup.c_str(), 0700) < 0) return Error::from_errno("create the pids cgroup " + cgroup);
-  cgroups_.insert(id);
+  if (leaving_.count(id)) {
+    // A restarted tproc (same id) whose ended run's forked children still use its cgroup: the
+    // new run takes the cgroup over, and they count against its limit, as in one container's.
+    leaving_.erase(id);
+  } else {
+    if (::mkdir(cgroup.c_str(), 0700) < 0) return Error::from_errno("create the pids cgroup " + cgroup);
+    cgroups_.insert(id);
+  }
   if (auto limited = write_cgroup_file(cgroup + "/pids.max", std::to_string(limit)); !limited) {
     ::rmdir(cgroup.c_str());
     cgroups_.erase(id);

@@ -31,6 +31,7 @@
 #include "runtime/launch_script.hpp"
 #include "space/log_files.hpp"
 #include "space/log_sampler.hpp"
+#include "space/run_origin.hpp"
 
 namespace tproc::space {
 
@@ -55,6 +56,10 @@ struct TprocRecord {
   std::string bundle_name;  ///< and its name
   std::vector<std::string> labels;  ///< KEY=VALUE from `run --label`
   bool auto_remove = false;         ///< `run --rm`, or `rm -f` of a running one: erased once it exits
+  /// How it was started, to start it again (`tproc restart`): detached, unsupervised ones only.
+  std::unique_ptr<RunOrigin> origin;
+  uint32_t restarts = 0;       ///< how often `tproc restart` started it again
+  uint64_t restart_batch = 0;  ///< the restart that is stopping it to start it again (0: none)
 
   /// A client waiting for this tproc's exit: `tproc wait` (answered Exited) or `rm -f` (answered
   /// Done once the record is gone).

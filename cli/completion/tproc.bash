@@ -93,11 +93,11 @@ _tproc() {
 
   local n=${#operands[@]} words="" files=0
   case $verb:$n in
-    run:0 | ps:0 | down:0 | stop:0 | kill:0 | logs:0 | rm:0 | wait:0 | stats:0 | top:0 | pause:0 | unpause:0 | maps:0 | debug:0 | which:0) words=$(_tproc_spaces "$tproc") ;;
+    run:0 | ps:0 | down:0 | stop:0 | restart:0 | kill:0 | logs:0 | rm:0 | wait:0 | stats:0 | top:0 | pause:0 | unpause:0 | maps:0 | debug:0 | which:0) words=$(_tproc_spaces "$tproc") ;;
     logs:1) words=$({ _tproc_services "$tproc" "${operands[0]}"; _tproc_programs "$tproc" "${operands[0]}"; } | sort -u) ;;
     maps:1 | debug:1) words=$(_tproc_programs "$tproc" "${operands[0]}") ;;
     inspect:1) [[ ! -e ${operands[0]} ]] && words=$(_tproc_programs "$tproc" "${operands[0]}") ;;  # SPACE ID|NAME
-    stop:* | kill:* | rm:* | wait:* | pause:* | unpause:*) words=$(_tproc_programs "$tproc" "${operands[0]}") ;;  # ID|NAME...
+    stop:* | restart:* | kill:* | rm:* | wait:* | pause:* | unpause:*) words=$(_tproc_programs "$tproc" "${operands[0]}") ;;  # ID|NAME...
     space:0) words="ls rm" ;;
     space:1) [[ ${operands[0]} == rm ]] && words=$(_tproc_spaces "$tproc") ;;
     registry:0) words="ls" ;;

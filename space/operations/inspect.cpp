@@ -14,6 +14,7 @@ void Daemon::handle(std::unique_ptr<Client> client, protocol::InspectRequest req
   detail.env = record.env;
   detail.cwd = record.cwd;
   detail.app_argv = record.app_argv;
+  detail.restarts = record.restarts;
   reply(std::move(client), detail);
 }
 

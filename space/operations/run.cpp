@@ -73,13 +73,14 @@ std::array<rlimit64, RLIM_NLIMITS> caller_limits(const protocol::CallerAttribute
   return limits;
 }
 
-/// The stdio a detached tproc gets: /dev/null for input, its log files for output (space/log_files.hpp).
-Result<std::vector<UniqueFd>> detached_stdio(const LogFiles& files, std::optional<LogSampler>& sampler) {
+/// The stdio a detached tproc gets: /dev/null for input, its log files for output (space/log_files.hpp),
+/// continued after the earlier runs' output when `append` (a restarted tproc's).
+Result<std::vector<UniqueFd>> detached_stdio(const LogFiles& files, bool append, std::optional<LogSampler>& sampler) {
   std::vector<UniqueFd> stdio;
   stdio.emplace_back(::open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (!stdio.back()) return Error::from_errno("open /dev/null");
   std::array<UniqueFd, 2> writers;
-  sampler.emplace(TPROC_TRY(LogSampler::create(files, writers)));
+  sampler.emplace(TPROC_TRY(LogSampler::create(files, writers, append)));
   for (UniqueFd& writer : writers) stdio.push_back(std::move(writer));
   return stdio;
 }
@@ -156,7 +157,18 @@ void Daemon::handle(std::unique_ptr<Client> client, protocol::RunRequest request
   const int pidfd = record.child->pidfd();
   const protocol::Started started_reply{record.id, record.pid, monotonic_ns() - received_ns};
   const bool told = client->connection.send(started_reply, std::span<const int>(&pidfd, 1)).has_value();
-  if (request.detach) return;  // the client only wanted the id
+  if (request.detach) {
+    // Kept so `tproc restart` can start it again as it was (space/run_origin.hpp); a service's
+    // tproc is its supervisor's to start again.
+    if (!request.supervised) {
+      if (auto kept = RunOrigin::keep(request, fds, record.in_use_lock); kept)
+        record.origin = std::move(*kept);
+      else
+        std::fprintf(stderr, "tproc %llu: keeping its start for restart: %s\n", static_cast<unsigned long long>(record.id),
+                     kept.error().describe().c_str());
+    }
+    return;  // the client only wanted the id
+  }
   if (!told) {
     // The `tproc run` that asked is already gone: nobody would ever stop this program.
     (void)record.child->send_signal(SIGKILL);
@@ -282,7 +294,7 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
   std::vector<UniqueFd> stdio;
   if (request.detach) {
     record.log = LogFiles::in(paths_.log_dir(space_), record.id);
-    stdio = TPROC_TRY(detached_stdio(*record.log, record.log_sampler));
+    stdio = TPROC_TRY(detached_stdio(*record.log, record.restarts > 0, record.log_sampler));
   } else {
     for (size_t i = 1; i < 4; ++i) stdio.push_back(std::move(fds[i]));
   }
@@ -505,7 +517,7 @@ void Daemon::on_tproc_exit(uint64_t id) {
   } else {
     release_loaded();  // without reclaim, what the tproc mapped itself stays in the space
   }
-  record->in_use_lock.reset();
+  UniqueFd in_use_lock = std::move(record->in_use_lock);  // a restart keeps its bundle in use
   if (freezer_) freezer_->remove(id);
   record->paused = false;
   if (record->pids_cgroup) {
@@ -516,10 +528,15 @@ void Daemon::on_tproc_exit(uint64_t id) {
   record->script.reset();
   std::vector<TprocRecord::ExitWaiter> waiters = std::move(record->exit_waiters);
   const protocol::Exited exited{record->status->killed, record->status->value, record->status->core_dumped};
-  if (!record->detached || record->auto_remove) {
-    tprocs_.remove(id);
-  } else {
-    tprocs_.retire(id, Retention{});
+  // A tproc that `tproc restart` stopped starts again here, with its id (space/operations/restart.cpp).
+  const bool restarted = record->restart_batch != 0 && restart_after_exit(*record, std::move(in_use_lock), waiters);
+  in_use_lock.reset();
+  if (!restarted) {
+    if (!record->detached || record->auto_remove) {
+      tprocs_.remove(id);
+    } else {
+      tprocs_.retire(id, Retention{});
+    }
   }
   // Answered once the record is as it stays: after `rm -f` the name is free again.
   for (TprocRecord::ExitWaiter& waiter : waiters)

@@ -105,6 +105,7 @@ TEST_CASE("too many and too few arguments are told apart") {
   CHECK_THAT(many, IsOneLineError().naming("too many arguments for logs, from '2' on").naming("SPACE and at most one ID|NAME|SERVICE"));
   CHECK_THAT(sandbox.tproc({"ps", "a", "b"}), IsOneLineError().naming("too many arguments for ps, from 'b' on"));
   CHECK_THAT(sandbox.tproc({"stop", "demo"}), IsOneLineError().naming("stop needs SPACE and ID|NAME"));
+  CHECK_THAT(sandbox.tproc({"restart", "demo"}), IsOneLineError().naming("restart needs SPACE and ID|NAME"));
   // Two operands are SPACE and ID|NAME (a running program), one is a bundle: a third is too many.
   CHECK_THAT(sandbox.tproc({"inspect", "demo", "1", "c.bundle"}),
              IsOneLineError().naming("too many arguments for inspect, from 'c.bundle' on"));

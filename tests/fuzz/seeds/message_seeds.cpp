@@ -95,6 +95,10 @@ std::vector<Message> filled() {
                   .executable_bias = 0x7f0000000000,
                   .interpreter_bias = 0x7f1000000000,
                   .ledger = false},
+      RestartRequest{.targets = {"42", "kv-server", "42"}, .grace_ms = 2500},
+      Restarted{.outcomes = {RestartOutcome{.id = 42, .pid = 4343},
+                             RestartOutcome{.id = 7, .message = "tproc 7 (x) was removed (tproc rm -f) while it restarted",
+                                            .code = 125}}},
   };
 }
 
