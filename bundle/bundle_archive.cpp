@@ -18,8 +18,9 @@
 #include "bundle/remove_tree.hpp"
 #include "bundle/sha256.hpp"
 #include "bundle/unique_archive.hpp"
-#include "common/unique_fd.hpp"
 #include "common/printable.hpp"
+#include "common/progress.hpp"
+#include "common/unique_fd.hpp"
 
 namespace tproc::bundle {
 
@@ -52,6 +53,7 @@ Error corrupt(const ArchiveReader& reader) {
 struct OuterArchive {
   UniqueFd fd;
   ArchiveReader reader;
+  uint64_t file_size = 0;
 
   static Result<OuterArchive> open(const std::string& path) {
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -64,7 +66,7 @@ struct OuterArchive {
         archive_read_support_filter_gzip(reader.get()) != ARCHIVE_OK ||
         archive_read_open_fd(reader.get(), fd.get(), kChunk) != ARCHIVE_OK)
       return Error::explained("not a tar archive: " + reader.error_string(), EINVAL);
-    return OuterArchive{std::move(fd), std::move(reader)};
+    return OuterArchive{std::move(fd), std::move(reader), static_cast<uint64_t>(status.st_size)};
   }
 
   /// The next entry, or nullptr at the end.
@@ -75,6 +77,9 @@ struct OuterArchive {
     if (status < ARCHIVE_WARN) return corrupt(reader);
     return entry;
   }
+
+  /// Bytes read from the file so far (compressed ones, if the archive is): at most file_size.
+  uint64_t file_bytes_read() const { return static_cast<uint64_t>(archive_filter_bytes(reader.get(), -1)); }
 
   /// Feeds the current entry's data to `sink` in chunks.
   Result<void> read_data(const std::function<void(std::span<const char>)>& sink) {
@@ -175,6 +180,7 @@ struct LayerSource {
   Sha256 hash;
   uint64_t consumed = 0;
   std::vector<char> buffer = std::vector<char>(kChunk);
+  const std::function<void(uint64_t)>* on_read = nullptr;  ///< told `consumed` after each block
 };
 
 la_ssize_t read_layer_block(struct archive* inner, void* client, const void** block) {
@@ -187,6 +193,7 @@ la_ssize_t read_layer_block(struct archive* inner, void* client, const void** bl
   }
   source->hash.update(std::as_bytes(std::span(source->buffer.data(), static_cast<size_t>(got))));
   source->consumed += static_cast<uint64_t>(got);
+  if (source->on_read != nullptr && *source->on_read) (*source->on_read)(source->consumed);
   *block = source->buffer.data();
   return got;
 }
@@ -218,9 +225,11 @@ class ContentReader {
 using EntryVisitor = std::function<Result<void>(const LayerEntry&, ContentReader&)>;
 
 // One pass over the layer `hex` of the bundle at `path`: every entry checked, then visited; the
-// layer's digest and size checked at the end.
+// layer's digest and size checked at the end. `on_read` is told how many of the layer's `size`
+// bytes were read, as they are.
 Result<void> stream_layer(const std::string& path, const std::string& hex, uint64_t size, bool gzip,
-                          BundleLimits limits, const EntryVisitor& visit) {
+                          BundleLimits limits, const EntryVisitor& visit,
+                          const std::function<void(uint64_t)>& on_read = nullptr) {
   OuterArchive outer = TPROC_TRY(OuterArchive::open(path));
   std::string wanted = std::string(kBlobPrefix) + hex;
   for (;;) {
@@ -236,6 +245,7 @@ Result<void> stream_layer(const std::string& path, const std::string& hex, uint6
 
   LayerSource source;
   source.outer = outer.reader.get();
+  source.on_read = &on_read;
   ArchiveReader layer = TPROC_TRY(ArchiveReader::create());
   if (archive_read_support_format_tar(layer.get()) != ARCHIVE_OK ||
       (gzip && archive_read_support_filter_gzip(layer.get()) != ARCHIVE_OK) ||
@@ -292,7 +302,7 @@ class PartialTree {
 
 }  // namespace
 
-Result<BundleArchive> BundleArchive::open(const std::string& path, BundleLimits limits) {
+Result<BundleArchive> BundleArchive::open(const std::string& path, BundleLimits limits, Progress* progress) {
   std::string context = "bundle " + path;
   OuterArchive outer = TPROC_TRY_CTX(context, OuterArchive::open(path));
 
@@ -330,6 +340,7 @@ Result<BundleArchive> BundleArchive::open(const std::string& path, BundleLimits 
         hash.update(std::as_bytes(chunk));
         read += chunk.size();
         if (keep) bytes.append(chunk.data(), chunk.size());
+        report_progress(progress, "verifying", outer.file_bytes_read(), outer.file_size, ProgressUnit::bytes);
       }));
       std::string actual = TPROC_TRY_CTX(context, hash.finish_hex());
       if (actual != hex) return digest_mismatch(hex, actual).context(context);
@@ -458,7 +469,7 @@ Result<std::vector<LayerEntry>> BundleArchive::files(bool digests) const {
   return listing;
 }
 
-Result<void> BundleArchive::unpack_to(const std::string& dir) const {
+Result<void> BundleArchive::unpack_to(const std::string& dir, Progress* progress) const {
   std::string context = "bundle " + path_;
   struct stat status;
   if (::lstat(dir.c_str(), &status) == 0)
@@ -469,6 +480,14 @@ Result<void> BundleArchive::unpack_to(const std::string& dir) const {
 
   LayerExtractor extractor = TPROC_TRY_CTX(context, LayerExtractor::open(partial));
   std::string hex = layer_digest_.substr(7);
+  uint64_t files = 0;
+  uint64_t read = 0;
+  std::function<void(uint64_t)> on_read;
+  if (progress != nullptr)
+    on_read = [&](uint64_t consumed) {
+      read = consumed;
+      progress->report_files("unpacking", files, read, layer_size_);
+    };
   TPROC_TRY_CTX(context,
                 stream_layer(path_, hex, layer_size_, layer_media_type_ == kMediaTypeLayerTarGzip, limits_,
                              [&](const LayerEntry& entry, ContentReader& content) -> Result<void> {
@@ -482,8 +501,14 @@ Result<void> BundleArchive::unpack_to(const std::string& dir) const {
                                TPROC_TRY(content.read_all(entry, [&](std::span<const char> chunk) {
                                  return write_all(file.get(), chunk, entry);
                                }));
-                               return extractor.finish_file(file, entry);
-                             }));
+                               TPROC_TRY(extractor.finish_file(file, entry));
+                               ++files;
+                               if (progress != nullptr) progress->report_files("unpacking", files, read, layer_size_);
+                               return ok();
+                             },
+                             on_read));
+  // The layer's digest held, so all of it was read: the gzip trailer too, which no block reported.
+  if (progress != nullptr) progress->report_files("unpacking", files, layer_size_, layer_size_);
   TPROC_TRY_CTX(context, extractor.finish(0755));
   // RENAME_NOREPLACE: if someone made `dir` meanwhile, fail rather than replace what they made.
   if (::renameat2(AT_FDCWD, partial.c_str(), AT_FDCWD, dir.c_str(), RENAME_NOREPLACE) != 0)

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "bundle/layer_checker.hpp"
+#include "common/progress.hpp"
 #include "common/result.hpp"
 
 namespace tproc::bundle {
@@ -23,7 +24,8 @@ namespace tproc::bundle {
 class BundleArchive {
  public:
   /// Opens and verifies the bundle at `path`; `limits` bound what files() and unpack_to() accept.
-  static Result<BundleArchive> open(const std::string& path, BundleLimits limits = {});
+  /// `progress`, if any, is told "verifying" with the bytes of the file read so far.
+  static Result<BundleArchive> open(const std::string& path, BundleLimits limits = {}, Progress* progress = nullptr);
 
   /// The digest of the image manifest named by index.json, read without verifying anything else:
   /// cheap (the layer is skipped with a seek) and meant only as a cache key — what the key finds
@@ -51,8 +53,9 @@ class BundleArchive {
 
   /// Unpacks the layer into `dir`, which must not exist (its parent must). Works in a sibling
   /// `dir.partial-XXXXXX` that is renamed to `dir` only once every entry and the layer digest
-  /// passed, and removed on any failure: nothing is ever written outside it.
-  Result<void> unpack_to(const std::string& dir) const;
+  /// passed, and removed on any failure: nothing is ever written outside it. `progress`, if any,
+  /// is told "unpacking" with the files written and the layer's bytes read, of layer_size().
+  Result<void> unpack_to(const std::string& dir, Progress* progress = nullptr) const;
 
  private:
   BundleArchive() = default;

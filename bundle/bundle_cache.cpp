@@ -195,9 +195,9 @@ std::vector<IndexLine> read_index(const std::string& path) {
 
 // Unpacks `archive` into the cache directory `directory` (which exists, empty) and writes the
 // marker last.
-Result<void> fill(const BundleArchive& archive, const std::string& directory) {
+Result<void> fill(const BundleArchive& archive, const std::string& directory, Progress* progress) {
   std::string context = "bundle " + archive.path();
-  TPROC_TRY(archive.unpack_to(directory + "/" + kRootfs));
+  TPROC_TRY(archive.unpack_to(directory + "/" + kRootfs, progress));
   TPROC_TRY_CTX(context, write_file_atomically(directory + "/" + kConfig, archive.config_json()));
   {
     // The marker promises a complete tree: after a power cut it must not survive its files.
@@ -215,7 +215,7 @@ Result<void> fill(const BundleArchive& archive, const std::string& directory) {
 
 BundleCache::BundleCache(std::string root, BundleLimits limits) : root_(std::move(root)), limits_(limits) {}
 
-Result<CachedBundle> BundleCache::ensure(const std::string& bundle_path) const {
+Result<CachedBundle> BundleCache::ensure(const std::string& bundle_path, Progress* progress) const {
   std::string context = "bundle " + bundle_path;
   // The cache and every directory above it must be safe from other users: what is found here is
   // run, by root too.
@@ -247,7 +247,7 @@ Result<CachedBundle> BundleCache::ensure(const std::string& bundle_path) const {
       if (!completed_by_us(directory)) {
         // Ours to unpack. Anything already there is debris from an unpack that died, an entry of
         // an older format, or something we did not make: never trusted, removed.
-        BundleArchive archive = TPROC_TRY(BundleArchive::open(bundle_path, limits_));
+        BundleArchive archive = TPROC_TRY(BundleArchive::open(bundle_path, limits_, progress));
         std::string opened_hex = archive.manifest_digest().substr(7);
         if (opened_hex != hex) {
           hex = opened_hex;
@@ -256,7 +256,7 @@ Result<CachedBundle> BundleCache::ensure(const std::string& bundle_path) const {
         }
         TPROC_TRY_CTX(context, remove_tree(directory));
         TPROC_TRY_CTX(context, make_directory(directory));
-        auto filled = fill(archive, directory);
+        auto filled = fill(archive, directory, progress);
         if (!filled) {
           (void)remove_tree(directory);  // a refused bundle leaves nothing behind
           return std::move(filled).error();

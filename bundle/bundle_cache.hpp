@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "bundle/layer_checker.hpp"
+#include "common/progress.hpp"
 #include "common/result.hpp"
 #include "common/unique_fd.hpp"
 
@@ -68,8 +69,9 @@ class BundleCache {
   /// A cache at `root` (created on first use); `limits` bound what unpacking accepts.
   explicit BundleCache(std::string root, BundleLimits limits = {});
 
-  /// The bundle at `bundle_path`, unpacked (and verified) if the cache does not hold it yet.
-  Result<CachedBundle> ensure(const std::string& bundle_path) const;
+  /// The bundle at `bundle_path`, unpacked (and verified) if the cache does not hold it yet;
+  /// `progress`, if any, is told how verifying and unpacking go (a warm ensure() tells it nothing).
+  Result<CachedBundle> ensure(const std::string& bundle_path, Progress* progress = nullptr) const;
 
   /// Every complete bundle in the cache, sorted by name, version, digest.
   Result<std::vector<CacheEntry>> list() const;

@@ -12,8 +12,8 @@
 namespace tproc::bundle {
 
 Result<LaunchPlan> plan_launch(const BundleCache& cache, const std::string& bundle_path,
-                               const std::vector<std::string>& user_args) {
-  CachedBundle bundle = TPROC_TRY(cache.ensure(bundle_path));
+                               const std::vector<std::string>& user_args, Progress* progress) {
+  CachedBundle bundle = TPROC_TRY(cache.ensure(bundle_path, progress));
   Manifest manifest = TPROC_TRY_CTX("bundle " + bundle_path, Manifest::from_json(bundle.config_json()));
   const std::string root = bundle.root();
   const std::string executable = "/" + bundled_executable(manifest);

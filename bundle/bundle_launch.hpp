@@ -40,8 +40,8 @@ struct LaunchPlan {
 std::string shown_command(const LaunchPlan& plan);
 
 /// Unpacks (once) and checks the bundle at `bundle_path` and plans its launch; `user_args`, when
-/// given, replace the manifest's default args.
+/// given, replace the manifest's default args. `progress`, if any, is told how the unpack goes.
 Result<LaunchPlan> plan_launch(const BundleCache& cache, const std::string& bundle_path,
-                               const std::vector<std::string>& user_args);
+                               const std::vector<std::string>& user_args, Progress* progress = nullptr);
 
 }  // namespace tproc::bundle

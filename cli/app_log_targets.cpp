@@ -48,17 +48,24 @@ Result<AppLogTargets> AppLogTargets::find(const space::SpacePaths& paths, const 
       return targets;
     }
     const compose::ServiceState* service = app->find(*targets.service_);
-    targets.prefixed_ = !targets.replica_ && service->tprocs.size() > 1;
+    // Several replicas get prefixes, also while only one of them has started.
+    targets.prefixed_ = !targets.replica_ && std::max<size_t>(service->replicas, service->tprocs.size()) > 1;
   } else {
     targets.prefixed_ = true;
   }
   targets.of_app_ = true;
-  for (const compose::ServiceState& service : app->services)
+  for (const compose::ServiceState& service : app->services) {
+    if (targets.prefixed_ && targets.follows(service.name, "")) {
+      // The last replica's number; an older supervisor's state says only how many have started.
+      const size_t last = std::max<size_t>({service.replicas, service.tprocs.size(), 1});
+      targets.prefix_width_ = std::max(targets.prefix_width_, targets.prefix_of(service.name, last - 1).size());
+    }
     for (size_t replica = 0; replica < service.tprocs.size(); ++replica) {
       if (!targets.follows(service.name, service.tprocs[replica].name)) continue;
       targets.latest_[{service.name, replica}] = service.tprocs[replica].id;
       targets.initial_.push_back({targets.prefix_of(service.name, replica), std::to_string(service.tprocs[replica].id)});
     }
+  }
   // A service that has not started yet: its name, as before it had a tproc.
   if (target && targets.initial_.empty()) targets.initial_.push_back({"", service_target(paths, space, *target)});
   return targets;

@@ -34,6 +34,10 @@ class AppLogTargets {
   const std::vector<LogTarget>& initial() const { return initial_; }
   /// Whether the targets are an app's replicas (whose restarts new_runs() finds).
   bool of_app() const { return of_app_; }
+  /// The width of the longest prefix the followed services can ever print ("web-10"): every
+  /// replica the compose file gives them, started yet or not, as `docker compose logs` pads to
+  /// its project's longest name from the start (0: no prefixes).
+  size_t prefix_width() const { return prefix_width_; }
   /// Whether one replica (or one tproc) is printed: `logs -f` then ends with its status.
   bool single() const { return initial_.size() == 1 && initial_[0].prefix.empty(); }
 
@@ -57,6 +61,7 @@ class AppLogTargets {
   std::optional<std::string> service_;  ///< only this service's replicas
   std::optional<std::string> replica_;  ///< only this replica ("web.2")
   bool prefixed_ = false;               ///< lines get "service-N | "
+  size_t prefix_width_ = 0;
   std::map<Slot, uint64_t> latest_;     ///< the newest tproc printed of each replica
 };
 

@@ -41,7 +41,9 @@ const char* const kRunUsage =
     "  -e, --env KEY=VALUE  set an environment variable (repeatable); a bare KEY passes this\n"
     "                       shell's value of KEY (none: not set)\n"
     "      --env-file FILE  read KEY=VALUE lines from FILE (# comments; repeatable; -e wins)\n"
-    "  -w, --cwd DIR        working directory (default: the current one; with --rootfs, \"/\" of it)\n\n"
+    "  -w, --cwd DIR        working directory (default: the current one; with --rootfs, \"/\" of it)\n"
+    "  -q, --quiet          no progress on stderr while a bundle is pulled or unpacked (shown only\n"
+    "                       when stderr is a terminal, on the first run of a bundle)\n\n"
     "Isolation (the program still shares the space's memory):\n"
     "      --rootfs DIR     run it with DIR as its root filesystem, in a mount namespace of its own;\n"
     "                       TARGET and its interpreter are found inside DIR (PATH: /usr/local/bin,\n"
@@ -202,6 +204,7 @@ Result<RunInvocation> RunInvocation::parse(std::span<char* const> args) {
        {"cwd", 'w', true},
        {"rm", 0, false},
        {"new-space", 0, false},
+       {"quiet", 'q', false},
        {"label", 'l', true},
        {"rootfs", 0, true},
        {"hostname", 0, true},
@@ -222,6 +225,7 @@ Result<RunInvocation> RunInvocation::parse(std::span<char* const> args) {
   invocation.cwd = arguments.value("cwd");
   invocation.auto_remove = arguments.has("rm");
   invocation.new_space = arguments.has("new-space");
+  invocation.quiet = arguments.has("quiet");
   for (const std::string& label : arguments.values("label")) {
     // As docker: KEY=VALUE, or a bare KEY with an empty value.
     if (label.empty() || label[0] == '=')

@@ -27,6 +27,7 @@ struct RunInvocation {
   std::string cwd;                ///< --cwd, or empty
   bool auto_remove = false;       ///< --rm
   bool new_space = false;         ///< --new-space: start SPACE even if its name is near an existing one's
+  bool quiet = false;             ///< -q: no pull or unpack progress
   std::vector<std::string> labels;  ///< --label, as KEY=VALUE
   std::string rootfs;             ///< --rootfs, absolute, or empty
   std::string hostname;           ///< --hostname, or empty

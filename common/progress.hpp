@@ -1,6 +1,6 @@
 #pragma once
-// Progress: how a long operation (building a bundle: collecting its files, compressing its layer)
-// says how far it has got. Libraries take one, or none, and report to it; only the CLI decides
+// Progress: how a long operation (building a bundle: collecting its files, compressing its layer;
+// unpacking one on its first run) says how far it has got. Libraries take one, or none, and report to it; only the CLI decides
 // whether and how to show it (cli/progress_line.hpp: one line on a terminal, nothing otherwise),
 // so a library never writes to a terminal itself.
 
@@ -19,6 +19,11 @@ class Progress {
   /// The step `what` ("collecting files") has reached `done` of `total` (0: total unknown).
   /// Called often: an implementation decides how often to show it.
   virtual void report(std::string_view what, uint64_t done, uint64_t total, ProgressUnit unit) = 0;
+  /// A step that handles files while its total is known in bytes ("unpacking": 312 files so far,
+  /// `done` of `total` bytes read). By default shown as the bytes alone.
+  virtual void report_files(std::string_view what, uint64_t /*files*/, uint64_t done, uint64_t total) {
+    report(what, done, total, ProgressUnit::bytes);
+  }
 };
 
 /// Reports to `progress` when there is one.

@@ -16,7 +16,8 @@ Result<void> AppState::save(const std::string& path) const {
   std::vector<Record> records{{"app", name, space, compose_file, std::to_string(supervisor)}};
   for (const ServiceState& service : services) {
     records.push_back({"service", service.name, service.state, std::to_string(service.restarts),
-                       service.last_exit ? std::to_string(*service.last_exit) : "-", service.reason});
+                       service.last_exit ? std::to_string(*service.last_exit) : "-", service.reason,
+                       std::to_string(service.replicas)});
     for (const TprocState& tproc : service.tprocs)
       records.push_back({"tproc", std::to_string(tproc.id), tproc.name, tproc.running ? "running" : "exited"});
   }
@@ -41,6 +42,7 @@ Result<AppState> AppState::load(const std::string& path) {
       service.restarts = static_cast<uint32_t>(std::strtoul(record[3].c_str(), nullptr, 10));
       if (record[4] != "-") service.last_exit = std::atoi(record[4].c_str());
       service.reason = record[5];
+      if (record.size() >= 7) service.replicas = static_cast<uint32_t>(std::strtoul(record[6].c_str(), nullptr, 10));
       state.services.push_back(std::move(service));
     } else if (record[0] == "tproc" && record.size() >= 4 && !state.services.empty()) {
       state.services.back().tprocs.push_back(

@@ -30,6 +30,9 @@ struct ServiceState {
   std::optional<int> last_exit;  ///< shell-style status of the latest exit (128+N: killed by signal N)
   std::string reason;            ///< why it is blocked or failed, if it is
   std::vector<TprocState> tprocs;
+  /// How many replicas the compose file gives it, started or not (0: a state file of a supervisor
+  /// that did not record it); `logs` pads every prefix to the longest name the app can have.
+  uint32_t replicas = 0;
 };
 
 /// The state file of one app.

@@ -22,6 +22,7 @@ void SupervisorLoop::save_state() {
     ServiceState service;
     service.name = unit->name();
     service.restarts = unit->restarts;
+    service.replicas = unit->spec.service.replicas;
     service.last_exit = unit->last_exit;
     service.reason = unit->phase == Phase::blocked ? unit->reason : unit->ready_failed ? unit->ready_failure : "";
     const bool running = std::any_of(unit->replicas.begin(), unit->replicas.end(), [](const Replica& r) { return r.running; });

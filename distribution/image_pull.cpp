@@ -93,12 +93,12 @@ Result<PulledImage> pull_image(const ImageReference& reference, const TransferOp
   TPROC_TRY(run_skopeo_copy(call, file));
 
   // 4. tproc's own verification of every blob, then the layer's checks as the cache unpacks it.
-  bundle::BundleArchive archive = TPROC_TRY(bundle::BundleArchive::open(file, limits));
+  bundle::BundleArchive archive = TPROC_TRY(bundle::BundleArchive::open(file, limits, options.unpack_progress));
   if (archive.manifest_digest() != digest)
     return Error::explained("skopeo wrote an image of manifest " + archive.manifest_digest() + ", not " + digest, EBADMSG);
   // 5. Into the store, unpacked, and only then named.
   std::string stored = TPROC_TRY(store.adopt(file, digest));
-  if (auto unpacked = cache.ensure(stored); !unpacked) {
+  if (auto unpacked = cache.ensure(stored, options.unpack_progress); !unpacked) {
     (void)store.remove(digest);
     // The refusal names the image, not the store's file: that is gone with it.
     std::string text = unpacked.error().describe();

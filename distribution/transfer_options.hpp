@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "common/progress.hpp"
 #include "distribution/image_reference.hpp"
 
 namespace tproc::distribution {
@@ -14,6 +15,8 @@ struct TransferOptions {
   std::optional<bool> tls_verify;
   /// Show skopeo's progress (on our stderr): when stderr is a terminal.
   bool progress = false;
+  /// Told how a pull's own verification and its unpack into the cache go, after skopeo's copy.
+  Progress* unpack_progress = nullptr;
 };
 
 /// Whether TLS must be verified for `reference`: as asked, else yes unless the registry is this

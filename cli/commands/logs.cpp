@@ -155,6 +155,7 @@ Result<int> logs(std::span<char* const> args) {
   AppLogTargets targets = TPROC_TRY(AppLogTargets::find(paths, space, target));
 
   LogPrinter printer(arguments.has("timestamps"), LogPrinter::color_wanted());
+  printer.pad_to(targets.prefix_width());
   std::map<std::string, size_t> printer_of;  // prefix -> printer source: a replica's runs share one
   std::vector<Source> sources;
   std::vector<bool> final;

@@ -9,6 +9,7 @@
 
 #include "bundle/bundle_launch.hpp"
 #include "cli/command.hpp"
+#include "cli/progress_line.hpp"
 #include "cli/run_session.hpp"
 #include "distribution/image_pull.hpp"
 
@@ -28,17 +29,25 @@ Result<int> run_bundle(std::span<char* const> args) {
   const std::string context = "run " + invocation.target;
   bundle::BundleCache cache(paths.home() + "/bundles");
   std::string bundle_path = invocation.target;
+  // The first run of a bundle unpacks it into the cache: a terminal sees how far (erased before
+  // the program's own output); a cached bundle draws nothing.
+  ProgressLine progress("tproc run", !invocation.quiet);
   struct stat status;
   if (::stat(bundle_path.c_str(), &status) != 0 && errno == ENOENT) {
     // An image reference (cli/commands/run.cpp): the store's, or pulled on first use.
     distribution::ImageReference reference = TPROC_TRY_CTX(context, distribution::ImageReference::parse(bundle_path));
     distribution::TransferOptions options;
-    options.progress = ::isatty(STDERR_FILENO) == 1;
+    options.progress = progress.shown();
+    options.unpack_progress = &progress;
     distribution::ImageStore store(paths.home() + "/images");
     bool pulled = false;
-    bundle_path = TPROC_TRY_CTX(context, distribution::find_or_pull(reference, options, store, cache, pulled));
+    auto found = distribution::find_or_pull(reference, options, store, cache, pulled);
+    progress.finish();
+    bundle_path = TPROC_TRY_CTX(context, std::move(found));
   }
-  bundle::LaunchPlan launch = TPROC_TRY_CTX(context, bundle::plan_launch(cache, bundle_path, invocation.args));
+  auto planned = bundle::plan_launch(cache, bundle_path, invocation.args, &progress);
+  progress.finish();
+  bundle::LaunchPlan launch = TPROC_TRY_CTX(context, std::move(planned));
 
   PreparedRun prepared;
   protocol::RunRequest& request = prepared.request;

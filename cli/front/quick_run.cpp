@@ -87,6 +87,7 @@ struct Invocation {
         detach = true;
         continue;
       }
+      if (equal(arg, "-q") || equal(arg, "--quiet")) continue;  // quiets a bundle's unpack: none here
       if (long_option(arg, "name", value)) {
         slot = &name;
       } else if (long_option(arg, "cwd", value)) {

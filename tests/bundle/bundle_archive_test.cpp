@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -157,6 +158,71 @@ TEST_CASE("A bundle round-trips: write, open and unpack give the same bytes, mod
   auto again = archive->unpack_to(out);
   REQUIRE_FALSE(again);
   CHECK(again.error().describe() == "bundle " + (temp / "kv.bundle") + ": unpack to " + out + ": already exists");
+}
+
+namespace {
+
+/// A Progress that keeps every report.
+struct RecordedProgress final : tproc::Progress {
+  struct Report {
+    std::string what;
+    uint64_t files = 0;
+    uint64_t done = 0;
+    uint64_t total = 0;
+  };
+  std::vector<Report> reports;
+  void report(std::string_view what, uint64_t done, uint64_t total, tproc::ProgressUnit) override {
+    reports.push_back({std::string(what), 0, done, total});
+  }
+  void report_files(std::string_view what, uint64_t files, uint64_t done, uint64_t total) override {
+    reports.push_back({std::string(what), files, done, total});
+  }
+};
+
+}  // namespace
+
+TEST_CASE("open and unpack_to tell a progress how far they got: bytes verified, then files unpacked and the layer read") {
+  TempDir temp;
+  std::string noise(1 << 20, '\0');
+  for (size_t i = 0; i < noise.size(); ++i) noise[i] = static_cast<char>((i * 2654435761u) >> 13);
+  write_file(temp / "noise", noise);
+  BundleContents contents;
+  contents.name = "kv";
+  contents.version = "2.0";
+  contents.config_json = R"({"name":"kv","version":"2.0"})";
+  contents.files = {BundleFile::from_host("lib/a", temp / "noise", 0644), BundleFile::from_host("lib/b", temp / "noise", 0644),
+                    BundleFile::symlink("lib/c", "a"), BundleFile::from_bytes("bin/kv", "#!/bin/false\n", 0755)};
+  REQUIRE(write_bundle(contents, temp / "kv.bundle"));
+  const uint64_t file_size = std::filesystem::file_size(temp / "kv.bundle");
+
+  RecordedProgress opening;
+  auto archive = BundleArchive::open(temp / "kv.bundle", {}, &opening);
+  REQUIRE(archive);
+  REQUIRE_FALSE(opening.reports.empty());
+  for (size_t i = 0; i < opening.reports.size(); ++i) {
+    CHECK(opening.reports[i].what == "verifying");
+    CHECK(opening.reports[i].total == file_size);
+    CHECK(opening.reports[i].done <= file_size);
+    if (i > 0) CHECK(opening.reports[i].done >= opening.reports[i - 1].done);
+  }
+
+  RecordedProgress unpacking;
+  REQUIRE(archive->unpack_to(temp / "out", &unpacking));
+  REQUIRE(unpacking.reports.size() >= 3);  // a report per file at least
+  for (size_t i = 0; i < unpacking.reports.size(); ++i) {
+    CHECK(unpacking.reports[i].what == "unpacking");
+    CHECK(unpacking.reports[i].total == archive->layer_size());
+    if (i > 0) {
+      CHECK(unpacking.reports[i].done >= unpacking.reports[i - 1].done);
+      CHECK(unpacking.reports[i].files >= unpacking.reports[i - 1].files);
+    }
+  }
+  // It ends with every regular file unpacked (a symlink is no file) and all of the layer read.
+  CHECK(unpacking.reports.back().files == 3);
+  CHECK(unpacking.reports.back().done == archive->layer_size());
+  // Without one, nothing changes.
+  REQUIRE(archive->unpack_to(temp / "quiet"));
+  CHECK(read_file(temp / "quiet/lib/b") == noise);
 }
 
 TEST_CASE("Hardlinks inside the layer are unpacked as hardlinks") {

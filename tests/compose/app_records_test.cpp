@@ -121,7 +121,7 @@ TEST_CASE("the app state reads back for ps, and a missing one is ENOENT") {
   state.compose_file = "/app.yaml";
   state.supervisor = 42;
   state.services.push_back(ServiceState{"server", "ready", 2, 143, "", {{7, "server", true}}});
-  state.services.push_back(ServiceState{"client", "blocked", 0, std::nullopt, "server did not become ready within 60s", {}});
+  state.services.push_back(ServiceState{"client", "blocked", 0, std::nullopt, "server did not become ready within 60s", {}, 12});
   REQUIRE(state.save(path));
   auto loaded = AppState::load(path);
   REQUIRE(loaded);
@@ -134,6 +134,21 @@ TEST_CASE("the app state reads back for ps, and a missing one is ENOENT") {
   CHECK(loaded->services[0].tprocs[0].running);
   CHECK(loaded->find("client")->reason == "server did not become ready within 60s");
   CHECK_FALSE(loaded->find("client")->last_exit.has_value());
+  // Replicas not started yet are counted too (logs pads to their names).
+  CHECK(loaded->find("client")->replicas == 12);
+  CHECK(loaded->find("server")->replicas == 0);
+}
+
+TEST_CASE("an app state written without replica counts (an older supervisor's) reads with none") {
+  TempDir dir;
+  const std::string path = (dir.path / "state").string();
+  REQUIRE(write_records(path, {{"app", "kv", "kv", "/app.yaml", "42"}, {"service", "server", "ready", "0", "-", ""},
+                               {"tproc", "7", "server", "running"}}));
+  auto loaded = AppState::load(path);
+  REQUIRE(loaded);
+  REQUIRE(loaded->services.size() == 1);
+  CHECK(loaded->services[0].replicas == 0);
+  CHECK(loaded->services[0].tprocs.size() == 1);
 }
 
 TEST_CASE("restart policies: no, always, on-failure with its maximum, unless-stopped, backoff doubles up to 30 s") {

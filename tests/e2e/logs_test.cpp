@@ -328,6 +328,51 @@ TEST_CASE("logs -f of an app whose service restarts always ends when the app is 
   CHECK(std::count(out.begin(), out.end(), "web-1 | run 3") == 0);
 }
 
+TEST_CASE("logs -f of an app pads every prefix from the start to the longest name the app can have, started yet or not") {
+  Sandbox sandbox;
+  sandbox.write_file("sh/tproc.yaml", "name: sh\nversion: 1.0.0\nentrypoint: /bin/sh\n", 0644);
+  REQUIRE_THAT(sandbox.tproc({"build", "-o", "sh.bundle", "sh"}, {}, 60s), ExitsWith(0));
+  const std::string gate = (sandbox.root() / "gate").native();
+  REQUIRE(::mkfifo(gate.c_str(), 0600) == 0);
+  // late-worker starts only once web has completed: after `logs -f` printed web's first line.
+  // Its ten replicas are named up to "late-worker-10": the longest prefix, 14 characters.
+  sandbox.write_file("app.yaml",
+                     "name: late\n"
+                     "services:\n"
+                     "  web:\n"
+                     "    bundle: sh.bundle\n"
+                     "    args: [\"-c\", " + yaml_quote("echo run 1; read x < " + gate) + "]\n"
+                     "  late-worker:\n"
+                     "    bundle: sh.bundle\n"
+                     "    args: [\"-c\", \"echo late\"]\n"
+                     "    replicas: 10\n"
+                     "    depends_on:\n"
+                     "      web: {condition: completed_successfully}\n",
+                     0644);
+  struct Down {
+    Sandbox& sandbox;
+    ~Down() { sandbox.tproc({"down", "late"}, {}, 30s); }
+  } down{sandbox};
+  // `up -d` returns once no service waits for another: here, once web has completed.
+  ChildProcess up = sandbox.start_tproc({"up", "-d", "-f", "app.yaml"});
+  REQUIRE(eventually([&] { return lines_of(sandbox.tproc({"logs", "late"}).out).size() == 1; }, 60s));
+  CHECK(lines_of(sandbox.tproc({"logs", "late"}).out) == std::vector<std::string>{"web-1          | run 1"});
+  ChildProcess followed = sandbox.start_tproc({"logs", "-f", "late"});
+  REQUIRE(followed.wait_for_output("web-1          | run 1\n", 30s));
+  REQUIRE_THAT(sandbox.run_direct({"/bin/sh", "-c", "echo > " + gate}), ExitsWith(0));
+  CHECK_THAT(up.wait(60s), ExitsWith(0));
+
+  const Outcome all = followed.wait(60s);
+  CHECK_THAT(all, ExitsWith(0));
+  auto out = lines_of(all.out);
+  REQUIRE(out.size() == 11);
+  CHECK(out[0] == "web-1          | run 1");
+  std::sort(out.begin() + 1, out.end());
+  CHECK(out[1] == "late-worker-1  | late");
+  CHECK(out[2] == "late-worker-10 | late");
+  for (size_t line = 3; line < out.size(); ++line) CHECK(out[line] == "late-worker-" + std::to_string(line - 1) + "  | late");
+}
+
 TEST_CASE("logs SPACE of a space without an app says to name a tproc") {
   Sandbox sandbox;
   sandbox.detach({"plain", program("sleeper"), "300"});

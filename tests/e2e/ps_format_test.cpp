@@ -12,6 +12,7 @@
 #include "expectations.hpp"
 #include "json.hpp"
 #include "sandbox.hpp"
+#include "terminal.hpp"
 
 using namespace tproc::e2e;
 
@@ -115,6 +116,29 @@ TEST_CASE("ps shows a bundle's name and the app's arguments, not ld.so's command
   CHECK(table[0].find("BUNDLE") != std::string::npos);
   CHECK(table[1].rfind("napper") == table[0].find("BUNDLE"));  // NAME is napper too
   CHECK(sandbox.tproc({"ps", "s", "--format", "{{.Bundle}} {{.Command}}"}).out == "napper sleeper 300 ignore-term\n");
+  CHECK_THAT(sandbox.tproc({"rm", "-f", "s", id}), ExitsWith(0));
+}
+
+TEST_CASE("ps on a terminal cuts each line to the terminal's width, --no-trunc and a pipe never") {
+  Sandbox sandbox;
+  const std::string long_argument(120, 'x');
+  const std::string id = sandbox.detach({"s", program("sleeper"), "300", long_argument});
+  const Outcome cut = on_terminal(sandbox, {tproc_binary(), "ps", "s"}, {}, 70);
+  REQUIRE_THAT(cut, ExitsWith(0));
+  INFO(cut.out);
+  const std::vector<std::string> shown = lines(cut.out);
+  REQUIRE(shown.size() == 2);
+  CHECK(shown[0].find("COMMAND") != std::string::npos);
+  // The terminal's \r\n: 70 columns and the \r.
+  CHECK(shown[1].size() == 71);
+  CHECK(shown[1].ends_with("...\r"));
+  CHECK(shown[1].starts_with(id + " "));
+  CHECK(shown[1].find(" running ") != std::string::npos);
+
+  const Outcome whole = on_terminal(sandbox, {tproc_binary(), "ps", "--no-trunc", "s"}, {}, 70);
+  REQUIRE_THAT(whole, ExitsWith(0));
+  CHECK(whole.out.find("sleeper 300 " + long_argument + "\r\n") != std::string::npos);
+  CHECK(sandbox.tproc({"ps", "s"}).out.find("sleeper 300 " + long_argument + "\n") != std::string::npos);
   CHECK_THAT(sandbox.tproc({"rm", "-f", "s", id}), ExitsWith(0));
 }
 

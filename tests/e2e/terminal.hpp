@@ -13,6 +13,8 @@ namespace tproc::e2e {
 /// Runs `argv` (argv[0] a path) with the sandbox's environment plus `extra_env`, on a new pty.
 /// `out` is everything it wrote to the terminal (stdout and stderr together, as a person sees
 /// them, with the terminal's \r\n line ends); `status` its exit status (128+N after signal N).
-Outcome on_terminal(Sandbox& sandbox, const std::vector<std::string>& argv, const std::vector<std::string>& extra_env = {});
+/// `columns`: the terminal's width (0: the pty's default, which reports no size).
+Outcome on_terminal(Sandbox& sandbox, const std::vector<std::string>& argv, const std::vector<std::string>& extra_env = {},
+                    unsigned columns = 0);
 
 }  // namespace tproc::e2e
