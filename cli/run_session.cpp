@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <optional>
 #include <cstdio>
@@ -43,7 +44,11 @@ const char* const kRunUsage =
     "      --env-file FILE  read KEY=VALUE lines from FILE (# comments; repeatable; -e wins)\n"
     "  -w, --cwd DIR        working directory (default: the current one; with --rootfs, \"/\" of it)\n"
     "  -q, --quiet          no progress on stderr while a bundle is pulled or unpacked (shown only\n"
-    "                       when stderr is a terminal, on the first run of a bundle)\n\n"
+    "                       when stderr is a terminal, on the first run of a bundle)\n"
+    "  -u, --user USER[:GROUP]  run it as USER (a name or a uid) with USER's groups, or with GROUP\n"
+    "                       alone, and no capabilities (root keeps them); HOME, USER and LOGNAME\n"
+    "                       are USER's. Needs a root daemon; not for bundles. Not a security\n"
+    "                       boundary: the program shares memory with the daemon and the space\n\n"
     "Isolation (the program still shares the space's memory):\n"
     "      --rootfs DIR     run it with DIR as its root filesystem, in a mount namespace of its own;\n"
     "                       TARGET and its interpreter are found inside DIR (PATH: /usr/local/bin,\n"
@@ -209,7 +214,8 @@ Result<RunInvocation> RunInvocation::parse(std::span<char* const> args) {
        {"rootfs", 0, true},
        {"hostname", 0, true},
        {"net", 0, true},
-       {"pid", 0, true}},
+       {"pid", 0, true},
+       {"user", 'u', true}},
       true));
   RunInvocation invocation;
   invocation.wants_help = arguments.wants_help();
@@ -233,6 +239,13 @@ Result<RunInvocation> RunInvocation::parse(std::span<char* const> args) {
     invocation.labels.push_back(label.find('=') == std::string::npos ? label + "=" : label);
   }
   TPROC_TRY(parse_isolation(arguments, invocation));
+  if (arguments.has("user")) {
+    invocation.user = TPROC_TRY(resolve_run_user(arguments.value("user")));
+    // Only root's daemon can change a program's user, and a daemon runs as its caller's user.
+    if (::geteuid() != 0)
+      return Error::explained("-u " + invocation.user->spec + ": tproc run is not root, so neither is the space's daemon, "
+                                  "and only root can start a program as another user", EPERM);
+  }
   // As docker does: the files first, in order, then -e, so -e overrides a file.
   for (const std::string& file : arguments.values("env-file")) {
     std::vector<std::string> assignments = TPROC_TRY_CTX("--env-file", read_env_file(file));
@@ -259,8 +272,17 @@ Result<UniqueFd> open_executable(const std::string& path) {
 Result<int> run_in_space(const space::SpacePaths& paths, const RunInvocation& invocation, PreparedRun prepared) {
   protocol::RunRequest& request = prepared.request;
   std::vector<std::string> env_overrides = std::move(prepared.env);
+  if (invocation.user) {
+    env_overrides.insert(env_overrides.end(), invocation.user->env.begin(), invocation.user->env.end());
+    request.user = invocation.user->user;
+  }
   env_overrides.insert(env_overrides.end(), invocation.env.begin(), invocation.env.end());
   request.env = environment_with(env_overrides);
+  if (invocation.user)
+    for (const std::string& name : invocation.user->unset)
+      if (std::none_of(invocation.env.begin(), invocation.env.end(),
+                       [&](const std::string& given) { return given.substr(0, given.find('=')) == name; }))
+        std::erase_if(request.env, [&](const std::string& entry) { return entry.substr(0, entry.find('=')) == name; });
   // Inside a root filesystem, the working directory is a path there, checked by the program's chdir.
   if (invocation.rootfs.empty())
     request.cwd = TPROC_TRY(absolute_directory(invocation.cwd.empty() ? prepared.workdir : invocation.cwd));

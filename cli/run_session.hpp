@@ -7,6 +7,9 @@
 #include <string>
 #include <vector>
 
+#include <optional>
+
+#include "cli/run_user.hpp"
 #include "common/result.hpp"
 #include "common/unique_fd.hpp"
 #include "protocol/messages.hpp"
@@ -33,6 +36,7 @@ struct RunInvocation {
   std::string hostname;           ///< --hostname, or empty
   std::string network;            ///< --net: "" (host), "none", "ns:PATH"
   bool private_pids = false;      ///< --pid private
+  std::optional<RunUserChoice> user;  ///< -u USER[:GROUP], resolved
   bool wants_help = false;
 
   /// Whether any isolation option was given.

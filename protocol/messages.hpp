@@ -51,6 +51,24 @@ struct CallerAttributes {
   template <class A> void fields(A& a) { a(given, umask, nice, blocked_signals, limits); }
 };
 
+/// Who a program runs as instead of the daemon's user (`run -u`; tproc-oci's process.user), and
+/// the capabilities it keeps: bit N of each set is capability N. Only a root daemon honours it.
+struct RunUser {
+  bool given = false;  ///< false: the daemon's own user, groups and capabilities
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  std::vector<uint32_t> groups;  ///< the supplementary groups, exactly (setgroups)
+  uint64_t bounding = 0;
+  uint64_t effective = 0;
+  uint64_t permitted = 0;
+  uint64_t inheritable = 0;
+  uint64_t ambient = 0;
+  bool no_new_privs = true;  ///< PR_SET_NO_NEW_PRIVS: nothing it execs gains privileges
+  template <class A> void fields(A& a) {
+    a(given, uid, gid, groups, bounding, effective, permitted, inheritable, ambient, no_new_privs);
+  }
+};
+
 /// Start a program. fds: [program], then [stdin, stdout, stderr] unless detached, then
 /// [in-use lock] if `holds_lock`, then [executable] if `passes_executable`, then one for each of
 /// `inherited_fds`.
@@ -98,10 +116,11 @@ struct RunRequest {
   /// The argv the program itself sees when `argv` runs it through a loader (a bundle's ld.so
   /// --argv0 ...): its argv[0], then the arguments given after the bundle. Empty: `argv` is it.
   std::vector<std::string> app_argv;
+  RunUser user;  ///< `run -u USER[:GROUP]`: not given, the daemon's user
   template <class A> void fields(A& a) {
     a(argv, env, execfn, cwd, name, detach, ignored_signals, limits, core_dumps, bundle, holds_lock, passes_executable,
       endpoints, inherited_fds, caller, controlling_terminal, supervised, auto_remove, labels, default_name, rootfs,
-      hostname, network, private_pids, command, bundle_name, app_argv);
+      hostname, network, private_pids, command, bundle_name, app_argv, user);
   }
 };
 

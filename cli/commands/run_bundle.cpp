@@ -25,6 +25,9 @@ Result<int> run_bundle(std::span<char* const> args) {
   if (!invocation.rootfs.empty())
     return Error::explained("run " + invocation.target + ": --rootfs takes an executable inside DIR; a bundle brings its "
                                 "own files (--hostname, --net and --pid apply to bundles)", ENOTSUP);
+  if (invocation.user)
+    return Error::explained("run " + invocation.target + ": -u " + invocation.user->spec + " does not apply to a bundle: its "
+                                "files are in the bundle cache, which only the cache's owner may read", ENOTSUP);
   space::SpacePaths paths = TPROC_TRY(space::SpacePaths::from_environment());
   const std::string context = "run " + invocation.target;
   bundle::BundleCache cache(paths.home() + "/bundles");

@@ -12,7 +12,7 @@ _tproc_verbs() {
 # VERB's options, one per line as "--name" or "--name=" (takes a value), and the short ones as "-x"
 # or "-x=", read from its --help ("  -s, --signal SIGNAL  ...").
 _tproc_options() {
-  "$1" "$2" --help 2>/dev/null | sed -n 's/^  *\(-[a-zA-Z], \)\{0,1\}\(--[a-z][a-z-]*\)\( [A-Z][A-Z|=_.]*\)\{0,1\}  .*/\1\2\3/p' |
+  "$1" "$2" --help 2>/dev/null | sed -n 's/^  *\(-[a-zA-Z], \)\{0,1\}\(--[a-z][a-z-]*\)\( [A-Z][][A-Z|=_.:]*\)\{0,1\}  .*/\1\2\3/p' |
     while read -r first second third; do
       local short="" long value=""
       if [[ $first == -?, ]]; then short=${first%,}; long=$second; value=$third; else long=$first; value=$second; fi
@@ -68,6 +68,7 @@ _tproc() {
       --filter | -f) [[ $verb == ps ]] && mapfile -t COMPREPLY < <(compgen -W "name= id= status=running status=paused status=exited label= service=" -- "$cur") ;;
       --cwd | -w | --rootfs) mapfile -t COMPREPLY < <(compgen -d -- "$cur") ;;
       --net) mapfile -t COMPREPLY < <(compgen -W "host none ns:" -- "$cur") ;;
+      --user | -u) mapfile -t COMPREPLY < <(compgen -u -- "$cur") ;;
       --pid) mapfile -t COMPREPLY < <(compgen -W "host private" -- "$cur") ;;
       --tls-verify) mapfile -t COMPREPLY < <(compgen -W "true false" -- "$cur") ;;
       *) mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;

@@ -132,6 +132,14 @@ void write_run_request(const QuickRequest& request, ByteWriter& out) {
   out.u32(0);  // command: argv joined
   out.u32(0);  // bundle_name
   out.u32(0);  // app_argv: the front door runs no bundles
+  // user: given, uid, gid, groups, bounding, effective, permitted, inheritable, ambient,
+  // no_new_privs; `run -u` goes to the full CLI
+  out.u8(0);
+  out.u32(0);
+  out.u32(0);
+  out.u32(0);
+  for (int set = 0; set < 5; ++set) out.u64(0);
+  out.u8(1);
 }
 
 bool read_reply(const unsigned char* bytes, size_t size, QuickReply& reply) {

@@ -19,6 +19,7 @@
 #include "common/monotonic_clock.hpp"
 #include "common/regular_file.hpp"
 #include "registry/space_heap.hpp"
+#include "runtime/credentials.hpp"
 #include "runtime/isolation.hpp"
 #include "runtime/mapping_filter.hpp"
 #include "runtime/spawn.hpp"
@@ -126,6 +127,19 @@ struct MainProgram {
 
 namespace {
 
+/// The user a request asks for (`run -u`), checked: only a root daemon can change a tproc's user.
+Result<std::optional<runtime::Credentials>> requested_credentials(const protocol::RunUser& user, const std::string& space) {
+  if (!user.given) return std::optional<runtime::Credentials>{};
+  if (::geteuid() != 0)
+    return Error::explained("-u " + std::to_string(user.uid) + ": space '" + space + "''s daemon runs as uid " +
+                                std::to_string(::geteuid()) + ", not root: it cannot start a program as another user",
+                            EPERM);
+  if (user.groups.size() > 65536) return Error("malformed request: more than 65536 supplementary groups", EPROTO);
+  runtime::Credentials credentials{user.uid, user.gid, user.groups,
+                                   {user.bounding, user.effective, user.permitted, user.inheritable, user.ambient},
+                                   user.no_new_privs};
+  return std::optional<runtime::Credentials>(std::move(credentials));
+}
 
 }  // namespace
 
@@ -217,6 +231,7 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
   record.auto_remove = request.auto_remove;
   const runtime::Isolation isolation =
       TPROC_TRY(runtime::Isolation::open(request.rootfs, request.hostname, request.network, request.private_pids));
+  const std::optional<runtime::Credentials> credentials = TPROC_TRY(requested_credentials(request.user, space_));
 
   // The optional descriptors follow the program and its stdio, in a fixed order.
   size_t next_fd = request.detach ? 1 : 4;
@@ -342,7 +357,8 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
     script.add("close the pids cgroup", SYS_close, {static_cast<uint64_t>(cgroup_slot), 0, 0, 0, 0, 0});
   }
   isolation.add_root_and_names(script);
-  script.change_directory(request.cwd.empty() ? "/" : request.cwd);
+  const std::string cwd = request.cwd.empty() ? "/" : request.cwd;
+  if (!credentials) script.change_directory(cwd);
   script.set_name(record.name);
   if (request.controlling_terminal >= 0 && request.controlling_terminal < 3 && !request.detach) {
     // A session of its own, whose controlling terminal is the pty the client relays.
@@ -376,6 +392,17 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
     script.set_limit(RLIMIT_CORE, 0, core.rlim_max);
   for (const protocol::RunLimit& limit : request.limits)
     if (limit.resource != RLIMIT_AS) script.set_limit(limit.resource, limit.value, limit.value);
+  if (credentials) {
+    // Last, with every privileged step done; then the directory and the program are checked
+    // with the new user's rights, as a direct run as that user would be (runtime/credentials.hpp).
+    const int last = TPROC_TRY(runtime::last_capability());
+    runtime::add_credentials(script, *credentials, TPROC_TRY(runtime::own_capabilities(last)), last);
+    script.change_directory(cwd);
+    const std::string program = isolation.root_directory() >= 0 ? request.execfn : TPROC_TRY(path_of(main_program.program()));
+    const char* kept = static_cast<const char*>(script.keep(program.c_str(), program.size() + 1));
+    script.add("check that uid " + std::to_string(credentials->uid) + " may execute " + program, SYS_faccessat2,
+               {static_cast<uint64_t>(AT_FDCWD), reinterpret_cast<uint64_t>(kept), X_OK, AT_EACCESS, 0, 0});
+  }
   script.set_signal_mask(request.caller.given ? request.caller.blocked_signals : 0);
 
   const loader::LoadedProgram& loaded = *record.program;
