@@ -95,7 +95,10 @@ std::string stats_json(const StatsReading& reading) {
   out += std::string(reading.rows.empty() ? "" : "\n") + "],\n \"space\": {\"rss_bytes\": " + std::to_string(space.rss) +
          ", \"registry_rss_bytes\": " + std::to_string(space.registry_rss) + ", \"heap_rss_bytes\": " +
          std::to_string(space.heap_rss) + ", \"daemon_rss_bytes\": " + std::to_string(space.daemon_rss) +
-         ", \"daemon_pid\": " + std::to_string(space.daemon_pid) + ", \"daemon_cpu_percent\": " + number + "}}\n";
+         ", \"daemon_pid\": " + std::to_string(space.daemon_pid) + ", \"daemon_cpu_percent\": " + number +
+         ", \"notified_calls\": " + std::to_string(space.notified_calls) + ", \"daemon_context_switches\": " +
+         std::to_string(space.daemon_context_switches) + ", \"ended_tprocs_context_switches\": " +
+         std::to_string(space.ended_tprocs_context_switches) + "}}\n";
   return out;
 }
 

@@ -291,8 +291,18 @@ struct SpaceStats {
   uint64_t heap_rss = 0;    ///< the space heap
   uint64_t daemon_rss = 0;  ///< the rest: the daemon itself, and what no tproc owns
   uint64_t daemon_cpu_ns = 0;
+  /// Calls the tprocs' mapping filters sent the daemon since it started (0 without reclaim).
+  uint64_t notified_calls = 0;
+  /// Context switches (voluntary + involuntary) of the daemon's threads, ended ones included
+  /// (getrusage RUSAGE_SELF: its per-tproc listener threads end with their tprocs).
+  uint64_t daemon_context_switches = 0;
+  /// Context switches of the tprocs that have ended and been reaped (RUSAGE_CHILDREN).
+  uint64_t ended_tprocs_context_switches = 0;
   std::vector<TprocStats> tprocs;
-  template <class A> void fields(A& a) { a(sampled_ns, daemon_pid, rss, registry_rss, heap_rss, daemon_rss, daemon_cpu_ns, tprocs); }
+  template <class A> void fields(A& a) {
+    a(sampled_ns, daemon_pid, rss, registry_rss, heap_rss, daemon_rss, daemon_cpu_ns, notified_calls, daemon_context_switches,
+      ended_tprocs_context_switches, tprocs);
+  }
 };
 
 /// Freeze (`pause`) or thaw every thread of the tprocs named by id or name, or of every running

@@ -206,6 +206,7 @@ void MappingServer::serve(Listener& listener) {
       if (errno == ENOENT && !(::poll(&hangup, 1, 0) == 1 && (hangup.revents & POLLHUP))) continue;
       break;
     }
+    notified_calls_.fetch_add(1, std::memory_order_relaxed);
     std::memset(response, 0, response_size_);
     if (runtime::is_native_call(request->data) && ProgramExe::handles(request->data.nr)) {
       // Not mapping calls: answered outside the lock (an exec waits here until it went through).

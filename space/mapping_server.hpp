@@ -79,6 +79,9 @@ class MappingServer {
 
   /// How many ranges the ledger holds (for tests and leak checks).
   size_t ledger_size();
+  /// How many calls the filters of all tprocs have sent here since start (each one a round trip
+  /// between a tproc and the daemon: `tproc stats` reports it, launch_bench counts it per launch).
+  uint64_t notified_calls() const { return notified_calls_.load(std::memory_order_relaxed); }
   /// The ranges tproc `owner` made and still holds, adjacent ones merged.
   std::vector<AddressLedger::Range> ranges_of(uint64_t owner);
 
@@ -155,6 +158,7 @@ class MappingServer {
   const pid_t daemon_pid_ = ::getpid();
   size_t notification_size_ = 0;
   size_t response_size_ = 0;
+  std::atomic<uint64_t> notified_calls_{0};  // bumped by every listener thread: no lock of its own
 };
 
 }  // namespace tproc::space

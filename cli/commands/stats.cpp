@@ -19,7 +19,9 @@ constexpr const char* kUsage =
     "Show what each running tproc of SPACE uses: CPU % (of one CPU), the memory it owns in the space\n"
     "(resident and mapped: the ranges the daemon mapped for it and those it mapped itself), threads\n"
     "and open fds; then the space's own memory: registry, space heap and the daemon. The parts add\n"
-    "up to the space's RSS. Refreshes every second until interrupted, like docker stats.\n\n"
+    "up to the space's RSS. Refreshes every second until interrupted, like docker stats. JSON also has\n"
+    "the daemon's counters since it started: the calls the programs' mapping filters sent it, and\n"
+    "the context switches of its threads and of the programs that ended.\n\n"
     "Options:\n"
     "      --no-stream      print one reading and exit\n"
     "      --format FORMAT  table (default) or json (one object per reading)\n";

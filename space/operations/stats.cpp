@@ -1,5 +1,6 @@
 // stats: what each running tproc uses, and what the space itself holds (space/memory_attribution.hpp).
 
+#include <sys/resource.h>
 #include <unistd.h>
 #include <algorithm>
 
@@ -56,6 +57,14 @@ void Daemon::handle(std::unique_ptr<Client> client, protocol::StatsRequest) {
   stats.heap_rss = memory->owners[kHeapOwner].rss;
   stats.daemon_rss = memory->owners[kDaemonOwner].rss;
   if (auto own = ProcessUsage::read(::getpid())) stats.daemon_cpu_ns = own->cpu_ns;
+  if (mappings_) stats.notified_calls = mappings_->notified_calls();
+  // getrusage, not /proc/PID/task/*: a tproc's listener thread ends with it, and only the
+  // process's totals keep what ended threads (and reaped tprocs) counted.
+  rusage usage{};
+  if (::getrusage(RUSAGE_SELF, &usage) == 0)
+    stats.daemon_context_switches = static_cast<uint64_t>(usage.ru_nvcsw) + static_cast<uint64_t>(usage.ru_nivcsw);
+  if (::getrusage(RUSAGE_CHILDREN, &usage) == 0)
+    stats.ended_tprocs_context_switches = static_cast<uint64_t>(usage.ru_nvcsw) + static_cast<uint64_t>(usage.ru_nivcsw);
   for (const auto& [id, record] : tprocs_.records()) {
     if (!record->running()) continue;
     protocol::TprocStats row;

@@ -101,6 +101,32 @@ TEST_CASE("stats counts each tproc's threads, descriptors and CPU time") {
   CHECK(table.out.find("space heap") != std::string::npos);
 }
 
+TEST_CASE("stats counts the calls the mapping filters sent the daemon, the same for the same program each run") {
+  Sandbox sandbox;
+  REQUIRE_THAT(sandbox.tproc({"run", "calls", program("exit_with"), "0"}), ExitsWith(0));  // starts the daemon
+  auto space_counter = [&](const char* key) { return stats_of(sandbox, "calls").at("space").at(key).number(); };
+  const double before = space_counter("notified_calls");
+  const double switches_before = space_counter("daemon_context_switches");
+  const double ended_before = space_counter("ended_tprocs_context_switches");
+  REQUIRE_THAT(sandbox.tproc({"run", "calls", program("exit_with"), "0"}), ExitsWith(0));
+  const double once = space_counter("notified_calls");
+  REQUIRE_THAT(sandbox.tproc({"run", "calls", program("exit_with"), "0"}), ExitsWith(0));
+  const double twice = space_counter("notified_calls");
+  // ld.so's mmaps of libc at least; the same calls each time (nothing else runs in the space).
+  CHECK(once - before >= 1);
+  CHECK(twice - once == once - before);
+  CHECK(space_counter("daemon_context_switches") > switches_before);
+  CHECK(space_counter("ended_tprocs_context_switches") > ended_before);
+
+  // A program that maps more is counted more: map_lots mallocs 8 blocks of 4 MiB (an mmap each).
+  REQUIRE_THAT(sandbox.tproc({"run", "calls", program("map_lots"), program("exit_with")}), ExitsWith(0));
+  CHECK(space_counter("notified_calls") - twice >= (once - before) + 8);
+
+  // A space without reclaim has no filter: nothing is notified.
+  REQUIRE_THAT(sandbox.tproc({"run", "plain", program("exit_with"), "0"}, {.extra_env = {"TPROC_RECLAIM=off"}}), ExitsWith(0));
+  CHECK(stats_of(sandbox, "plain").at("space").at("notified_calls").number() == 0);
+}
+
 TEST_CASE("top refreshes a sorted table as often as asked") {
   Sandbox sandbox;
   const std::string big = sandbox.detach({"--name", "big", "top", program("canary"), "32"});
