@@ -32,6 +32,7 @@ struct RunInvocation {
   std::string hostname;           ///< --hostname, or empty
   std::string network;            ///< --net: "" (host), "none", "ns:PATH"
   bool private_pids = false;      ///< --pid private
+  protocol::ContainerSetup container;  ///< tproc-oci's container settings; none for tproc run
   bool wants_help = false;
 
   /// Whether any isolation option was given.

@@ -132,6 +132,10 @@ void write_run_request(const QuickRequest& request, ByteWriter& out) {
   out.u32(0);  // command: argv joined
   out.u32(0);  // bundle_name
   out.u32(0);  // app_argv: the front door runs no bundles
+  // container: given, mounts, ipc (tproc-oci's)
+  out.u8(0);
+  out.u32(0);
+  out.u32(0);
 }
 
 bool read_reply(const unsigned char* bytes, size_t size, QuickReply& reply) {
