@@ -292,6 +292,7 @@ Result<int> run_in_space(const space::SpacePaths& paths, const RunInvocation& in
   request.hostname = invocation.hostname;
   request.network = invocation.network;
   request.private_pids = invocation.private_pids;
+  request.container = invocation.container;
   if (!invocation.name.empty()) request.name = invocation.name;
   request.detach = invocation.detach;
   request.auto_remove = invocation.auto_remove;

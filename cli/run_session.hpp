@@ -37,6 +37,7 @@ struct RunInvocation {
   std::string network;            ///< --net: "" (host), "none", "ns:PATH"
   bool private_pids = false;      ///< --pid private
   std::optional<RunUserChoice> user;  ///< -u USER[:GROUP], resolved
+  protocol::ContainerSetup container;  ///< tproc-oci's container settings; none for tproc run
   bool wants_help = false;
 
   /// Whether any isolation option was given.

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdlib>
 #include <fstream>
@@ -10,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runtime/container_setup.hpp"
+#include "space/container_spec.hpp"
 #include "space/space_name.hpp"
 
 namespace tproc::oci {
@@ -123,7 +126,9 @@ Result<void> read_linux(const json& linux_config, BundleConfig& config, bool& mo
     } else if (type == "uts") {
       if (!path.empty()) return refused(where, "joining a uts namespace is not supported by tproc-oci yet");
       uts_namespace = true;
-    } else if (type == "ipc" || type == "cgroup" || type == "user" || type == "time") {
+    } else if (type == "ipc") {
+      config.container.ipc = path.empty() ? "new" : "ns:" + path;
+    } else if (type == "cgroup" || type == "user" || type == "time") {
       return refused(where, "not supported by tproc-oci yet");
     } else {
       return invalid(where, "unknown namespace type");
@@ -178,12 +183,26 @@ Result<BundleConfig> BundleConfig::parse(const std::string& bundle, const std::s
     return refused("linux.namespaces uts", "a uts namespace without a hostname is not supported by tproc-oci yet");
   if (document.value("domainname", "") != "") return refused("domainname", "not supported by tproc-oci yet");
 
-  // tproc mounts the container's own /proc itself; every other mount needs steps not written yet.
+  config.container.given = true;
   if (document.contains("mounts")) {
+    if (!document["mounts"].is_array()) return invalid("mounts", "not a list");
     for (const json& mount : document["mounts"]) {
-      const std::string destination = mount.value("destination", "");
-      if (destination == "/proc" && mount.value("type", "") == "proc") continue;
-      return refused("mounts " + destination, "only /proc (type proc) is supported by tproc-oci yet");
+      if (!mount.is_object() || !mount.contains("destination") || !mount["destination"].is_string())
+        return invalid("mounts", "an entry without a destination");
+      protocol::ContainerMount entry;
+      entry.destination = mount["destination"].get<std::string>();
+      const std::string where = "mounts " + entry.destination;
+      TPROC_TRY(only_known(mount, where + " ", {"destination", "type", "source", "options"}, "not supported by tproc-oci yet"));
+      for (const char* field : {"type", "source"})
+        if (mount.contains(field) && !mount[field].is_string()) return invalid(where + " " + field, "not a string");
+      entry.type = mount.value("type", "");
+      entry.source = mount.value("source", "");
+      if (mount.contains("options")) entry.options = TPROC_TRY(strings(mount["options"], where + " options"));
+      // The runtime spec: a bind's relative source is relative to the bundle.
+      const bool bind = entry.type == "bind" || std::count(entry.options.begin(), entry.options.end(), "bind") ||
+                        std::count(entry.options.begin(), entry.options.end(), "rbind");
+      if (bind && !entry.source.empty() && entry.source[0] != '/') entry.source = bundle + "/" + entry.source;
+      config.container.mounts.push_back(std::move(entry));
     }
   }
 
@@ -192,6 +211,9 @@ Result<BundleConfig> BundleConfig::parse(const std::string& bundle, const std::s
     for (const auto& [key, value] : document["annotations"].items())
       if (value.is_string()) config.annotations[key] = value.get<std::string>();
   }
+  // As the daemon will check it: a bad mount fails create, naming it.
+  if (auto checked = runtime::ContainerSetup::open(space::container_spec(config.container)); !checked)
+    return Error::explained("config.json " + checked.error().describe(), checked.error().code());
   if (auto space = config.annotations.find("io.tproc.space"); space != config.annotations.end()) {
     if (!space::is_valid_space_name(space->second.c_str(), space->second.size()))
       return invalid("annotations io.tproc.space", "'" + space->second + "' is not a space name");

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/result.hpp"
+#include "protocol/messages.hpp"
 
 namespace tproc::oci {
 
@@ -32,6 +33,9 @@ struct BundleConfig {
   std::string hostname;            ///< hostname, with a uts namespace
   std::string network;             ///< "" (host), "none", "ns:PATH"
   bool private_pids = false;       ///< a pid namespace
+  /// What the daemon sets up for a container alone (mounts, ipc namespace, ...), checked here as
+  /// the daemon will check it, so that create fails, not start.
+  protocol::ContainerSetup container;
   std::string space = "default";   ///< annotation io.tproc.space
   std::map<std::string, std::string> annotations;
 

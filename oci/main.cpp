@@ -134,6 +134,7 @@ Result<void> write_pid_file(const std::string& path, pid_t pid) {
   invocation.hostname = config.hostname;
   invocation.network = config.network;
   invocation.private_pids = config.private_pids;
+  invocation.container = config.container;
   auto run = [&]() -> Result<int> {
     cli::PreparedRun prepared = TPROC_TRY(cli::prepare_in_root(invocation));
     // The container's environment is exactly process.env: run_in_space hands on ours.

@@ -69,6 +69,25 @@ struct RunUser {
   }
 };
 
+/// One mount of an OCI container (config.json `mounts`), as given: the daemon checks it.
+struct ContainerMount {
+  std::string destination;           ///< absolute, inside the root filesystem
+  std::string type;                  ///< proc, tmpfs, sysfs, devpts, mqueue, bind
+  std::string source;                ///< a bind's host path (absolute); else the file system's source name
+  std::vector<std::string> options;  ///< runc's mount options (ro, nosuid, mode=755, rprivate, ...)
+  template <class A> void fields(A& a) { a(destination, type, source, options); }
+};
+
+/// What an OCI container (tproc-oci) asks beyond `run`'s isolation options. Each runtime-spec
+/// setting tproc-oci honours in the daemon has its field here. Not `given` (tproc run): none, and
+/// the program gets tproc's own /proc in its root filesystem.
+struct ContainerSetup {
+  bool given = false;
+  std::vector<ContainerMount> mounts;  ///< in config.json's order, replacing the default /proc
+  std::string ipc;                     ///< "" (the daemon's), "new", "ns:PATH" (join it)
+  template <class A> void fields(A& a) { a(given, mounts, ipc); }
+};
+
 /// Start a program. fds: [program], then [stdin, stdout, stderr] unless detached, then
 /// [in-use lock] if `holds_lock`, then [executable] if `passes_executable`, then one for each of
 /// `inherited_fds`.
@@ -117,10 +136,11 @@ struct RunRequest {
   /// --argv0 ...): its argv[0], then the arguments given after the bundle. Empty: `argv` is it.
   std::vector<std::string> app_argv;
   RunUser user;  ///< `run -u USER[:GROUP]`: not given, the daemon's user
+  ContainerSetup container;  ///< tproc-oci's; needs `rootfs`
   template <class A> void fields(A& a) {
     a(argv, env, execfn, cwd, name, detach, ignored_signals, limits, core_dumps, bundle, holds_lock, passes_executable,
       endpoints, inherited_fds, caller, controlling_terminal, supervised, auto_remove, labels, default_name, rootfs,
-      hostname, network, private_pids, command, bundle_name, app_argv, user);
+      hostname, network, private_pids, command, bundle_name, app_argv, user, container);
   }
 };
 

@@ -16,7 +16,7 @@ uint64_t raw(const char* text) { return reinterpret_cast<uint64_t>(text); }
 }  // namespace
 
 Result<Isolation> Isolation::open(const std::string& rootfs, const std::string& hostname, const std::string& network,
-                                  bool private_pids) {
+                                  bool private_pids, const ContainerSpec* container) {
   Isolation isolation;
   if (!rootfs.empty()) {
     if (rootfs[0] != '/') return Error::explained("rootfs " + rootfs + ": not an absolute path", EINVAL);
@@ -39,6 +39,10 @@ Result<Isolation> Isolation::open(const std::string& rootfs, const std::string& 
     return Error::explained("network '" + network + "': not a network mode (none, ns:PATH)", EINVAL);
   }
   isolation.private_pids_ = private_pids;
+  if (container) {
+    if (!isolation.root_) return Error::explained("a container's mounts need a root filesystem (--rootfs)", EINVAL);
+    isolation.container_ = TPROC_TRY(ContainerSetup::open(*container));
+  }
   return isolation;
 }
 
@@ -49,6 +53,7 @@ uint64_t Isolation::clone_flags() const {
   if (!hostname_.empty()) flags |= CLONE_NEWUTS;
   if (new_network_) flags |= CLONE_NEWNET;
   if (private_pids_) flags |= CLONE_NEWPID;
+  if (container_) flags |= container_->clone_flags();
   return flags;
 }
 
@@ -56,9 +61,10 @@ void Isolation::add_joins(LaunchScript& script) const {
   if (joined_network_)
     script.add("join the network namespace", SYS_setns,
                {static_cast<uint64_t>(joined_network_.get()), CLONE_NEWNET, 0, 0, 0, 0});
+  if (container_) container_->add_joins(script);
 }
 
-void Isolation::add_root_and_names(LaunchScript& script) const {
+void Isolation::add_root_and_names(LaunchScript& script, std::pair<int, int> free_slots) const {
   if (root_ || private_pids_)
     // Nothing the tproc mounts may propagate back into the daemon's mount namespace.
     // EINVAL when / is not a mount point: the daemon runs in a plain chroot.
@@ -68,14 +74,15 @@ void Isolation::add_root_and_names(LaunchScript& script) const {
     // back out of it. pivot_root needs the new root to be a mount point: bind it onto itself.
     const char* root = static_cast<const char*>(script.keep(rootfs_.c_str(), rootfs_.size() + 1));
     script.add("bind the root filesystem " + rootfs_, SYS_mount, {raw(root), raw(root), 0, MS_BIND | MS_REC, 0, 0});
+    if (container_) container_->add_mounts(script, rootfs_, free_slots.first, free_slots.second);
     script.add("enter the root filesystem " + rootfs_, SYS_chdir, {raw(root), 0, 0, 0, 0, 0});
     script.add("pivot_root into " + rootfs_, SYS_pivot_root, {raw("."), raw("."), 0, 0, 0, 0});
     script.add("detach the old root", SYS_umount2, {raw("."), MNT_DETACH, 0, 0, 0, 0});
     script.add("chdir /", SYS_chdir, {raw("/"), 0, 0, 0, 0, 0});
   }
-  if (root_ || private_pids_)
+  if ((root_ || private_pids_) && !container_)
     // Its own /proc (as a container has), where ps sees its PID namespace; a root filesystem
-    // without a /proc directory has none.
+    // without a /proc directory has none. A container has the mounts its config lists instead.
     script.add("mount /proc", SYS_mount, {raw("proc"), raw("/proc"), raw("proc"), MS_NOSUID | MS_NODEV | MS_NOEXEC, 0, 0},
                ENOENT);
   if (!hostname_.empty()) {

@@ -7,10 +7,12 @@
 // the daemon's descriptors (a joined namespace) runs before the script places the program's fds.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "common/result.hpp"
 #include "common/unique_fd.hpp"
+#include "runtime/container_setup.hpp"
 #include "runtime/launch_script.hpp"
 
 namespace tproc::runtime {
@@ -20,8 +22,9 @@ class Isolation {
  public:
   /// Checks the request: `rootfs` an absolute directory, `hostname` at most 64 bytes, `network`
   /// "", "none" or "ns:PATH" naming a network namespace. Errors name the option and the reason.
+  /// `container` (tproc-oci's, with a rootfs): its mounts replace the default /proc.
   static Result<Isolation> open(const std::string& rootfs, const std::string& hostname, const std::string& network,
-                                bool private_pids);
+                                bool private_pids, const ContainerSpec* container = nullptr);
 
   /// The CLONE_NEW* flags the tproc is cloned with.
   uint64_t clone_flags() const;
@@ -30,8 +33,9 @@ class Isolation {
   /// Adds the steps that must precede fd placement: joining a network namespace.
   void add_joins(LaunchScript& script) const;
   /// Adds the steps that make the root and hostname the program's; its working directory is set
-  /// after them, inside the new root.
-  void add_root_and_names(LaunchScript& script) const;
+  /// after them, inside the new root. `free_slots` are two descriptor numbers free at that point
+  /// (a container's mounts use them; ContainerSetup::add_mounts).
+  void add_root_and_names(LaunchScript& script, std::pair<int, int> free_slots) const;
 
  private:
   std::string rootfs_;
@@ -40,6 +44,7 @@ class Isolation {
   UniqueFd joined_network_;
   bool private_pids_ = false;
   UniqueFd root_;
+  std::optional<ContainerSetup> container_;
 };
 
 }  // namespace tproc::runtime

@@ -16,8 +16,10 @@ uint64_t raw(const void* pointer) { return reinterpret_cast<uint64_t>(pointer); 
 
 }  // namespace
 
-void LaunchScript::add(std::string what, long number, std::array<uint64_t, 6> args, int accepted_error) {
-  steps_.push_back(LaunchStep{static_cast<uint64_t>(number), args, static_cast<uint64_t>(accepted_error)});
+void LaunchScript::add(std::string what, long number, std::array<uint64_t, 6> args, int accepted_error,
+                       int also_accepted) {
+  steps_.push_back(LaunchStep{static_cast<uint64_t>(number), args, static_cast<uint32_t>(accepted_error),
+                              static_cast<uint32_t>(also_accepted)});
   descriptions_.push_back(std::move(what));
 }
 

@@ -19,12 +19,13 @@
 
 namespace tproc::runtime {
 
-/// One system call the child makes: number, six raw arguments, and one errno that still counts as
-/// success (0: none). The layout is read by assembly.
+/// One system call the child makes: number, six raw arguments, and up to two errnos that still
+/// count as success (0: none). The layout is read by assembly.
 struct LaunchStep {
   uint64_t number;
   std::array<uint64_t, 6> args;
-  uint64_t accepted_error;
+  uint32_t accepted_error;
+  uint32_t also_accepted_error;
 };
 static_assert(sizeof(LaunchStep) == 64);
 
@@ -83,8 +84,9 @@ class LaunchScript {
   /// Sets `signal`'s disposition to SIG_IGN, as an exec would have inherited it from the caller.
   void ignore_signal(int signal);
   /// Appends an arbitrary step described as `what`; its pointers must stay valid as long as the
-  /// script (keep() stores data in the script). `accepted_error` is an errno that is not a failure.
-  void add(std::string what, long number, std::array<uint64_t, 6> args, int accepted_error = 0);
+  /// script (keep() stores data in the script). `accepted_error` and `also_accepted` are errnos
+  /// that are not a failure: the script goes on as after a success.
+  void add(std::string what, long number, std::array<uint64_t, 6> args, int accepted_error = 0, int also_accepted = 0);
   /// Copies `bytes` into the script and returns where they live for as long as the script does.
   void* keep(const void* bytes, size_t size);
 

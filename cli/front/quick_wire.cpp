@@ -140,6 +140,10 @@ void write_run_request(const QuickRequest& request, ByteWriter& out) {
   out.u32(0);
   for (int set = 0; set < 5; ++set) out.u64(0);
   out.u8(1);
+  // container: given, mounts, ipc (tproc-oci's)
+  out.u8(0);
+  out.u32(0);
+  out.u32(0);
 }
 
 bool read_reply(const unsigned char* bytes, size_t size, QuickReply& reply) {

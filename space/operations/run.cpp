@@ -23,6 +23,7 @@
 #include "runtime/isolation.hpp"
 #include "runtime/mapping_filter.hpp"
 #include "runtime/spawn.hpp"
+#include "space/container_spec.hpp"
 #include "space/endpoint_plan.hpp"
 #include "space/daemon.hpp"
 
@@ -229,8 +230,9 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
   record.labels = request.labels;
   record.bundle_name = request.bundle_name;
   record.auto_remove = request.auto_remove;
-  const runtime::Isolation isolation =
-      TPROC_TRY(runtime::Isolation::open(request.rootfs, request.hostname, request.network, request.private_pids));
+  const runtime::ContainerSpec container = container_spec(request.container);
+  const runtime::Isolation isolation = TPROC_TRY(runtime::Isolation::open(
+      request.rootfs, request.hostname, request.network, request.private_pids, request.container.given ? &container : nullptr));
   const std::optional<runtime::Credentials> credentials = TPROC_TRY(requested_credentials(request.user, space_));
 
   // The optional descriptors follow the program and its stdio, in a fixed order.
@@ -349,14 +351,21 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
                                 "); start the space from a shell with a higher `ulimit -n`",
                             EMFILE);
   isolation.add_joins(script);  // with the daemon's descriptor, before placement closes it
-  script.place_fds(std::move(placements));
+  script.place_fds(placements);  // a copy: the mounts below count what it places
   if (pids_procs) {
     // Into its pids cgroup before its program runs: "0" is the writer itself (space/pids_cgroup.hpp).
     static const char kItself = '0';
     script.add("join the pids cgroup", SYS_write, {static_cast<uint64_t>(cgroup_slot), reinterpret_cast<uint64_t>(&kItself), 1, 0, 0, 0});
     script.add("close the pids cgroup", SYS_close, {static_cast<uint64_t>(cgroup_slot), 0, 0, 0, 0, 0});
   }
-  isolation.add_root_and_names(script);
+  // The child's descriptors are exactly the placed ones now (less the pids cgroup's): the
+  // container's mounts get the two lowest numbers free, as the kernel will hand them out.
+  std::vector<runtime::FdPlacement> open_now;
+  for (const runtime::FdPlacement& placement : placements)
+    if (!pids_procs || placement.to != cgroup_slot) open_now.push_back(placement);
+  const int first_free = runtime::LaunchScript::first_free_number(open_now, 0);
+  open_now.push_back({-1, first_free});
+  isolation.add_root_and_names(script, {first_free, runtime::LaunchScript::first_free_number(open_now, 0)});
   const std::string cwd = request.cwd.empty() ? "/" : request.cwd;
   if (!credentials) script.change_directory(cwd);
   script.set_name(record.name);

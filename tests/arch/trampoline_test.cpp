@@ -330,6 +330,16 @@ TEST_CASE("A launch step that fails with its accepted errno does not stop the sc
   CHECK(failed_index(script) == 0);
 }
 
+TEST_CASE("A launch step may accept a second errno, and either one lets the script go on") {
+  runtime::LaunchScript script;
+  script.add("close a closed fd, EBADF second", SYS_close, {999, 0, 0, 0, 0, 0}, ENOENT, EBADF);
+  script.add("close a closed fd, EBADF first", SYS_close, {999, 0, 0, 0, 0, 0}, EBADF, ENOENT);
+  add_exit(script, 9);
+  runtime::ExitStatus status = run_bare(script);
+  CHECK(status.value == 9);
+  CHECK_FALSE(script.failed());
+}
+
 TEST_CASE("A failing launch step is recorded with its index and errno, exits 127 and stops the script") {
   const fs::path directory = fs::temp_directory_path() / ("tproc-trampoline-" + std::to_string(::getpid()));
   fs::remove_all(directory);

@@ -90,6 +90,10 @@ TEST_CASE("a RunRequest the front door writes decodes to the request it describe
   CHECK(run->hostname.empty());
   CHECK(run->network.empty());
   CHECK_FALSE(run->private_pids);
+  // tproc-oci's container settings too.
+  CHECK_FALSE(run->container.given);
+  CHECK(run->container.mounts.empty());
+  CHECK(run->container.ipc.empty());
 }
 
 TEST_CASE("the front door writes the same bytes as the protocol library for the same request") {

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 
@@ -40,10 +41,15 @@ void copy_into(const fs::path& root, const fs::path& file) {
   fs::copy_file(file, root / file.relative_path(), fs::copy_options::overwrite_existing);
 }
 
+constexpr const char* kProcOnly = R"([{"destination": "/proc", "type": "proc", "source": "proc"}])";
+constexpr const char* kNamespaces = R"([{"type": "mount"}, {"type": "pid"}, {"type": "uts"}, {"type": "network"}])";
+
 /// A bundle: rootfs/ with busybox-static and the shared-string samples (and their libraries),
-/// and config.json with `process` (a JSON object's text) and `extra` top-level members.
+/// and config.json with `process` (a JSON object's text), `extra` top-level members, `mounts`
+/// and `namespaces` (JSON lists).
 fs::path make_bundle(Sandbox& sandbox, const std::string& name, const std::string& process,
-                     const std::string& extra = "") {
+                     const std::string& extra = "", const std::string& mounts = kProcOnly,
+                     const std::string& namespaces = kNamespaces) {
   const fs::path bundle = sandbox.root() / name;
   const fs::path root = bundle / "rootfs";
   fs::create_directories(root / "proc");
@@ -61,11 +67,9 @@ fs::path make_bundle(Sandbox& sandbox, const std::string& name, const std::strin
   copy_into(root, "/lib64/ld-linux-x86-64.so.2");
   std::ofstream(bundle / "config.json")
       << R"({"ociVersion": "1.0.2", "process": )" << process
-      << R"(, "root": {"path": "rootfs"}, "hostname": "ocibox",
-  "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}],
-  "linux": {"namespaces": [{"type": "mount"}, {"type": "pid"}, {"type": "uts"}, {"type": "network"}]},
-  "annotations": {"io.tproc.space": "demo"})"
-      << extra << "}\n";
+      << R"(, "root": {"path": "rootfs"}, "hostname": "ocibox", "mounts": )" << mounts
+      << R"(, "linux": {"namespaces": )" << namespaces << R"(}, "annotations": {"io.tproc.space": "demo"})" << extra
+      << "}\n";
   return bundle;
 }
 
@@ -73,6 +77,65 @@ std::string process(const std::string& args) {
   return R"({"args": )" + args + R"(, "env": ["PATH=/bin", "GREETING=hello"], "cwd": "/app", "user": {"uid": 0, "gid": 0},
   "rlimits": [{"type": "RLIMIT_NOFILE", "soft": 123, "hard": 456}]})";
 }
+
+/// One line of /proc/PID/mountinfo: where, the mount's own options, the type, the file system's.
+struct MountLine {
+  std::string point, options, type, super_options;
+};
+
+/// The mounts of a mountinfo text by mount point (the last one at a point: the one on top).
+std::map<std::string, MountLine> mounts_of(const std::string& mountinfo) {
+  std::map<std::string, MountLine> found;
+  std::istringstream lines(mountinfo);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream words(line);
+    std::string id, parent, device, root;
+    MountLine mount;
+    if (!(words >> id >> parent >> device >> root >> mount.point >> mount.options)) continue;
+    std::string word;
+    while (words >> word && word != "-") {}
+    words >> mount.type >> word >> mount.super_options;
+    found[mount.point] = mount;
+  }
+  return found;
+}
+
+/// Whether the comma-separated `options` hold each of `wanted`.
+bool has_options(const std::string& options, std::initializer_list<std::string> wanted) {
+  const std::string listed = "," + options + ",";
+  for (const std::string& option : wanted)
+    if (listed.find("," + option + ",") == std::string::npos) return false;
+  return true;
+}
+
+/// Podman 4.3.1's default mounts, with the bind sources in `sources` (hostname, resolv.conf,
+/// hosts, containerenv files and an shm directory).
+std::string podman_mounts(const fs::path& sources) {
+  const std::string s = sources.string();
+  return R"([
+  {"destination": "/proc", "type": "proc", "source": "proc", "options": ["nosuid", "noexec", "nodev"]},
+  {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
+  {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]},
+  {"destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]},
+  {"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue", "options": ["nosuid", "noexec", "nodev"]},
+  {"destination": "/etc/hostname", "type": "bind", "source": ")" + s + R"(/hostname", "options": ["bind", "rprivate"]},
+  {"destination": "/etc/resolv.conf", "type": "bind", "source": ")" + s + R"(/resolv.conf", "options": ["bind", "rprivate", "ro"]},
+  {"destination": "/etc/hosts", "type": "bind", "source": ")" + s + R"(/hosts", "options": ["bind", "rprivate"]},
+  {"destination": "/dev/shm", "type": "bind", "source": ")" + s + R"(/shm", "options": ["bind", "rprivate", "nosuid", "noexec", "nodev"]},
+  {"destination": "/run/.containerenv", "type": "bind", "source": ")" + s + R"(/containerenv", "options": ["bind", "rprivate"]}])";
+}
+
+/// The bind sources podman_mounts names, made in `sources`.
+void make_mount_sources(const fs::path& sources) {
+  fs::create_directories(sources / "shm");
+  std::ofstream(sources / "hostname") << "ocibox\n";
+  std::ofstream(sources / "resolv.conf") << "nameserver 192.0.2.1\n";
+  std::ofstream(sources / "hosts") << "127.0.0.1 localhost\n";
+  std::ofstream(sources / "containerenv") << "engine=\"tproc-test\"\n";
+}
+
+constexpr const char* kPodmanNamespaces =
+    R"([{"type": "pid"}, {"type": "network"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}])";
 
 }  // namespace
 
@@ -202,4 +265,154 @@ TEST_CASE("podman calls tproc-oci, and a container with podman's defaults is ref
   REQUIRE_THAT(listed, ExitsWith(0));
   CHECK(listed.out.empty());
   sandbox.run_direct(with({"system", "reset", "--force"}));
+}
+
+TEST_CASE("podman's default mounts are made in the container with their options, and gone after it") {
+  Sandbox sandbox;
+  const std::string host_mounts = read_file("/proc/self/mountinfo");
+  // Another program of the space, which must not notice the container's mounts.
+  ChildProcess allocstr = sandbox.start_tproc({"run", "demo", sample("sharedstr", "allocstr"), "still shared"},
+                                              {.keep_stdin_open = true});
+  REQUIRE(allocstr.first_line());
+  const std::string daemon_mounts = read_file("/proc/" + std::to_string(sandbox.daemon_pid("demo")) + "/mountinfo");
+  const fs::path sources = sandbox.root() / "sources";
+  make_mount_sources(sources);
+  const std::string script =
+      "busybox cat /proc/self/mountinfo; echo ---; busybox cat /etc/hostname /etc/hosts /run/.containerenv; "
+      "{ echo x > /etc/resolv.conf; } 2>&1; echo x > /etc/hosts && echo hosts written; "
+      "for d in null zero full random urandom tty; do [ -c /dev/$d ] && echo /dev/$d; done; "
+      "for l in fd stdin stdout stderr ptmx; do busybox readlink /dev/$l; done; "
+      "busybox head -c 4 /dev/zero | busybox od -An -tx1; busybox readlink /proc/self/ns/ipc";
+  const fs::path bundle = make_bundle(sandbox, "bundle", process("[\"/bin/busybox\", \"sh\", \"-c\", \"" + script + "\"]"),
+                                      "", podman_mounts(sources), kPodmanNamespaces);
+  const std::string monitor = sandbox.write_file("monitor.py", kMonitor);
+  Outcome ran = sandbox.run_direct({"/usr/bin/python3", monitor, oci_binary(), sandbox.root() / "oci-state", bundle, "m1"});
+  INFO(ran.out);
+  INFO(ran.err);
+  CHECK(ran.err.find("exit 0\n") != std::string::npos);
+  const size_t separator = ran.out.find("---\n");
+  REQUIRE(separator != std::string::npos);
+  const std::map<std::string, MountLine> mounts = mounts_of(ran.out.substr(0, separator));
+  const std::string after = ran.out.substr(separator + 4);
+
+  REQUIRE(mounts.count("/proc"));
+  CHECK(mounts.at("/proc").type == "proc");
+  CHECK(has_options(mounts.at("/proc").options, {"rw", "nosuid", "nodev", "noexec"}));
+  REQUIRE(mounts.count("/dev"));
+  CHECK(mounts.at("/dev").type == "tmpfs");
+  CHECK(has_options(mounts.at("/dev").options, {"rw", "nosuid"}));
+  CHECK(has_options(mounts.at("/dev").super_options, {"size=65536k", "mode=755"}));
+  REQUIRE(mounts.count("/sys"));
+  CHECK(mounts.at("/sys").type == "sysfs");
+  CHECK(has_options(mounts.at("/sys").options, {"ro", "nosuid", "nodev", "noexec"}));
+  REQUIRE(mounts.count("/dev/pts"));
+  CHECK(mounts.at("/dev/pts").type == "devpts");
+  CHECK(has_options(mounts.at("/dev/pts").super_options, {"gid=5", "mode=620", "ptmxmode=666"}));
+  REQUIRE(mounts.count("/dev/mqueue"));
+  CHECK(mounts.at("/dev/mqueue").type == "mqueue");
+  CHECK(has_options(mounts.at("/dev/mqueue").options, {"nosuid", "nodev", "noexec"}));
+  REQUIRE(mounts.count("/etc/resolv.conf"));
+  CHECK(has_options(mounts.at("/etc/resolv.conf").options, {"ro"}));
+  REQUIRE(mounts.count("/etc/hosts"));
+  CHECK(has_options(mounts.at("/etc/hosts").options, {"rw"}));
+  REQUIRE(mounts.count("/dev/shm"));
+  CHECK(has_options(mounts.at("/dev/shm").options, {"rw", "nosuid", "nodev", "noexec"}));
+  CHECK(mounts.count("/etc/hostname"));
+  CHECK(mounts.count("/run/.containerenv"));
+  for (const char* device : {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty"})
+    CHECK(mounts.count(device));
+  // Nothing of the host's is visible: the old root went with pivot_root.
+  CHECK(mounts.size() == 17);  // with / itself
+
+  CHECK(after.find("ocibox\n127.0.0.1 localhost\nengine=\"tproc-test\"\n") == 0);
+  CHECK(after.find("/etc/resolv.conf: Read-only file system") != std::string::npos);
+  CHECK(after.find("hosts written\n") != std::string::npos);
+  CHECK(after.find("/dev/null\n/dev/zero\n/dev/full\n/dev/random\n/dev/urandom\n/dev/tty\n") != std::string::npos);
+  CHECK(after.find("/proc/self/fd\n/proc/self/fd/0\n/proc/self/fd/1\n/proc/self/fd/2\npts/ptmx\n") != std::string::npos);
+  CHECK(after.find(" 00 00 00 00\n") != std::string::npos);
+  // An IPC namespace of its own.
+  CHECK(after.find(::fs::read_symlink("/proc/self/ns/ipc").string()) == std::string::npos);
+  CHECK(after.find("ipc:[") != std::string::npos);
+  CHECK(read_file(sources / "hosts") == "x\n");
+
+  // Every mount lived in the container's own namespace: the host's and the daemon's are as before.
+  CHECK(read_file("/proc/self/mountinfo") == host_mounts);
+  CHECK(read_file("/proc/" + std::to_string(sandbox.daemon_pid("demo")) + "/mountinfo") == daemon_mounts);
+  allocstr.close_stdin();
+  CHECK_THAT(allocstr.wait(), ExitsWith(0));
+}
+
+TEST_CASE("a hostile rootfs whose symlinks point at the host gets its mounts inside itself, never on the host") {
+  Sandbox sandbox;
+  const std::string host_mounts = read_file("/proc/self/mountinfo");
+  const fs::path sources = sandbox.root() / "sources";
+  make_mount_sources(sources);
+  // Host directories an image's absolute and climbing symlinks name.
+  const fs::path host_etc = sandbox.root() / "host-etc", host_dev = sandbox.root() / "host-dev";
+  fs::create_directories(host_etc);
+  fs::create_directories(host_dev);
+  const fs::path bundle = make_bundle(sandbox, "bundle", process(R"(["/bin/busybox", "cat", "/etc/hostname", "/dev/hosts"])"), "",
+                                      R"([{"destination": "/dev", "type": "tmpfs", "source": "tmpfs"},
+  {"destination": "/etc/hostname", "type": "bind", "source": ")" + (sources / "hostname").string() + R"("},
+  {"destination": "/../../dev/hosts", "type": "bind", "source": ")" + (sources / "hosts").string() + R"("}])");
+  const fs::path rootfs = bundle / "rootfs";
+  fs::create_symlink(host_etc, rootfs / "etc");
+  fs::create_symlink("../../../../../../../../.." + host_dev.string(), rootfs / "dev");
+  const std::string monitor = sandbox.write_file("monitor.py", kMonitor);
+  const std::string state = sandbox.root() / "oci-state";
+
+  // Where they point does not exist in the rootfs: refused, as a missing directory.
+  Outcome refused = sandbox.run_direct({"/usr/bin/python3", monitor, oci_binary(), state, bundle, "h1"});
+  CHECK(refused.out.empty());
+  INFO(refused.err);
+  CHECK(refused.err.find("tproc-oci: ") != std::string::npos);
+  CHECK(refused.err.find("No such file or directory") != std::string::npos);
+  CHECK(fs::is_empty(host_etc));
+  CHECK(fs::is_empty(host_dev));
+  REQUIRE_THAT(sandbox.run_direct({oci_binary(), "--root", state, "delete", "--force", "h1"}), ExitsWith(0));
+
+  // Where they point exists in the rootfs too: the mounts land there, nothing on the host.
+  fs::create_directories(rootfs / host_etc.relative_path());
+  fs::create_directories(rootfs / host_dev.relative_path());
+  Outcome ran = sandbox.run_direct({"/usr/bin/python3", monitor, oci_binary(), state, bundle, "h2"});
+  INFO(ran.err);
+  CHECK(ran.out == "ocibox\n127.0.0.1 localhost\n");
+  CHECK(ran.err.find("exit 0\n") != std::string::npos);
+  CHECK(fs::is_empty(host_etc));
+  CHECK(fs::is_empty(host_dev));
+  CHECK(fs::exists(rootfs / host_etc.relative_path() / "hostname"));
+  CHECK(read_file("/proc/self/mountinfo") == host_mounts);
+}
+
+TEST_CASE("a mount tproc-oci cannot make is refused at create, naming it") {
+  Sandbox sandbox;
+  const std::string root = sandbox.root() / "oci-state";
+  auto create = [&](const std::string& name, const std::string& mounts) {
+    return sandbox.run_direct({oci_binary(), "--root", root, "create", "--bundle",
+                               make_bundle(sandbox, name, process(R"(["/bin/busybox"])"), "", mounts), "bad"});
+  };
+  CHECK_THAT(create("source", R"([{"destination": "/data", "type": "bind", "source": "/nonexistent/data"}])"),
+             IsOneLineError().from("tproc-oci").naming("config.json mounts /data: source /nonexistent/data").because_of({"No such file"}));
+  CHECK_THAT(create("type", R"([{"destination": "/data", "type": "ext4", "source": "/dev/sda1"}])"),
+             IsOneLineError().from("tproc-oci").naming("config.json mounts /data").because_of({"type 'ext4' is not supported"}));
+  CHECK_THAT(create("idmap", R"([{"destination": "/data", "type": "bind", "source": "/tmp", "options": ["idmap"]}])"),
+             IsOneLineError().from("tproc-oci").naming("config.json mounts /data: option 'idmap'").because_of({"not supported"}));
+  CHECK_THAT(create("relative", R"([{"destination": "data", "type": "tmpfs"}])"),
+             IsOneLineError().from("tproc-oci").naming("config.json mounts data").because_of({"not an absolute path"}));
+  CHECK((!fs::exists(root) || fs::is_empty(root)));
+}
+
+TEST_CASE("a mount the kernel refuses fails the container's start with the step and the reason") {
+  Sandbox sandbox;
+  const fs::path bundle = make_bundle(sandbox, "bundle", process(R"(["/bin/busybox", "true"])"), "",
+                                      R"([{"destination": "/dev", "type": "tmpfs", "options": ["mode=nonsense"]}])");
+  const std::string monitor = sandbox.write_file("monitor.py", kMonitor);
+  Outcome ran = sandbox.run_direct({"/usr/bin/python3", monitor, oci_binary(), sandbox.root() / "oci-state", bundle, "k1"});
+  CHECK(ran.out.empty());
+  INFO(ran.err);
+  CHECK(ran.err.find("tproc-oci: ") != std::string::npos);
+  CHECK(ran.err.find("mount /dev (tmpfs): Invalid argument") != std::string::npos);
+  CHECK(ran.err.find("exit 0\n") == std::string::npos);
+  // The space goes on serving.
+  CHECK_THAT(sandbox.tproc({"run", "demo", program("list_fds")}), ExitsWith(0));
 }

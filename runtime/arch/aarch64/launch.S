@@ -5,7 +5,8 @@
 // memory, and must not touch libc or the stack: it runs header->steps with raw syscalls, then
 // jumps to header->entry with the registers the aarch64 ELF ABI expects (x0 = 0: no atexit hook).
 //
-// LaunchHeader: 0 entry, 8 step_count, 16 steps, 24 failure. LaunchStep: 64 bytes (nr, 6 args, accepted errno).
+// LaunchHeader: 0 entry, 8 step_count, 16 steps, 24 failure. LaunchStep: 64 bytes (nr, 6 args, two
+// accepted errnos of 32 bits each).
 
 #define SYS_clone3 435
 #define SYS_exit_group 94
@@ -41,9 +42,11 @@ tproc_clone3_launch:
         add     x22, x22, #1
         b       .Lnext
 .Lerror:
-        neg     x1, x0
-        ldr     x2, [x20, #56]          // the step's accepted errno is no failure
-        cmp     x1, x2
+        neg     x1, x0                  // w1 = errno (1..4095)
+        ldp     w2, w3, [x20, #56]      // the step's accepted errnos are no failure
+        cmp     w1, w2
+        b.eq    .Lstep_done
+        cmp     w1, w3
         b.eq    .Lstep_done
         ldr     x1, [x19, #24]
         add     x2, x22, #1

@@ -5,7 +5,8 @@
 // memory, and must not touch libc or the stack: it runs header->steps with raw syscalls, then
 // jumps to header->entry with the registers the x86_64 ELF ABI expects (rdx = 0: no atexit hook).
 //
-// LaunchHeader: 0 entry, 8 step_count, 16 steps, 24 failure. LaunchStep: 64 bytes (nr, 6 args, accepted errno).
+// LaunchHeader: 0 entry, 8 step_count, 16 steps, 24 failure. LaunchStep: 64 bytes (nr, 6 args, two
+// accepted errnos of 32 bits each).
 
 #define SYS_clone3 435
 #define SYS_exit_group 231
@@ -46,8 +47,10 @@ tproc_clone3_launch:
         jmp     .Lnext
 .Lerror:
         mov     %rax, %rcx
-        neg     %rcx
-        cmp     56(%r13), %rcx          // the step's accepted errno is no failure
+        neg     %rcx                    // ecx = errno (1..4095)
+        cmp     56(%r13), %ecx          // the step's accepted errnos are no failure
+        je      .Lstep_done
+        cmp     60(%r13), %ecx
         je      .Lstep_done
         mov     24(%r12), %rdi
         lea     1(%r15), %rsi
