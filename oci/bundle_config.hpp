@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "common/result.hpp"
+#include "oci/container_cgroups.hpp"
+#include "oci/seccomp_profile.hpp"
 
 namespace tproc::oci {
 
@@ -33,6 +35,8 @@ struct BundleConfig {
   std::string network;             ///< "" (host), "none", "ns:PATH"
   bool private_pids = false;       ///< a pid namespace
   std::string space = "default";   ///< annotation io.tproc.space
+  SeccompProfile seccomp;          ///< linux.seccomp, compiled; an empty program: none
+  CgroupRequest cgroups;           ///< linux.cgroupsPath and linux.resources
   std::map<std::string, std::string> annotations;
 
   /// Reads and checks BUNDLE/config.json.

@@ -9,7 +9,7 @@
 namespace tproc::protocol {
 
 inline constexpr uint32_t kMagic = 0x43525054;  // "TPRC"
-inline constexpr uint16_t kVersion = 18;       // bump on every change of a message's fields
+inline constexpr uint16_t kVersion = 19;       // bump on every change of a message's fields
 
 /// A message's type on the wire: its index in protocol::Message (messages.cpp checks these).
 enum MessageType : uint16_t {

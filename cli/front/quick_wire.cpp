@@ -132,6 +132,9 @@ void write_run_request(const QuickRequest& request, ByteWriter& out) {
   out.u32(0);  // command: argv joined
   out.u32(0);  // bundle_name
   out.u32(0);  // app_argv: the front door runs no bundles
+  out.u32(0);  // seccomp_filter: only tproc-oci's containers have one
+  out.u32(0);  // seccomp_flags
+  out.u32(0);  // cgroups
 }
 
 bool read_reply(const unsigned char* bytes, size_t size, QuickReply& reply) {

@@ -90,6 +90,9 @@ TEST_CASE("a RunRequest the front door writes decodes to the request it describe
   CHECK(run->hostname.empty());
   CHECK(run->network.empty());
   CHECK_FALSE(run->private_pids);
+  CHECK(run->seccomp_filter.empty());
+  CHECK(run->seccomp_flags == 0);
+  CHECK(run->cgroups.empty());
 }
 
 TEST_CASE("the front door writes the same bytes as the protocol library for the same request") {
