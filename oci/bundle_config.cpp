@@ -109,7 +109,10 @@ Result<void> read_process(const json& process, BundleConfig& config) {
 
 Result<void> read_linux(const json& linux_config, BundleConfig& config, bool& mount_namespace, bool& uts_namespace) {
   if (!linux_config.is_object()) return invalid("linux", "not an object");
-  TPROC_TRY(only_known(linux_config, "linux.", {"namespaces"}, "not supported by tproc-oci yet"));
+  TPROC_TRY(only_known(linux_config, "linux.", {"namespaces", "seccomp", "cgroupsPath", "resources"}, "not supported by tproc-oci yet"));
+  if (linux_config.contains("seccomp") && !linux_config["seccomp"].is_null())
+    config.seccomp = TPROC_TRY(SeccompProfile::compile(linux_config["seccomp"]));
+  config.cgroups = TPROC_TRY(CgroupRequest::parse(linux_config));
   if (!linux_config.contains("namespaces")) return ok();
   for (const json& space : linux_config["namespaces"]) {
     const std::string type = space.value("type", "");

@@ -12,6 +12,8 @@
 
 #include "common/result.hpp"
 #include "protocol/messages.hpp"
+#include "oci/container_cgroups.hpp"
+#include "oci/seccomp_profile.hpp"
 
 namespace tproc::oci {
 
@@ -37,6 +39,8 @@ struct BundleConfig {
   /// the daemon will check it, so that create fails, not start.
   protocol::ContainerSetup container;
   std::string space = "default";   ///< annotation io.tproc.space
+  SeccompProfile seccomp;          ///< linux.seccomp, compiled; an empty program: none
+  CgroupRequest cgroups;           ///< linux.cgroupsPath and linux.resources
   std::map<std::string, std::string> annotations;
 
   /// Reads and checks BUNDLE/config.json.

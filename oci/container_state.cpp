@@ -57,6 +57,7 @@ std::string ContainerState::to_json(const std::string& root) const {
 Result<void> ContainerState::save(const std::string& root) const {
   json state = {{"id", id}, {"pid", pid}, {"start_time", start_time}, {"bundle", bundle}, {"created", created}};
   state["annotations"] = annotations;
+  state["cgroups"] = cgroups;
   // Written aside, then renamed: a concurrent `state` never reads half a file.
   const std::string path = container_dir(root, id) + "/state.json";
   const std::string temporary = path + ".new";
@@ -85,6 +86,9 @@ Result<ContainerState> ContainerState::load(const std::string& root, const std::
   if (state.contains("annotations") && state["annotations"].is_object())
     for (const auto& [key, value] : state["annotations"].items())
       if (value.is_string()) loaded.annotations[key] = value.get<std::string>();
+  if (state.contains("cgroups") && state["cgroups"].is_array())
+    for (const json& directory : state["cgroups"])
+      if (directory.is_string()) loaded.cgroups.push_back(directory.get<std::string>());
   return loaded;
 }
 

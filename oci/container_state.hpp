@@ -7,6 +7,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "common/result.hpp"
 
@@ -20,6 +21,7 @@ struct ContainerState {
   std::string bundle;
   std::string created;           ///< RFC 3339
   std::map<std::string, std::string> annotations;
+  std::vector<std::string> cgroups;  ///< the cgroup directories made for it, removed at delete
 
   /// "created" (the stand-in waits for start), "running", or "stopped" (it ended).
   std::string status(const std::string& root) const;

@@ -26,6 +26,7 @@
 #include "cli/signal_names.hpp"
 #include "cli/space_client.hpp"
 #include "oci/bundle_config.hpp"
+#include "oci/container_cgroups.hpp"
 #include "oci/container_state.hpp"
 #include "tproc_version.h"
 
@@ -49,13 +50,15 @@ constexpr const char* kUsage =
     "      --root DIR        where container state is kept (default /run/tproc-oci)\n"
     "      --log FILE        also write errors to FILE\n"
     "      --log-format FMT  text (default) or json\n"
-    "      --systemd-cgroup  accepted; tproc-oci places no container in a cgroup yet\n"
+    "      --systemd-cgroup  linux.cgroupsPath is systemd's slice:prefix:name, laid out as systemd\n"
+    "                        lays it (made through cgroupfs: refused where systemd runs)\n"
     "  -v, --version         print the version\n";
 
 struct Globals {
   std::string root = "/run/tproc-oci";
   std::string log;
   bool json_log = false;
+  bool systemd_cgroup = false;
 };
 
 /// Writes `error` to stderr and, with --log, to the log in its format (runc's json: level, msg, time).
@@ -106,7 +109,7 @@ Result<void> write_pid_file(const std::string& path, pid_t pid) {
 /// The stand-in, in the forked child: waits for `start` on the fifo, then becomes `tproc run` of
 /// the container's process, and ends as it ends. Never returns.
 [[noreturn]] void stand_in(const Globals& globals, const BundleConfig& config, const space::SpacePaths& paths,
-                           const std::string& fifo, int preserved_fds) {
+                           const std::string& fifo, int preserved_fds, const std::vector<std::string>& cgroups) {
   // Only stdio and the descriptors the caller asked to preserve reach the container.
   ::close_range(3 + static_cast<unsigned>(preserved_fds), ~0U, CLOSE_RANGE_CLOEXEC);
   UniqueFd waiting(::open(fifo.c_str(), O_WRONLY | O_CLOEXEC));  // blocks until `start` opens it
@@ -137,6 +140,9 @@ Result<void> write_pid_file(const std::string& path, pid_t pid) {
   invocation.container = config.container;
   auto run = [&]() -> Result<int> {
     cli::PreparedRun prepared = TPROC_TRY(cli::prepare_in_root(invocation));
+    prepared.request.seccomp_filter = config.seccomp.program;
+    prepared.request.seccomp_flags = config.seccomp.flags;
+    prepared.request.cgroups = cgroups;
     // The container's environment is exactly process.env: run_in_space hands on ours.
     static std::vector<std::string> kept;
     static std::vector<char*> entries;
@@ -196,13 +202,23 @@ Result<int> create(const Globals& globals, std::span<char* const> args) {
     if (errno == EEXIST) return Error::explained("container " + id + " already exists", EEXIST);
     return Error::from_errno("mkdir " + directory);
   }
+  // The container's cgroups, made before its process exists; gone again if create fails.
+  auto cgroups = make_cgroups(config.cgroups, id, globals.systemd_cgroup);
+  if (!cgroups) {
+    ::rmdir(directory.c_str());
+    return std::move(cgroups).error();
+  }
+  auto fail = [&](Error error) -> Error {
+    (void)remove_cgroups(*cgroups);
+    return error;
+  };
   const std::string fifo = exec_fifo(globals.root, id);
-  if (::mkfifo(fifo.c_str(), 0600) < 0) return Error::from_errno("mkfifo " + fifo);
+  if (::mkfifo(fifo.c_str(), 0600) < 0) return fail(Error::from_errno("mkfifo " + fifo));
 
   std::fflush(nullptr);
   const pid_t pid = ::fork();
-  if (pid < 0) return Error::from_errno("fork");
-  if (pid == 0) stand_in(globals, config, paths, fifo, preserved);
+  if (pid < 0) return fail(Error::from_errno("fork"));
+  if (pid == 0) stand_in(globals, config, paths, fifo, preserved, *cgroups);
 
   ContainerState state;
   state.id = id;
@@ -211,11 +227,12 @@ Result<int> create(const Globals& globals, std::span<char* const> args) {
   state.bundle = config.bundle;
   state.created = rfc3339_now();
   state.annotations = config.annotations;
+  state.cgroups = *cgroups;
   auto saved = state.save(globals.root);
   if (saved && arguments.has("pid-file")) saved = write_pid_file(arguments.value("pid-file"), pid);
   if (!saved) {
     ::kill(pid, SIGKILL);
-    return std::move(saved).error();
+    return fail(std::move(saved).error());
   }
   return 0;
 }
@@ -275,6 +292,8 @@ Result<int> delete_container(const Globals& globals, std::span<char* const> args
     // Its monitor reaps it; until then it is a zombie, which counts as stopped.
     for (int waited = 0; waited < 500 && state.status(globals.root) != "stopped"; ++waited) ::usleep(10000);
   }
+  // Then its cgroups, ending what it left running in them; its record stays until they are gone.
+  TPROC_TRY_CTX("delete container " + state.id, remove_cgroups(state.cgroups));
   const std::string directory = container_dir(globals.root, state.id);
   for (const char* name : {"/exec.fifo", "/state.json", "/state.json.new"}) ::unlink((directory + name).c_str());
   if (::rmdir(directory.c_str()) < 0) return Error::from_errno("delete container " + state.id + ": rmdir " + directory);
@@ -290,8 +309,15 @@ int features() {
       {"linux",
        {{"namespaces", {"mount", "network", "pid", "uts"}},
         {"capabilities", nlohmann::json::array()},
-        {"cgroup", {{"v1", false}, {"v2", false}, {"systemd", false}, {"systemdUser", false}}},
-        {"seccomp", {{"enabled", false}}},
+        {"cgroup", {{"v1", true}, {"v2", false}, {"systemd", false}, {"systemdUser", false}}},
+        {"seccomp",
+         {{"enabled", true},
+          {"actions",
+           {"SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD",
+            "SCMP_ACT_LOG", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP"}},
+          {"operators",
+           {"SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE", "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE"}},
+          {"supportedFlags", {"SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW", "SECCOMP_FILTER_FLAG_TSYNC"}}}},
         {"apparmor", {{"enabled", false}}},
         {"selinux", {{"enabled", false}}}}},
       {"annotations", {{"io.tproc.space", "the tproc space the container joins (default: default)"}}}};
@@ -324,8 +350,10 @@ Result<int> dispatch(Globals& globals, std::span<char* const> args) {
       if (format != "text" && format != "json")
         return Error::explained("--log-format '" + format + "': not a log format (text, json)", EINVAL);
       globals.json_log = format == "json";
-    } else if (option == "--systemd-cgroup" || option == "--debug") {
-      // Accepted as runc accepts them: no container is placed in a cgroup yet (linux.cgroupsPath is refused).
+    } else if (option == "--systemd-cgroup") {
+      globals.systemd_cgroup = true;
+    } else if (option == "--debug") {
+      // Accepted as runc accepts it.
     } else if (option.rfind("-", 0) == 0) {
       return Error::explained("unknown global option '" + option + "' (see tproc-oci --help)", EINVAL);
     } else {

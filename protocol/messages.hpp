@@ -137,10 +137,18 @@ struct RunRequest {
   std::vector<std::string> app_argv;
   RunUser user;  ///< `run -u USER[:GROUP]`: not given, the daemon's user
   ContainerSetup container;  ///< tproc-oci's; needs `rootfs`
+  /// A container's own seccomp filter (tproc-oci's linux.seccomp, compiled by the client): the
+  /// bytes of a classic BPF program (struct sock_filter[]) that the tproc installs on itself as
+  /// its last launch step, after tproc's mapping filter, so both apply. Empty: none.
+  std::string seccomp_filter;
+  uint32_t seccomp_flags = 0;  ///< SECCOMP_FILTER_FLAG_TSYNC, _LOG, _SPEC_ALLOW for it; no others
+  /// Cgroup directories (absolute, at most 16) the tproc writes itself into, as its first launch
+  /// step: a container's linux.cgroupsPath, one per cgroup v1 hierarchy (runtime/cgroup_join.hpp).
+  std::vector<std::string> cgroups;
   template <class A> void fields(A& a) {
     a(argv, env, execfn, cwd, name, detach, ignored_signals, limits, core_dumps, bundle, holds_lock, passes_executable,
       endpoints, inherited_fds, caller, controlling_terminal, supervised, auto_remove, labels, default_name, rootfs,
-      hostname, network, private_pids, command, bundle_name, app_argv, user, container);
+      hostname, network, private_pids, command, bundle_name, app_argv, user, container, seccomp_filter, seccomp_flags, cgroups);
   }
 };
 

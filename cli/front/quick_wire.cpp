@@ -144,6 +144,9 @@ void write_run_request(const QuickRequest& request, ByteWriter& out) {
   out.u8(0);
   out.u32(0);
   out.u32(0);
+  out.u32(0);  // seccomp_filter: only tproc-oci's containers have one
+  out.u32(0);  // seccomp_flags
+  out.u32(0);  // cgroups
 }
 
 bool read_reply(const unsigned char* bytes, size_t size, QuickReply& reply) {

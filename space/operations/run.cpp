@@ -20,6 +20,8 @@
 #include "common/regular_file.hpp"
 #include "registry/space_heap.hpp"
 #include "runtime/credentials.hpp"
+#include "runtime/cgroup_join.hpp"
+#include "runtime/container_filter.hpp"
 #include "runtime/isolation.hpp"
 #include "runtime/mapping_filter.hpp"
 #include "runtime/spawn.hpp"
@@ -350,6 +352,9 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
                                 "' may open (its open-files limit is " + std::to_string(files.rlim_cur) +
                                 "); start the space from a shell with a higher `ulimit -n`",
                             EMFILE);
+  // First of all, its cgroups: nothing it does runs outside them.
+  const std::vector<UniqueFd> cgroups = TPROC_TRY(runtime::open_cgroup_procs(request.cgroups));
+  runtime::add_cgroup_joins(script, request.cgroups, cgroups);
   isolation.add_joins(script);  // with the daemon's descriptor, before placement closes it
   script.place_fds(placements);  // a copy: the mounts below count what it places
   if (pids_procs) {
@@ -413,6 +418,9 @@ Result<void> Daemon::launch(TprocRecord& record, const protocol::RunRequest& req
                {static_cast<uint64_t>(AT_FDCWD), reinterpret_cast<uint64_t>(kept), X_OK, AT_EACCESS, 0, 0});
   }
   script.set_signal_mask(request.caller.given ? request.caller.blocked_signals : 0);
+  // Last: a container's profile applies to its program, never to the launch's own calls.
+  if (!request.seccomp_filter.empty())
+    TPROC_TRY(runtime::add_container_filter(script, request.seccomp_filter, request.seccomp_flags, ::geteuid() != 0));
 
   const loader::LoadedProgram& loaded = *record.program;
   record.child = TPROC_TRY(runtime::spawn_in_space(script, {loaded.entry, loaded.stack_pointer, loaded.stack.base()},

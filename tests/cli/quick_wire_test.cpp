@@ -94,6 +94,9 @@ TEST_CASE("a RunRequest the front door writes decodes to the request it describe
   CHECK_FALSE(run->container.given);
   CHECK(run->container.mounts.empty());
   CHECK(run->container.ipc.empty());
+  CHECK(run->seccomp_filter.empty());
+  CHECK(run->seccomp_flags == 0);
+  CHECK(run->cgroups.empty());
 }
 
 TEST_CASE("the front door writes the same bytes as the protocol library for the same request") {

@@ -5,6 +5,13 @@
 
 #include <catch2/catch.hpp>
 
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -46,10 +53,10 @@ constexpr const char* kNamespaces = R"([{"type": "mount"}, {"type": "pid"}, {"ty
 
 /// A bundle: rootfs/ with busybox-static and the shared-string samples (and their libraries),
 /// and config.json with `process` (a JSON object's text), `extra` top-level members, `mounts`
-/// and `namespaces` (JSON lists).
+/// and `namespaces` (JSON lists), and `linux_extra` members of `linux`.
 fs::path make_bundle(Sandbox& sandbox, const std::string& name, const std::string& process,
                      const std::string& extra = "", const std::string& mounts = kProcOnly,
-                     const std::string& namespaces = kNamespaces) {
+                     const std::string& namespaces = kNamespaces, const std::string& linux_extra = "") {
   const fs::path bundle = sandbox.root() / name;
   const fs::path root = bundle / "rootfs";
   fs::create_directories(root / "proc");
@@ -68,7 +75,7 @@ fs::path make_bundle(Sandbox& sandbox, const std::string& name, const std::strin
   std::ofstream(bundle / "config.json")
       << R"({"ociVersion": "1.0.2", "process": )" << process
       << R"(, "root": {"path": "rootfs"}, "hostname": "ocibox", "mounts": )" << mounts
-      << R"(, "linux": {"namespaces": )" << namespaces << R"(}, "annotations": {"io.tproc.space": "demo"})" << extra
+      << R"(, "linux": {"namespaces": )" << namespaces << linux_extra << R"(}, "annotations": {"io.tproc.space": "demo"})" << extra
       << "}\n";
   return bundle;
 }
@@ -213,6 +220,13 @@ TEST_CASE("what tproc-oci cannot honour is refused with one line naming the conf
              IsOneLineError().from("tproc-oci").naming("config.json hooks").because_of({"not supported"}));
   CHECK_THAT(create(make_bundle(sandbox, "as", R"({"args": ["/bin/busybox"], "rlimits": [{"type": "RLIMIT_AS", "soft": 1, "hard": 1}]})")),
              IsOneLineError().from("tproc-oci").naming("config.json process.rlimits RLIMIT_AS").because_of({"shared address space"}));
+  CHECK_THAT(create(make_bundle(sandbox, "seccomp-action", process(R"(["/bin/busybox"])"), "", kProcOnly, kNamespaces,
+                                R"(, "seccomp": {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_MAYBE"}]})")),
+             IsOneLineError().from("tproc-oci").naming("config.json linux.seccomp.syscalls[0].action").because_of({"unknown action 'SCMP_ACT_MAYBE'"}));
+  CHECK_THAT(create(make_bundle(sandbox, "memory", process(R"(["/bin/busybox"])"), "", kProcOnly, kNamespaces, R"(, "resources": {"memory": {"limit": 1048576}})")),
+             IsOneLineError().from("tproc-oci").naming("config.json linux.resources.memory.limit").because_of({"would not bind"}));
+  CHECK_THAT(create(make_bundle(sandbox, "parent", process(R"(["/bin/busybox"])"), "", kProcOnly, kNamespaces, R"(, "cgroupsPath": "/a/../..")")),
+             IsOneLineError().from("tproc-oci").naming("config.json linux.cgroupsPath").because_of({"'..' component"}));
   CHECK_THAT(sandbox.run_direct({oci_binary(), "--root", root, "start", "../etc"}),
              IsOneLineError().from("tproc-oci").naming("container ID '../etc'").because_of({"not a container ID"}));
   CHECK_THAT(sandbox.run_direct({oci_binary(), "--root", root, "frobnicate"}),
@@ -415,4 +429,208 @@ TEST_CASE("a mount the kernel refuses fails the container's start with the step 
   CHECK(ran.err.find("exit 0\n") == std::string::npos);
   // The space goes on serving.
   CHECK_THAT(sandbox.tproc({"run", "demo", program("list_fds")}), ExitsWith(0));
+namespace {
+
+/// What podman does with its default seccomp profile (containers-common's seccomp.json) before
+/// it writes config.json: keeps the rules its default capabilities and this architecture select.
+constexpr const char* kPodmanProfile = R"(import json, platform, sys
+caps = {"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_NET_BIND_SERVICE",
+        "CAP_SETFCAP", "CAP_SETGID", "CAP_SETPCAP", "CAP_SETUID", "CAP_SYS_CHROOT"}
+arch, native = {"x86_64": ("amd64", "SCMP_ARCH_X86_64"), "aarch64": ("arm64", "SCMP_ARCH_AARCH64")}[platform.machine()]
+source = json.load(open("/usr/share/containers/seccomp.json"))
+def applies(rule):
+    inc, exc = rule.get("includes") or {}, rule.get("excludes") or {}
+    return ((not inc.get("arches") or arch in inc["arches"]) and set(inc.get("caps") or []) <= caps
+            and arch not in (exc.get("arches") or []) and not set(exc.get("caps") or []) & caps)
+profile = {"defaultAction": source["defaultAction"], "defaultErrnoRet": source["defaultErrnoRet"],
+           "architectures": [a for m in source["archMap"] if m["architecture"] == native for a in [native] + m["subArchitectures"]],
+           "syscalls": [{k: v for k, v in rule.items() if k in ("names", "action", "errnoRet", "args")}
+                        for rule in source["syscalls"] if applies(rule)]}
+print(json.dumps(profile))
+)";
+
+}  // namespace
+
+TEST_CASE("a container's seccomp profile applies to it alone: its SCMP_ACT_ERRNO rule gives that errno, a sibling's call works") {
+  Sandbox sandbox;
+  // An unknown name is skipped, as runc skips it.
+  const fs::path bundle = make_bundle(sandbox, "bundle", process(R"(["/bin/busybox", "sh", "-c", "busybox mkdir /made; echo status $?"])"), "", kProcOnly, kNamespaces,
+                                      R"(, "seccomp": {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir",
+    "mkdirat", "no_such_system_call"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]})");
+  const std::string monitor = sandbox.write_file("monitor.py", kMonitor);
+  Outcome ran = sandbox.run_direct({"/usr/bin/python3", monitor, oci_binary(), sandbox.root() / "oci-state", bundle, "c4"});
+  CHECK(ran.out == "status 1\n");
+  CHECK(ran.err.find("can't create directory '/made': Operation not permitted") != std::string::npos);
+  CHECK(ran.err.find("exit 0\n") != std::string::npos);
+  CHECK_FALSE(fs::exists(bundle / "rootfs" / "made"));
+  // A tproc of the same space, started by tproc run, has no such filter.
+  CHECK_THAT(sandbox.tproc({"run", "demo", "/bin/busybox", "mkdir", sandbox.root() / "made"}), ExitsWith(0));
+  CHECK(fs::is_directory(sandbox.root() / "made"));
+}
+
+TEST_CASE("under podman's default seccomp profile a container runs, its mappings still reach the daemon, and sethostname fails") {
+  Sandbox sandbox;
+  if (!fs::exists("/usr/share/containers/seccomp.json")) {
+    WARN("containers-common's seccomp.json is not installed (scripts/install-deps installs podman): skipped");
+    return;
+  }
+  Outcome profile = sandbox.run_direct({"/usr/bin/python3", sandbox.write_file("profile.py", kPodmanProfile)});
+  REQUIRE_THAT(profile, ExitsWith(0));
+  const std::string seccomp = R"(, "seccomp": )" + profile.out;
+  const std::string monitor = sandbox.write_file("monitor.py", kMonitor);
+  const std::string root = sandbox.root() / "oci-state";
+
+  // The profile allows mmap; tproc's filter still sends it to the daemon, whose ledger has libc.
+  const fs::path shared = make_bundle(sandbox, "shared", process(R"(["/app/allocstr", "from a container"])"), "", kProcOnly, kNamespaces, seccomp);
+  ChildProcess container = sandbox.start_direct({"/usr/bin/python3", monitor, oci_binary(), root, shared, "c5"},
+                                                {.keep_stdin_open = true});
+  std::optional<std::string> address = container.first_line();
+  REQUIRE(address);
+  Outcome maps = sandbox.tproc({"maps", "demo", "allocstr"});
+  REQUIRE_THAT(maps, ExitsWith(0));
+  CHECK(maps.out.find("libc.so.6") != std::string::npos);
+  CHECK(sandbox.tproc({"run", "demo", sample("sharedstr", "printstr"), *address}).out == "from a container\n");
+  container.close_stdin();
+  CHECK(container.wait().err.find("exit 0\n") != std::string::npos);
+
+  // Without CAP_SYS_ADMIN in podman's list, the profile denies sethostname with EPERM.
+  const std::string rename = R"(["/bin/busybox", "sh", "-c", "busybox hostname other 2>&1; echo status $?"])";
+  Outcome denied = sandbox.run_direct({"/usr/bin/python3", monitor, oci_binary(), root,
+                                       make_bundle(sandbox, "denied", process(rename), "", kProcOnly, kNamespaces, seccomp), "c6"});
+  CHECK(denied.out == "hostname: sethostname: Operation not permitted\nstatus 1\n");
+  Outcome allowed = sandbox.run_direct({"/usr/bin/python3", monitor, oci_binary(), root, make_bundle(sandbox, "allowed", process(rename)), "c7"});
+  CHECK(allowed.out == "status 0\n");
+}
+
+namespace {
+
+/// The test's own cgroup in the v1 hierarchy of `controller` ("/" when in its root).
+std::string own_cgroup(const std::string& controller) {
+  std::ifstream cgroups("/proc/self/cgroup");
+  for (std::string line; std::getline(cgroups, line);) {
+    const size_t first = line.find(':'), second = line.find(':', first + 1);
+    std::istringstream names(line.substr(first + 1, second - first - 1));
+    for (std::string name; std::getline(names, name, ',');)
+      if (name == controller) return line.substr(second + 1);
+  }
+  return "/";
+}
+
+/// A cgroup directory name of the test's own, which tproc-oci makes below the test's cgroup in
+/// each v1 hierarchy (a relative cgroupsPath's parent, so nothing leaves a memory cgroup the
+/// machine put us in); removed with whatever is left in it, even when the test fails.
+class TestCgroups {
+ public:
+  TestCgroups() : name_("tproc-oci-test-" + std::to_string(::getpid())) {}
+  ~TestCgroups() {
+    for (const fs::path& parent : parents()) {
+      std::error_code ignored;
+      for (const auto& leaf : fs::directory_iterator(parent, ignored)) {
+        if (!leaf.is_directory()) continue;
+        for (int tries = 0; tries < 200 && ::rmdir(leaf.path().c_str()) < 0 && errno == EBUSY; ++tries) {
+          std::ifstream procs(leaf.path() / "cgroup.procs");
+          for (pid_t pid; procs >> pid;) ::kill(pid, SIGKILL);
+          ::usleep(10000);
+        }
+      }
+      ::rmdir(parent.c_str());
+    }
+  }
+  const std::string& name() const { return name_; }
+  /// NAME in every mounted hierarchy that exists now.
+  std::vector<fs::path> parents() const {
+    std::vector<fs::path> found;
+    for (const char* controller : {"pids", "cpu", "cpuacct", "cpuset", "memory", "devices", "blkio"})
+      if (fs::is_directory(parent(controller))) found.push_back(parent(controller));
+    return found;
+  }
+  /// Where NAME is in the hierarchy of `controller`.
+  fs::path parent(const std::string& controller) const {
+    return fs::path("/sys/fs/cgroup") / controller / own_cgroup(controller).substr(1) / name_;
+  }
+
+ private:
+  std::string name_;
+};
+
+std::string read_first_line(const fs::path& path) {
+  std::ifstream file(path);
+  std::string line;
+  std::getline(file, line);
+  return line;
+}
+
+bool has_v1_hierarchies() {
+  for (const char* controller : {"pids", "cpu", "devices"})
+    if (!fs::exists(fs::path("/sys/fs/cgroup") / controller / "cgroup.procs")) return false;
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("a container's pids limit holds: under a limit of 5 its process and 4 children run, the next fork fails with EAGAIN") {
+  Sandbox sandbox;
+  if (!has_v1_hierarchies()) {
+    WARN("no cgroup v1 pids, cpu and devices hierarchies here: skipped");
+    return;
+  }
+  TestCgroups cgroups;
+  const fs::path bundle = make_bundle(
+      sandbox, "bundle", process(R"(["/bin/busybox", "sh", "-c", "for i in 1 2 3 4 5; do busybox sleep 30 & echo forked $i; done"])"), "", kProcOnly, kNamespaces,
+      R"(, "cgroupsPath": ")" + cgroups.name() + R"(/c8", "resources": {"pids": {"limit": 5}})");
+  // sh gives a background job /dev/null for its input.
+  fs::create_directories(bundle / "rootfs" / "dev");
+  REQUIRE(::mknod((bundle / "rootfs" / "dev" / "null").c_str(), S_IFCHR | 0666, makedev(1, 3)) == 0);
+  const std::string root = sandbox.root() / "oci-state";
+  Outcome ran = sandbox.run_direct({"/usr/bin/python3", sandbox.write_file("monitor.py", kMonitor), oci_binary(), root, bundle, "c8"});
+  CHECK(ran.out == "forked 1\nforked 2\nforked 3\nforked 4\n");
+  CHECK(ran.err.find("can't fork: Resource temporarily unavailable") != std::string::npos);
+  CHECK(ran.err.find("exit 2\n") != std::string::npos);
+  const fs::path leaf = cgroups.parent("pids") / "c8";
+  CHECK(read_first_line(leaf / "pids.max") == "5");
+  REQUIRE_THAT(sandbox.run_direct({oci_binary(), "--root", root, "delete", "c8"}), ExitsWith(0));
+  CHECK_FALSE(fs::exists(leaf));
+}
+
+TEST_CASE("a container's cgroup exists while it runs, under its cgroupsPath, with its limits, and is gone after delete") {
+  Sandbox sandbox;
+  if (!has_v1_hierarchies()) {
+    WARN("no cgroup v1 pids, cpu and devices hierarchies here: skipped");
+    return;
+  }
+  TestCgroups cgroups;
+  const std::string path = cgroups.name() + "/c9";
+  // Deny-all devices, as podman asks, with runc's defaults after it: /dev/null's 1:3 opens, 240:0 does not.
+  const fs::path bundle = make_bundle(
+      sandbox, "bundle",
+      process(R"(["/bin/busybox", "sh", "-c", "busybox cat /proc/self/cgroup; busybox mknod /null c 1 3; busybox mknod /other c 240 0; echo > /null && echo null opens; busybox cat /other; echo ready; busybox sleep 30"])"),
+      "", kProcOnly, kNamespaces, R"(, "cgroupsPath": ")" + path + R"(", "resources": {"cpu": {"shares": 256},
+        "devices": [{"allow": false, "access": "rwm"}]})");
+  const std::string root = sandbox.root() / "oci-state";
+  ChildProcess monitor =
+      sandbox.start_direct({"/usr/bin/python3", sandbox.write_file("monitor.py", kMonitor), oci_binary(), root, bundle, "c9"});
+  REQUIRE(monitor.wait_for_output("ready\n", std::chrono::seconds(30)));
+  const TprocInfo container = sandbox.tproc_info("demo", "busybox");
+  for (const char* controller : {"pids", "cpu", "devices"}) {
+    INFO(controller);
+    const fs::path leaf = cgroups.parent(controller) / "c9";
+    REQUIRE(fs::is_directory(leaf));
+    std::ifstream procs(leaf / "cgroup.procs");
+    std::vector<pid_t> inside;
+    for (pid_t pid; procs >> pid;) inside.push_back(pid);
+    CHECK(std::find(inside.begin(), inside.end(), container.pid) != inside.end());
+  }
+  CHECK(read_first_line(cgroups.parent("cpu") / "c9" / "cpu.shares") == "256");
+  REQUIRE_THAT(sandbox.run_direct({oci_binary(), "--root", root, "kill", "c9", "KILL"}), ExitsWith(0));
+  Outcome ended = monitor.wait();
+  INFO(ended.out + ended.err);
+  // Its program ran inside from its first instruction: what it forked is there too.
+  for (const char* controller : {"pids", "devices"}) {
+    const std::string own = own_cgroup(controller);
+    CHECK(ended.out.find(std::string(":") + controller + ":" + (own == "/" ? "" : own) + "/" + path + "\n") != std::string::npos);
+  }
+  CHECK(ended.out.find("null opens\n") != std::string::npos);
+  CHECK(ended.err.find("can't open '/other': Operation not permitted") != std::string::npos);
+  REQUIRE_THAT(sandbox.run_direct({oci_binary(), "--root", root, "delete", "c9"}), ExitsWith(0));
+  for (const fs::path& parent : cgroups.parents()) CHECK_FALSE(fs::exists(parent / "c9"));
 }
