@@ -40,7 +40,8 @@ constexpr const char* kUsage =
     "io.tproc.space=NAME picks the space; default: default).\n\n"
     "Commands:\n"
     "  create --bundle DIR [--pid-file FILE] ID   create the container; it waits for start\n"
-    "  start ID                                   run the created container's process\n"
+    "  start ID                                   run the created container's process (an error\n"
+    "                                             if its config.json has none)\n"
     "  state ID                                   print its state (JSON)\n"
     "  kill ID [SIGNAL]                           send SIGNAL (default TERM)\n"
     "  delete [--force] ID                        remove it (--force: kill it first)\n"
@@ -103,6 +104,10 @@ Result<void> write_pid_file(const std::string& path, pid_t pid) {
   return ok();
 }
 
+/// What the stand-in answers `start` on the fifo.
+constexpr char kStarting = '0';
+constexpr char kNoProcess = 'n';
+
 /// The stand-in, in the forked child: waits for `start` on the fifo, then becomes `tproc run` of
 /// the container's process, and ends as it ends. Never returns.
 [[noreturn]] void stand_in(const Globals& globals, const BundleConfig& config, const space::SpacePaths& paths,
@@ -110,11 +115,14 @@ Result<void> write_pid_file(const std::string& path, pid_t pid) {
   // Only stdio and the descriptors the caller asked to preserve reach the container.
   ::close_range(3 + static_cast<unsigned>(preserved_fds), ~0U, CLOSE_RANGE_CLOEXEC);
   UniqueFd waiting(::open(fifo.c_str(), O_WRONLY | O_CLOEXEC));  // blocks until `start` opens it
-  if (!waiting || ::write(waiting.get(), "0", 1) != 1) {
+  // '0': the process runs; 'n': config.json had none, which `start` reports; either way the start ends it.
+  const char answer = config.args.empty() ? kNoProcess : kStarting;
+  if (!waiting || ::write(waiting.get(), &answer, 1) != 1) {
     report(globals, "container " + config.bundle + ": the start handshake failed: " + std::strerror(errno));
     ::_exit(125);
   }
   waiting.reset();
+  if (config.args.empty()) ::_exit(125);
   for (const Rlimit& limit : config.rlimits) {
     const rlimit value{limit.soft, limit.hard};
     // What the stand-in has, the tproc gets, as an exec keeps it (protocol::CallerAttributes).
@@ -239,6 +247,9 @@ Result<int> start(const Globals& globals, std::span<char* const> args) {
   if (::poll(&ready, 1, 10000) != 1 || ::read(reading.get(), &byte, 1) != 1)
     return Error::explained("container " + state.id + ": its process did not answer the start", ETIMEDOUT);
   ::unlink(fifo.c_str());
+  // The spec's process is required to start; its stand-in has ended, so the container is stopped.
+  if (byte == kNoProcess)
+    return Error::explained("container " + state.id + ": its config.json has no process to start", EINVAL);
   return 0;
 }
 

@@ -41,7 +41,7 @@ void copy_into(const fs::path& root, const fs::path& file) {
 }
 
 /// A bundle: rootfs/ with busybox-static and the shared-string samples (and their libraries),
-/// and config.json with `process` (a JSON object's text) and `extra` top-level members.
+/// and config.json with `process` (a JSON object's text; none if empty) and `extra` top-level members.
 fs::path make_bundle(Sandbox& sandbox, const std::string& name, const std::string& process,
                      const std::string& extra = "") {
   const fs::path bundle = sandbox.root() / name;
@@ -60,8 +60,8 @@ fs::path make_bundle(Sandbox& sandbox, const std::string& name, const std::strin
   }
   copy_into(root, "/lib64/ld-linux-x86-64.so.2");
   std::ofstream(bundle / "config.json")
-      << R"({"ociVersion": "1.0.2", "process": )" << process
-      << R"(, "root": {"path": "rootfs"}, "hostname": "ocibox",
+      << R"({"ociVersion": "1.0.2", )" << (process.empty() ? "" : R"("process": )" + process + ", ")
+      << R"("root": {"path": "rootfs"}, "hostname": "ocibox",
   "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}],
   "linux": {"namespaces": [{"type": "mount"}, {"type": "pid"}, {"type": "uts"}, {"type": "network"}]},
   "annotations": {"io.tproc.space": "demo"})"
@@ -134,6 +134,25 @@ TEST_CASE("kill reaches the container's process through its stand-in, and delete
   REQUIRE_THAT(sandbox.run_direct({oci_binary(), "--root", root, "delete", "--force", "c3"}), ExitsWith(0));
   // Deleting what is gone is done, with --force, as podman's cleanup expects.
   CHECK_THAT(sandbox.run_direct({oci_binary(), "--root", root, "delete", "--force", "c3"}), ExitsWith(0));
+}
+
+TEST_CASE("a container without a process is created, and start refuses it and leaves it stopped") {
+  Sandbox sandbox;
+  const fs::path bundle = make_bundle(sandbox, "bundle", "");
+  const std::string root = sandbox.root() / "oci-state";
+  auto oci = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {oci_binary(), "--root", root});
+    return sandbox.run_direct(args);
+  };
+  // The runtime spec requires process when start is called, not at create.
+  REQUIRE_THAT(oci({"create", "--bundle", bundle, "c5"}), ExitsWith(0));
+  CHECK(oci({"state", "c5"}).out.find(R"("status": "created")") != std::string::npos);
+  CHECK_THAT(oci({"start", "c5"}),
+             IsOneLineError().from("tproc-oci").naming("container c5").because_of({"no process to start"}));
+  REQUIRE(eventually([&] { return oci({"state", "c5"}).out.find(R"("status": "stopped")") != std::string::npos; }));
+  CHECK_THAT(oci({"start", "c5"}), IsOneLineError().from("tproc-oci").naming("container c5").because_of({"not created"}));
+  REQUIRE_THAT(oci({"delete", "c5"}), ExitsWith(0));
+  CHECK(fs::is_empty(root));
 }
 
 TEST_CASE("what tproc-oci cannot honour is refused with one line naming the config.json field") {
