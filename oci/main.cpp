@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -162,6 +163,30 @@ constexpr char kNoProcess = 'n';
   ::_exit(*status);
 }
 
+/// A container while `create` makes it: ROOT/ID and, once forked, its stand-in. Unless committed,
+/// both go when this ends, so a create that fails leaves nothing under that ID (runc's too).
+class Creating {
+ public:
+  Creating(std::string root, std::string id) : root_(std::move(root)), id_(std::move(id)) {}
+  Creating(const Creating&) = delete;
+  Creating& operator=(const Creating&) = delete;
+  ~Creating() {
+    if (committed_) return;
+    if (stand_in_ > 0) {
+      ::kill(stand_in_, SIGKILL);
+      ::waitpid(stand_in_, nullptr, 0);
+    }
+    (void)remove_container_dir(root_, id_);
+  }
+  void own_stand_in(pid_t pid) { stand_in_ = pid; }
+  void commit() { committed_ = true; }
+
+ private:
+  std::string root_, id_;
+  pid_t stand_in_ = 0;
+  bool committed_ = false;
+};
+
 /// Ok when 1 to `most` operands were given; else an error naming the command and what it takes.
 Result<void> operands(const cli::Arguments& arguments, std::string_view verb, size_t most, std::string_view what) {
   const size_t given = arguments.positional().size();
@@ -203,6 +228,7 @@ Result<int> create(const Globals& globals, std::span<char* const> args) {
     if (errno == EEXIST) return Error::explained("container " + id + " already exists", EEXIST);
     return Error::from_errno("mkdir " + directory);
   }
+  Creating creating(globals.root, id);
   const std::string fifo = exec_fifo(globals.root, id);
   if (::mkfifo(fifo.c_str(), 0600) < 0) return Error::from_errno("mkfifo " + fifo);
 
@@ -210,6 +236,7 @@ Result<int> create(const Globals& globals, std::span<char* const> args) {
   const pid_t pid = ::fork();
   if (pid < 0) return Error::from_errno("fork");
   if (pid == 0) stand_in(globals, config, paths, fifo, preserved);
+  creating.own_stand_in(pid);
 
   ContainerState state;
   state.id = id;
@@ -218,12 +245,9 @@ Result<int> create(const Globals& globals, std::span<char* const> args) {
   state.bundle = config.bundle;
   state.created = rfc3339_now();
   state.annotations = config.annotations;
-  auto saved = state.save(globals.root);
-  if (saved && arguments.has("pid-file")) saved = write_pid_file(arguments.value("pid-file"), pid);
-  if (!saved) {
-    ::kill(pid, SIGKILL);
-    return std::move(saved).error();
-  }
+  TPROC_TRY(state.save(globals.root));
+  if (arguments.has("pid-file")) TPROC_TRY(write_pid_file(arguments.value("pid-file"), pid));
+  creating.commit();
   return 0;
 }
 
@@ -274,8 +298,12 @@ Result<int> kill_container(const Globals& globals, std::span<char* const> args) 
 Result<int> delete_container(const Globals& globals, std::span<char* const> args) {
   cli::Arguments arguments = TPROC_TRY(cli::Arguments::parse(args, {{"force", 'f', false}}));
   auto loaded = load_one(globals, arguments, "delete", 1, "ID");
-  // As runc: deleting with --force what is already gone is done (podman cleans up after a failed create so).
-  if (!loaded && loaded.error().code() == ENOENT && arguments.has("force")) return 0;
+  // As runc: deleting with --force what is already gone is done (podman cleans up after a failed create
+  // so), and that removes what a create killed before it wrote state.json left of it.
+  if (!loaded && loaded.error().code() == ENOENT && arguments.has("force")) {
+    TPROC_TRY(remove_container_dir(globals.root, arguments.positional()[0]));
+    return 0;
+  }
   const ContainerState state = TPROC_TRY(std::move(loaded));
   const std::string status = state.status(globals.root);
   if (status != "stopped") {
@@ -285,9 +313,7 @@ Result<int> delete_container(const Globals& globals, std::span<char* const> args
     // Its monitor reaps it; until then it is a zombie, which counts as stopped.
     for (int waited = 0; waited < 500 && state.status(globals.root) != "stopped"; ++waited) ::usleep(10000);
   }
-  const std::string directory = container_dir(globals.root, state.id);
-  for (const char* name : {"/exec.fifo", "/state.json", "/state.json.new"}) ::unlink((directory + name).c_str());
-  if (::rmdir(directory.c_str()) < 0) return Error::from_errno("delete container " + state.id + ": rmdir " + directory);
+  TPROC_TRY(remove_container_dir(globals.root, state.id));
   return 0;
 }
 

@@ -155,6 +155,29 @@ TEST_CASE("a container without a process is created, and start refuses it and le
   CHECK(fs::is_empty(root));
 }
 
+TEST_CASE("a create that fails leaves nothing under its ID, so the ID can be created again") {
+  Sandbox sandbox;
+  const fs::path bundle = make_bundle(sandbox, "bundle", process(R"(["/bin/busybox", "true"])"));
+  const std::string root = sandbox.root() / "oci-state";
+  auto oci = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {oci_binary(), "--root", root});
+    return sandbox.run_direct(args);
+  };
+  // The pid file is written last, after the stand-in is forked and the state saved.
+  CHECK_THAT(oci({"create", "--bundle", bundle, "--pid-file", sandbox.root() / "no-such-dir" / "pid", "c6"}),
+             IsOneLineError().from("tproc-oci").naming("--pid-file").because_of({"No such file"}));
+  CHECK_THAT(oci({"state", "c6"}), IsOneLineError().from("tproc-oci").naming("container c6").because_of({"exist"}));
+  CHECK(fs::is_empty(root));
+  REQUIRE_THAT(oci({"create", "--bundle", bundle, "--pid-file", sandbox.root() / "pid", "c6"}), ExitsWith(0));
+  CHECK(oci({"state", "c6"}).out.find(R"("status": "created")") != std::string::npos);
+  REQUIRE_THAT(oci({"delete", "--force", "c6"}), ExitsWith(0));
+
+  // What a create killed before it saved the state leaves: delete --force removes it.
+  fs::create_directories(fs::path(root) / "c7");
+  REQUIRE_THAT(oci({"delete", "--force", "c7"}), ExitsWith(0));
+  CHECK(fs::is_empty(root));
+}
+
 TEST_CASE("what tproc-oci cannot honour is refused with one line naming the config.json field") {
   Sandbox sandbox;
   const std::string root = sandbox.root() / "oci-state";
