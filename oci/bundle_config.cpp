@@ -59,7 +59,7 @@ int rlimit_number(const std::string& name) {
 }
 
 Result<void> read_process(const json& process, BundleConfig& config) {
-  if (!process.is_object()) return invalid("process", "missing, or not an object");
+  if (!process.is_object()) return invalid("process", "not an object");
   TPROC_TRY(only_known(process, "process.", {"args", "env", "cwd", "user", "rlimits", "terminal", "consoleSize"},
                        "not supported by tproc-oci yet"));
   if (process.value("terminal", false))
@@ -160,7 +160,9 @@ Result<BundleConfig> BundleConfig::parse(const std::string& bundle, const std::s
                        "not supported by tproc-oci yet"));
   BundleConfig config;
   config.bundle = bundle;
-  TPROC_TRY(read_process(document.value("process", json()), config));
+  // The spec makes process required when start is called, not at create: without one the
+  // container is created and `start` refuses it.
+  if (document.contains("process") && !document["process"].is_null()) TPROC_TRY(read_process(document["process"], config));
 
   const json root = document.value("root", json());
   if (!root.is_object() || !root.contains("path") || !root["path"].is_string())

@@ -27,7 +27,7 @@ struct Rlimit {
 struct BundleConfig {
   std::string bundle;              ///< the bundle directory, absolute
   std::string rootfs;              ///< root.path, absolute
-  std::vector<std::string> args;   ///< process.args
+  std::vector<std::string> args;   ///< process.args; empty when config.json has no process
   std::vector<std::string> env;    ///< process.env
   std::string cwd = "/";           ///< process.cwd
   std::vector<Rlimit> rlimits;     ///< process.rlimits

@@ -24,6 +24,14 @@ Result<void> check_container_id(const std::string& id) {
 std::string container_dir(const std::string& root, const std::string& id) { return root + "/" + id; }
 std::string exec_fifo(const std::string& root, const std::string& id) { return container_dir(root, id) + "/exec.fifo"; }
 
+Result<void> remove_container_dir(const std::string& root, const std::string& id) {
+  const std::string directory = container_dir(root, id);
+  for (const char* name : {"/exec.fifo", "/state.json", "/state.json.new"}) ::unlink((directory + name).c_str());
+  if (::rmdir(directory.c_str()) < 0 && errno != ENOENT)
+    return Error::from_errno("container " + id + ": rmdir " + directory);
+  return ok();
+}
+
 unsigned long long process_start_time(pid_t pid) {
   std::ifstream file("/proc/" + std::to_string(pid) + "/stat");
   std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());

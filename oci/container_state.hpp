@@ -40,6 +40,8 @@ Result<void> check_container_id(const std::string& id);
 std::string container_dir(const std::string& root, const std::string& id);
 /// ROOT/ID/exec.fifo.
 std::string exec_fifo(const std::string& root, const std::string& id);
+/// Removes ROOT/ID with the files tproc-oci keeps there; ok if there is no ROOT/ID.
+Result<void> remove_container_dir(const std::string& root, const std::string& id);
 /// The start time of process `pid` in clock ticks since boot (field 22 of /proc/PID/stat), 0 if gone.
 unsigned long long process_start_time(pid_t pid);
 

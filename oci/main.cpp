@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -41,7 +42,8 @@ constexpr const char* kUsage =
     "io.tproc.space=NAME picks the space; default: default).\n\n"
     "Commands:\n"
     "  create --bundle DIR [--pid-file FILE] ID   create the container; it waits for start\n"
-    "  start ID                                   run the created container's process\n"
+    "  start ID                                   run the created container's process (an error\n"
+    "                                             if its config.json has none)\n"
     "  state ID                                   print its state (JSON)\n"
     "  kill ID [SIGNAL]                           send SIGNAL (default TERM)\n"
     "  delete [--force] ID                        remove it (--force: kill it first)\n"
@@ -106,6 +108,10 @@ Result<void> write_pid_file(const std::string& path, pid_t pid) {
   return ok();
 }
 
+/// What the stand-in answers `start` on the fifo.
+constexpr char kStarting = '0';
+constexpr char kNoProcess = 'n';
+
 /// The stand-in, in the forked child: waits for `start` on the fifo, then becomes `tproc run` of
 /// the container's process, and ends as it ends. Never returns.
 [[noreturn]] void stand_in(const Globals& globals, const BundleConfig& config, const space::SpacePaths& paths,
@@ -113,11 +119,14 @@ Result<void> write_pid_file(const std::string& path, pid_t pid) {
   // Only stdio and the descriptors the caller asked to preserve reach the container.
   ::close_range(3 + static_cast<unsigned>(preserved_fds), ~0U, CLOSE_RANGE_CLOEXEC);
   UniqueFd waiting(::open(fifo.c_str(), O_WRONLY | O_CLOEXEC));  // blocks until `start` opens it
-  if (!waiting || ::write(waiting.get(), "0", 1) != 1) {
+  // '0': the process runs; 'n': config.json had none, which `start` reports; either way the start ends it.
+  const char answer = config.args.empty() ? kNoProcess : kStarting;
+  if (!waiting || ::write(waiting.get(), &answer, 1) != 1) {
     report(globals, "container " + config.bundle + ": the start handshake failed: " + std::strerror(errno));
     ::_exit(125);
   }
   waiting.reset();
+  if (config.args.empty()) ::_exit(125);
   for (const Rlimit& limit : config.rlimits) {
     const rlimit value{limit.soft, limit.hard};
     // What the stand-in has, the tproc gets, as an exec keeps it (protocol::CallerAttributes).
@@ -161,6 +170,30 @@ Result<void> write_pid_file(const std::string& path, pid_t pid) {
   ::_exit(*status);
 }
 
+/// A container while `create` makes it: ROOT/ID and, once forked, its stand-in. Unless committed,
+/// both go when this ends, so a create that fails leaves nothing under that ID (runc's too).
+class Creating {
+ public:
+  Creating(std::string root, std::string id) : root_(std::move(root)), id_(std::move(id)) {}
+  Creating(const Creating&) = delete;
+  Creating& operator=(const Creating&) = delete;
+  ~Creating() {
+    if (committed_) return;
+    if (stand_in_ > 0) {
+      ::kill(stand_in_, SIGKILL);
+      ::waitpid(stand_in_, nullptr, 0);
+    }
+    (void)remove_container_dir(root_, id_);
+  }
+  void own_stand_in(pid_t pid) { stand_in_ = pid; }
+  void commit() { committed_ = true; }
+
+ private:
+  std::string root_, id_;
+  pid_t stand_in_ = 0;
+  bool committed_ = false;
+};
+
 /// Ok when 1 to `most` operands were given; else an error naming the command and what it takes.
 Result<void> operands(const cli::Arguments& arguments, std::string_view verb, size_t most, std::string_view what) {
   const size_t given = arguments.positional().size();
@@ -202,12 +235,10 @@ Result<int> create(const Globals& globals, std::span<char* const> args) {
     if (errno == EEXIST) return Error::explained("container " + id + " already exists", EEXIST);
     return Error::from_errno("mkdir " + directory);
   }
+  Creating creating(globals.root, id);
   // The container's cgroups, made before its process exists; gone again if create fails.
   auto cgroups = make_cgroups(config.cgroups, id, globals.systemd_cgroup);
-  if (!cgroups) {
-    ::rmdir(directory.c_str());
-    return std::move(cgroups).error();
-  }
+  if (!cgroups) return std::move(cgroups).error();
   auto fail = [&](Error error) -> Error {
     (void)remove_cgroups(*cgroups);
     return error;
@@ -219,6 +250,7 @@ Result<int> create(const Globals& globals, std::span<char* const> args) {
   const pid_t pid = ::fork();
   if (pid < 0) return fail(Error::from_errno("fork"));
   if (pid == 0) stand_in(globals, config, paths, fifo, preserved, *cgroups);
+  creating.own_stand_in(pid);
 
   ContainerState state;
   state.id = id;
@@ -230,10 +262,8 @@ Result<int> create(const Globals& globals, std::span<char* const> args) {
   state.cgroups = *cgroups;
   auto saved = state.save(globals.root);
   if (saved && arguments.has("pid-file")) saved = write_pid_file(arguments.value("pid-file"), pid);
-  if (!saved) {
-    ::kill(pid, SIGKILL);
-    return fail(std::move(saved).error());
-  }
+  if (!saved) return fail(std::move(saved).error());  // `creating` then kills and reaps the stand-in
+  creating.commit();
   return 0;
 }
 
@@ -257,6 +287,9 @@ Result<int> start(const Globals& globals, std::span<char* const> args) {
   if (::poll(&ready, 1, 10000) != 1 || ::read(reading.get(), &byte, 1) != 1)
     return Error::explained("container " + state.id + ": its process did not answer the start", ETIMEDOUT);
   ::unlink(fifo.c_str());
+  // The spec's process is required to start; its stand-in has ended, so the container is stopped.
+  if (byte == kNoProcess)
+    return Error::explained("container " + state.id + ": its config.json has no process to start", EINVAL);
   return 0;
 }
 
@@ -281,8 +314,12 @@ Result<int> kill_container(const Globals& globals, std::span<char* const> args) 
 Result<int> delete_container(const Globals& globals, std::span<char* const> args) {
   cli::Arguments arguments = TPROC_TRY(cli::Arguments::parse(args, {{"force", 'f', false}}));
   auto loaded = load_one(globals, arguments, "delete", 1, "ID");
-  // As runc: deleting with --force what is already gone is done (podman cleans up after a failed create so).
-  if (!loaded && loaded.error().code() == ENOENT && arguments.has("force")) return 0;
+  // As runc: deleting with --force what is already gone is done (podman cleans up after a failed create
+  // so), and that removes what a create killed before it wrote state.json left of it.
+  if (!loaded && loaded.error().code() == ENOENT && arguments.has("force")) {
+    TPROC_TRY(remove_container_dir(globals.root, arguments.positional()[0]));
+    return 0;
+  }
   const ContainerState state = TPROC_TRY(std::move(loaded));
   const std::string status = state.status(globals.root);
   if (status != "stopped") {
@@ -294,9 +331,7 @@ Result<int> delete_container(const Globals& globals, std::span<char* const> args
   }
   // Then its cgroups, ending what it left running in them; its record stays until they are gone.
   TPROC_TRY_CTX("delete container " + state.id, remove_cgroups(state.cgroups));
-  const std::string directory = container_dir(globals.root, state.id);
-  for (const char* name : {"/exec.fifo", "/state.json", "/state.json.new"}) ::unlink((directory + name).c_str());
-  if (::rmdir(directory.c_str()) < 0) return Error::from_errno("delete container " + state.id + ": rmdir " + directory);
+  TPROC_TRY(remove_container_dir(globals.root, state.id));
   return 0;
 }
 

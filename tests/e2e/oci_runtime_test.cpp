@@ -52,8 +52,8 @@ constexpr const char* kProcOnly = R"([{"destination": "/proc", "type": "proc", "
 constexpr const char* kNamespaces = R"([{"type": "mount"}, {"type": "pid"}, {"type": "uts"}, {"type": "network"}])";
 
 /// A bundle: rootfs/ with busybox-static and the shared-string samples (and their libraries),
-/// and config.json with `process` (a JSON object's text), `extra` top-level members, `mounts`
-/// and `namespaces` (JSON lists), and `linux_extra` members of `linux`.
+/// and config.json with `process` (a JSON object's text; none if empty), `extra` top-level members,
+/// `mounts` and `namespaces` (JSON lists), and `linux_extra` members of `linux`.
 fs::path make_bundle(Sandbox& sandbox, const std::string& name, const std::string& process,
                      const std::string& extra = "", const std::string& mounts = kProcOnly,
                      const std::string& namespaces = kNamespaces, const std::string& linux_extra = "") {
@@ -73,8 +73,8 @@ fs::path make_bundle(Sandbox& sandbox, const std::string& name, const std::strin
   }
   copy_into(root, "/lib64/ld-linux-x86-64.so.2");
   std::ofstream(bundle / "config.json")
-      << R"({"ociVersion": "1.0.2", "process": )" << process
-      << R"(, "root": {"path": "rootfs"}, "hostname": "ocibox", "mounts": )" << mounts
+      << R"({"ociVersion": "1.0.2", )" << (process.empty() ? "" : R"("process": )" + process + ", ")
+      << R"("root": {"path": "rootfs"}, "hostname": "ocibox", "mounts": )" << mounts
       << R"(, "linux": {"namespaces": )" << namespaces << linux_extra << R"(}, "annotations": {"io.tproc.space": "demo"})" << extra
       << "}\n";
   return bundle;
@@ -204,6 +204,48 @@ TEST_CASE("kill reaches the container's process through its stand-in, and delete
   REQUIRE_THAT(sandbox.run_direct({oci_binary(), "--root", root, "delete", "--force", "c3"}), ExitsWith(0));
   // Deleting what is gone is done, with --force, as podman's cleanup expects.
   CHECK_THAT(sandbox.run_direct({oci_binary(), "--root", root, "delete", "--force", "c3"}), ExitsWith(0));
+}
+
+TEST_CASE("a container without a process is created, and start refuses it and leaves it stopped") {
+  Sandbox sandbox;
+  const fs::path bundle = make_bundle(sandbox, "bundle", "");
+  const std::string root = sandbox.root() / "oci-state";
+  auto oci = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {oci_binary(), "--root", root});
+    return sandbox.run_direct(args);
+  };
+  // The runtime spec requires process when start is called, not at create.
+  REQUIRE_THAT(oci({"create", "--bundle", bundle, "c5"}), ExitsWith(0));
+  CHECK(oci({"state", "c5"}).out.find(R"("status": "created")") != std::string::npos);
+  CHECK_THAT(oci({"start", "c5"}),
+             IsOneLineError().from("tproc-oci").naming("container c5").because_of({"no process to start"}));
+  REQUIRE(eventually([&] { return oci({"state", "c5"}).out.find(R"("status": "stopped")") != std::string::npos; }));
+  CHECK_THAT(oci({"start", "c5"}), IsOneLineError().from("tproc-oci").naming("container c5").because_of({"not created"}));
+  REQUIRE_THAT(oci({"delete", "c5"}), ExitsWith(0));
+  CHECK(fs::is_empty(root));
+}
+
+TEST_CASE("a create that fails leaves nothing under its ID, so the ID can be created again") {
+  Sandbox sandbox;
+  const fs::path bundle = make_bundle(sandbox, "bundle", process(R"(["/bin/busybox", "true"])"));
+  const std::string root = sandbox.root() / "oci-state";
+  auto oci = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {oci_binary(), "--root", root});
+    return sandbox.run_direct(args);
+  };
+  // The pid file is written last, after the stand-in is forked and the state saved.
+  CHECK_THAT(oci({"create", "--bundle", bundle, "--pid-file", sandbox.root() / "no-such-dir" / "pid", "c6"}),
+             IsOneLineError().from("tproc-oci").naming("--pid-file").because_of({"No such file"}));
+  CHECK_THAT(oci({"state", "c6"}), IsOneLineError().from("tproc-oci").naming("container c6").because_of({"exist"}));
+  CHECK(fs::is_empty(root));
+  REQUIRE_THAT(oci({"create", "--bundle", bundle, "--pid-file", sandbox.root() / "pid", "c6"}), ExitsWith(0));
+  CHECK(oci({"state", "c6"}).out.find(R"("status": "created")") != std::string::npos);
+  REQUIRE_THAT(oci({"delete", "--force", "c6"}), ExitsWith(0));
+
+  // What a create killed before it saved the state leaves: delete --force removes it.
+  fs::create_directories(fs::path(root) / "c7");
+  REQUIRE_THAT(oci({"delete", "--force", "c7"}), ExitsWith(0));
+  CHECK(fs::is_empty(root));
 }
 
 TEST_CASE("what tproc-oci cannot honour is refused with one line naming the config.json field") {
