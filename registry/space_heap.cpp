@@ -42,7 +42,8 @@ int SpaceHeap::format(void* base, uint64_t size) {
   header->map_offset = align64(sizeof(HeapHeader));
   header->link_offset = align64(header->map_offset + header->chunk_count);
   header->page_offset = align64(header->link_offset + header->chunk_count * sizeof(uint32_t));
-  header->cache_offset = header->page_offset + header->chunk_count * sizeof(HeapPage);
+  header->remote_offset = header->page_offset + header->chunk_count * sizeof(HeapPage);
+  header->cache_offset = header->remote_offset + header->chunk_count * sizeof(HeapRemoteBits);
   uint64_t cache_count = header->chunk_count / 8;
   if (cache_count < 2) cache_count = 2;
   if (cache_count > kCacheSlots) cache_count = kCacheSlots;
@@ -51,7 +52,8 @@ int SpaceHeap::format(void* base, uint64_t size) {
   header->first_chunk = (metadata + kChunkBytes - 1) >> kChunkShift;
   if (header->first_chunk + 1 >= header->chunk_count) return -EINVAL;
   // The map and links of a region fresh from mmap are zero already; a reused one must be cleared.
-  // Page records are written when their chunk is carved, cache slots when first claimed; page 0
+  // Page records and remote bitmaps are written when their chunk is carved, cache slots when first
+  // claimed; page 0
   // (metadata, never carved) must read as a page with no free block.
   auto* bytes = static_cast<std::byte*>(base);
   std::memset(bytes + header->map_offset, 0, header->page_offset - header->map_offset);
@@ -164,11 +166,7 @@ uint32_t SpaceHeap::pop_partial(uint32_t index) {
 void SpaceHeap::own_page(HeapCache& cache, uint32_t chunk, uint32_t index) {
   HeapPage& page = pages()[chunk];
   page.state.store(cache.code, seq_cst);
-  if (page.local == 0) {
-    const uint64_t remote = page.remote.exchange(0, acquire);
-    page.local = static_cast<uint32_t>(remote & kLowMask);
-    page.used -= static_cast<uint32_t>(remote >> 32);
-  }
+  if (page.local == 0) take_remote(chunk, index);
   // adoptable() let the page pass only when it is ours or none of its blocks is live.
   page.pid.store(cache.pid.load(relaxed), relaxed);
   cache.pages[index].store(chunk, relaxed);
@@ -184,6 +182,8 @@ uint32_t SpaceHeap::carve_page(uint32_t index, int32_t pid) {
   for (uint64_t i = 0; i + 1 < count; ++i)
     link_of(base_ + first + i * size) = static_cast<uint32_t>((first + (i + 1) * size) >> 4);
   link_of(base_ + first + (count - 1) * size) = 0;
+  HeapRemoteBits& bits = remote_bits()[chunk];
+  for (uint64_t word = 0; word < (count + 63) / 64; ++word) bits.words[word].store(0, relaxed);
   HeapPage& page = pages()[chunk];
   page.state.store(kPageUnowned, relaxed);
   page.link.store(0, relaxed);
@@ -213,13 +213,7 @@ void* SpaceHeap::allocate_refilled(HeapCache& cache, uint32_t index) {
   const uint64_t size = class_size(index);
   if (const uint32_t chunk = cache.pages[index].load(relaxed); chunk != 0) {
     // Our page is dry: take back what others freed on it, or let it go.
-    HeapPage& page = pages()[chunk];
-    if (page.remote.load(relaxed) != 0) {
-      const uint64_t remote = page.remote.exchange(0, acquire);
-      page.local = static_cast<uint32_t>(remote & kLowMask);
-      page.used -= static_cast<uint32_t>(remote >> 32);
-      return allocate(&cache, size);
-    }
+    if (pages()[chunk].remote.load(relaxed) != 0 && take_remote(chunk, index) != 0) return allocate(&cache, size);
     cache.pages[index].store(0, relaxed);
     release_page(chunk, index);
   }
@@ -227,11 +221,12 @@ void* SpaceHeap::allocate_refilled(HeapCache& cache, uint32_t index) {
   const int32_t pid = cache.pid.load(relaxed);
   while (const uint32_t chunk = pop_partial(index)) {
     HeapPage& page = pages()[chunk];
-    if (const uint64_t remote = page.remote.load(seq_cst); !adoptable(page, remote, pid)) {
+    if (const uint32_t remote = remote_count(chunk, index); !adoptable(page, remote, pid)) {
       // Another tproc's live blocks are on it: leave it unlisted. A free meanwhile (it saw the
-      // page listed and left it) may have been the last live one: then list it again.
+      // page listed and left it) may have been the last live one: then list it again. Nobody
+      // clears bits of a page nobody owns, so any such free shows in the count.
       page.state.store(kPageUnowned, seq_cst);
-      if (page.remote.load(seq_cst) != remote) list_page(chunk, index);
+      if (remote_count(chunk, index) != remote) list_page(chunk, index);
       continue;
     }
     own_page(cache, chunk, index);
@@ -246,26 +241,67 @@ void* SpaceHeap::allocate_refilled(HeapCache& cache, uint32_t index) {
   return allocate(&cache, size);
 }
 
-bool SpaceHeap::adoptable(const HeapPage& page, uint64_t remote, int32_t pid) {
-  // Unowned, so `used` is still what its last owner left; the remote list holds blocks it counts.
-  return page.pid.load(relaxed) == pid || page.used == static_cast<uint32_t>(remote >> 32);
+bool SpaceHeap::adoptable(const HeapPage& page, uint32_t remote, int32_t pid) {
+  // Unowned, so `used` is still what its last owner left; the remote bitmap holds blocks it counts.
+  return page.pid.load(relaxed) == pid || page.used == remote;
 }
 
-int SpaceHeap::free_remote(HeapCache* cache, HeapPage& page, std::byte* block, uint32_t index) {
-  const uint32_t offset = static_cast<uint32_t>(static_cast<uint64_t>(block - base_) >> 4);
-  uint64_t head = page.remote.load(relaxed);
-  uint64_t next = 0;
-  do {
-    link_of(block) = static_cast<uint32_t>(head & kLowMask);
-    next = (((head >> 32) + 1) << 32) | offset;
-  } while (!page.remote.compare_exchange_weak(head, next, seq_cst, relaxed));
+int SpaceHeap::free_remote(HeapCache* cache, HeapPage& page, uint64_t number, uint32_t index) {
+  const auto chunk = static_cast<uint32_t>(&page - pages());
+  const uint64_t word = number / 64;
+  const uint64_t bit = uint64_t{1} << (number % 64);
+  const uint64_t before = remote_bits()[chunk].words[word].fetch_or(bit, seq_cst);
+  if (before & bit) [[unlikely]]
+    return -EINVAL;  // freed already, not yet taken back: this second free changed nothing
+  // The free that finds its word empty tells the owner to look at the word; the others follow it.
+  if (before == 0) page.remote.fetch_or(uint64_t{1} << word, seq_cst);
   if (cache != nullptr)
     bump(cache->live[index], -1);
   else
     header_->classes[index].retired.fetch_sub(1, relaxed);
   // An unowned page with a free block must be findable: see release_page for the other side.
-  if (page.state.load(seq_cst) == kPageUnowned) list_page(static_cast<uint32_t>(&page - pages()), index);
+  if (page.state.load(seq_cst) == kPageUnowned) list_page(chunk, index);
   return 0;
+}
+
+uint32_t SpaceHeap::take_remote(uint32_t chunk, uint32_t index) {
+  HeapPage& page = pages()[chunk];
+  uint64_t words = page.remote.exchange(0, acquire);
+  if (words == 0) return 0;
+  HeapRemoteBits& bits = remote_bits()[chunk];
+  const uint64_t size = size_of_class(index);
+  std::byte* const first = base_ + (uint64_t{chunk} << kChunkShift);
+  const uint32_t first_unit = chunk << (kChunkShift - 4);
+  // Highest block first, each pushed onto the list: it hands them out in address order.
+  uint32_t head = page.local;
+  uint32_t taken = 0;
+  while (words != 0) {
+    const uint32_t word = 63 - static_cast<uint32_t>(__builtin_clzll(words));
+    words &= ~(uint64_t{1} << word);
+    uint64_t freed = bits.words[word].exchange(0, acquire);
+    taken += static_cast<uint32_t>(__builtin_popcountll(freed));
+    while (freed != 0) {
+      const uint32_t bit = 63 - static_cast<uint32_t>(__builtin_clzll(freed));
+      freed &= ~(uint64_t{1} << bit);
+      const uint64_t within = (uint64_t{word} * 64 + bit) * size;
+      // The owner writes the link: the line is likely still in its cache from when it handed the
+      // block out, where a link written by the freer would have had to come back from the freer's.
+      link_of(first + within) = head;
+      head = first_unit + static_cast<uint32_t>(within >> 4);
+    }
+  }
+  page.local = head;
+  page.used -= taken;
+  return taken;
+}
+
+uint32_t SpaceHeap::remote_count(uint32_t chunk, uint32_t index) const {
+  const HeapRemoteBits& bits = remote_bits()[chunk];
+  const uint64_t words = (kChunkBytes / size_of_class(index) + 63) / 64;
+  uint32_t count = 0;
+  for (uint64_t word = 0; word < words; ++word)
+    count += static_cast<uint32_t>(__builtin_popcountll(bits.words[word].load(seq_cst)));
+  return count;
 }
 
 int SpaceHeap::free_other(void* pointer) {
