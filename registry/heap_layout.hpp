@@ -9,13 +9,16 @@
 //
 // Ownership, the invariant the speed rests on: a small-block chunk (a "page") is owned by at most
 // one cache (one thread of one tproc) at a time, recorded in HeapPage::state. Only the owner
-// touches a page's `local` list and `used` count, with plain loads and stores; every other thread
-// frees a block by setting its bit in the page's remote bitmap (HeapRemoteBits) with one atomic OR,
-// never writing the block itself, so the block's cache line stays with the owner; the owner takes
-// each nonzero bitmap word with one exchange when its local list runs dry, and links those blocks
-// into its local list. HeapPage::remote has a bit per bitmap word that may hold bits, set by the
-// free that finds its word empty, so the owner reads only those words. A page nobody owns that has
-// free blocks sits (once) on its class's `partial` stack, where a cache that needs a page adopts it.
+// touches a page's `local` list and `used` count, with plain loads and stores. Every other thread
+// frees a block of a page that a cache owns by setting the block's bit in the page's remote bitmap
+// (HeapRemoteBits) with one atomic OR, never writing the block itself, so the block's cache line
+// stays with the owner; HeapPage::remote_words has a bit per bitmap word that may hold bits, so the
+// owner reads only those words. A block of a page nobody owns (its thread let it go and frees it
+// now, say) is pushed onto the page's `remote` list with one CAS: no owner's line to spare, and the
+// freer's link write is cheaper than a bit for the next owner to turn back into a link. The owner
+// takes both back (one exchange per word, one for the list) when its local list runs dry. A page
+// nobody owns that has free blocks sits (once) on its class's `partial` stack, where a cache that
+// needs a page adopts it.
 //
 // Who allocated a block, the invariant `tproc which` and the leak check rest on: every live block
 // of a page was allocated by the tproc in HeapPage::pid. A page passes to a cache of another tproc
@@ -64,7 +67,8 @@ constexpr uint32_t owned_by(uint32_t slot) { return slot + 2; }
 struct alignas(64) HeapPage {
   std::atomic<uint32_t> state;   ///< kPageUnowned, kPageListed or owned_by(slot)
   std::atomic<uint32_t> link;    ///< the next page (chunk + 1) on the partial stack; 0: the last
-  std::atomic<uint64_t> remote;  ///< bit w: word w of the page's HeapRemoteBits may hold freed blocks
+  std::atomic<uint64_t> remote;  ///< (count << 32) | offset/16 of blocks freed while no cache owned it
+  std::atomic<uint64_t> remote_words;  ///< bit w: word w of the page's HeapRemoteBits may hold bits
   uint32_t local;                ///< owner only: offset/16 of the first free block; 0: none
   uint32_t used;                 ///< owner only: blocks handed out minus blocks taken back
   /// The tproc (tgid) that allocated every live block of this page (large: the run's allocator).
@@ -81,7 +85,7 @@ inline constexpr uint32_t kRemoteWords = kChunkBytes / 16 / 64;
 struct alignas(64) HeapRemoteBits {
   std::atomic<uint64_t> words[kRemoteWords];
 };
-static_assert(sizeof(HeapRemoteBits) == 512 && kRemoteWords == 64, "HeapPage::remote has one bit per word");
+static_assert(sizeof(HeapRemoteBits) == 512 && kRemoteWords == 64, "HeapPage::remote_words: a bit per word");
 
 /// A thread's cache: the page it allocates from in each class, and its usage counts. Written only
 /// by its thread, except when its tproc has exited and the daemon releases it.

@@ -137,7 +137,7 @@ void SpaceHeap::release_page(uint32_t chunk, uint32_t index) {
   page.state.store(kPageUnowned, seq_cst);
   // A free that pushed onto `remote` before the store above left the listing to us; one after it
   // sees the page unowned and lists it itself (both sides are sequentially consistent).
-  if (has_local || page.remote.load(seq_cst) != 0) list_page(chunk, index);
+  if (has_local || page.remote.load(seq_cst) != 0 || page.remote_words.load(seq_cst) != 0) list_page(chunk, index);
 }
 
 void SpaceHeap::list_page(uint32_t chunk, uint32_t index) {
@@ -167,7 +167,7 @@ void SpaceHeap::own_page(HeapCache& cache, uint32_t chunk, uint32_t index) {
   HeapPage& page = pages()[chunk];
   page.state.store(cache.code, seq_cst);
   if (page.local == 0) take_remote(chunk, index);
-  // adoptable() let the page pass only when it is ours or none of its blocks is live.
+  // allocate_refilled let the page pass only when it is ours or none of its blocks is live.
   page.pid.store(cache.pid.load(relaxed), relaxed);
   cache.pages[index].store(chunk, relaxed);
 }
@@ -188,6 +188,7 @@ uint32_t SpaceHeap::carve_page(uint32_t index, int32_t pid) {
   page.state.store(kPageUnowned, relaxed);
   page.link.store(0, relaxed);
   page.remote.store(0, relaxed);
+  page.remote_words.store(0, relaxed);
   page.local = static_cast<uint32_t>(first >> 4);
   page.used = 0;
   page.pid.store(pid, relaxed);
@@ -213,7 +214,9 @@ void* SpaceHeap::allocate_refilled(HeapCache& cache, uint32_t index) {
   const uint64_t size = class_size(index);
   if (const uint32_t chunk = cache.pages[index].load(relaxed); chunk != 0) {
     // Our page is dry: take back what others freed on it, or let it go.
-    if (pages()[chunk].remote.load(relaxed) != 0 && take_remote(chunk, index) != 0) return allocate(&cache, size);
+    const HeapPage& page = pages()[chunk];
+    if ((page.remote.load(relaxed) | page.remote_words.load(relaxed)) != 0 && take_remote(chunk, index) != 0)
+      return allocate(&cache, size);
     cache.pages[index].store(0, relaxed);
     release_page(chunk, index);
   }
@@ -221,13 +224,17 @@ void* SpaceHeap::allocate_refilled(HeapCache& cache, uint32_t index) {
   const int32_t pid = cache.pid.load(relaxed);
   while (const uint32_t chunk = pop_partial(index)) {
     HeapPage& page = pages()[chunk];
-    if (const uint32_t remote = remote_count(chunk, index); !adoptable(page, remote, pid)) {
-      // Another tproc's live blocks are on it: leave it unlisted. A free meanwhile (it saw the
-      // page listed and left it) may have been the last live one: then list it again. Nobody
-      // clears bits of a page nobody owns, so any such free shows in the count.
-      page.state.store(kPageUnowned, seq_cst);
-      if (remote_count(chunk, index) != remote) list_page(chunk, index);
-      continue;
+    // It may pass to us if it is our tproc's, or if none of its blocks is live: unowned, its `used`
+    // is still what its last owner left, and the remote bitmap holds blocks that count includes.
+    if (page.pid.load(relaxed) != pid) {
+      if (const uint32_t remote = remote_count(chunk, index); page.used != remote) {
+        // Another tproc's live blocks are on it: leave it unlisted. A free meanwhile (it saw the
+        // page listed and left it) may have been the last live one: then list it again. Nobody
+        // clears bits of a page nobody owns, so any such free shows in the count.
+        page.state.store(kPageUnowned, seq_cst);
+        if (remote_count(chunk, index) != remote) list_page(chunk, index);
+        continue;
+      }
     }
     own_page(cache, chunk, index);
     if (pages()[chunk].local != 0) return allocate(&cache, size);
@@ -241,51 +248,64 @@ void* SpaceHeap::allocate_refilled(HeapCache& cache, uint32_t index) {
   return allocate(&cache, size);
 }
 
-bool SpaceHeap::adoptable(const HeapPage& page, uint32_t remote, int32_t pid) {
-  // Unowned, so `used` is still what its last owner left; the remote bitmap holds blocks it counts.
-  return page.pid.load(relaxed) == pid || page.used == remote;
-}
-
-int SpaceHeap::free_remote(HeapCache* cache, HeapPage& page, uint64_t number, uint32_t index) {
-  const auto chunk = static_cast<uint32_t>(&page - pages());
-  const uint64_t word = number / 64;
-  const uint64_t bit = uint64_t{1} << (number % 64);
-  const uint64_t before = remote_bits()[chunk].words[word].fetch_or(bit, seq_cst);
-  if (before & bit) [[unlikely]]
-    return -EINVAL;  // freed already, not yet taken back: this second free changed nothing
-  // The free that finds its word empty tells the owner to look at the word; the others follow it.
-  if (before == 0) page.remote.fetch_or(uint64_t{1} << word, seq_cst);
+int SpaceHeap::free_remote(HeapCache* cache, HeapPage& page, uint64_t offset, uint64_t number, uint32_t index,
+                           uint32_t state) {
+  const uint64_t chunk = offset >> kChunkShift;
+  if (state >= owned_by(0)) {
+    // Another thread's page: its bit, so that the block's line stays in the owner's cache.
+    const uint64_t word = number / 64;
+    const uint64_t bit = uint64_t{1} << (number % 64);
+    // Only the tested bit of the old value is used: one `lock bts`, not a CAS loop.
+    if (remote_bits()[chunk].words[word].fetch_or(bit, seq_cst) & bit) [[unlikely]]
+      return -EINVAL;  // freed already, not yet taken back: this second free changed nothing
+    // Tell the owner to look at the word, unless it is told already: an owner that took the
+    // summary bit after this read takes the word after our bit was set (all sequentially
+    // consistent), so our bit is taken with it. A summary bit whose word is empty costs one look.
+    const uint64_t summary = uint64_t{1} << word;
+    if (!(page.remote_words.load(seq_cst) & summary)) page.remote_words.fetch_or(summary, seq_cst);
+  } else {
+    // Nobody's page (or one whose owner let it go after the load above: then the list is as good).
+    uint64_t head = page.remote.load(relaxed);
+    uint64_t next = 0;
+    do {
+      link_of(base_ + offset) = static_cast<uint32_t>(head & kLowMask);
+      next = (((head >> 32) + 1) << 32) | (offset >> 4);
+    } while (!page.remote.compare_exchange_weak(head, next, seq_cst, relaxed));
+  }
   if (cache != nullptr)
     bump(cache->live[index], -1);
   else
     header_->classes[index].retired.fetch_sub(1, relaxed);
   // An unowned page with a free block must be findable: see release_page for the other side.
-  if (page.state.load(seq_cst) == kPageUnowned) list_page(chunk, index);
+  if (page.state.load(seq_cst) == kPageUnowned) list_page(static_cast<uint32_t>(chunk), index);
   return 0;
 }
 
 uint32_t SpaceHeap::take_remote(uint32_t chunk, uint32_t index) {
   HeapPage& page = pages()[chunk];
-  uint64_t words = page.remote.exchange(0, acquire);
-  if (words == 0) return 0;
+  // The list first: it becomes the local list (empty, our precondition), the bitmap's blocks go
+  // on top of it.
+  uint32_t head = page.local;
+  uint32_t taken = 0;
+  if (page.remote.load(relaxed) != 0) {
+    const uint64_t list = page.remote.exchange(0, acquire);
+    head = static_cast<uint32_t>(list & kLowMask);
+    taken = static_cast<uint32_t>(list >> 32);
+  }
+  uint64_t words = page.remote_words.load(relaxed) != 0 ? page.remote_words.exchange(0, seq_cst) : 0;
   HeapRemoteBits& bits = remote_bits()[chunk];
   const uint64_t size = size_of_class(index);
   std::byte* const first = base_ + (uint64_t{chunk} << kChunkShift);
   const uint32_t first_unit = chunk << (kChunkShift - 4);
-  // Highest block first, each pushed onto the list: it hands them out in address order.
-  uint32_t head = page.local;
-  uint32_t taken = 0;
   while (words != 0) {
-    const uint32_t word = 63 - static_cast<uint32_t>(__builtin_clzll(words));
-    words &= ~(uint64_t{1} << word);
-    uint64_t freed = bits.words[word].exchange(0, acquire);
-    taken += static_cast<uint32_t>(__builtin_popcountll(freed));
-    while (freed != 0) {
-      const uint32_t bit = 63 - static_cast<uint32_t>(__builtin_clzll(freed));
-      freed &= ~(uint64_t{1} << bit);
-      const uint64_t within = (uint64_t{word} * 64 + bit) * size;
-      // The owner writes the link: the line is likely still in its cache from when it handed the
-      // block out, where a link written by the freer would have had to come back from the freer's.
+    const auto word = static_cast<uint32_t>(__builtin_ctzll(words));
+    words &= words - 1;
+    uint64_t freed = bits.words[word].exchange(0, seq_cst);
+    const uint64_t word_within = uint64_t{word} * 64 * size;
+    for (; freed != 0; freed &= freed - 1, ++taken) {
+      const uint64_t within = word_within + static_cast<uint64_t>(__builtin_ctzll(freed)) * size;
+      // The owner writes the link: the block's line is likely still in its cache from when it
+      // handed the block out, where a link written by the freer had to come back from the freer's.
       link_of(first + within) = head;
       head = first_unit + static_cast<uint32_t>(within >> 4);
     }
@@ -298,7 +318,7 @@ uint32_t SpaceHeap::take_remote(uint32_t chunk, uint32_t index) {
 uint32_t SpaceHeap::remote_count(uint32_t chunk, uint32_t index) const {
   const HeapRemoteBits& bits = remote_bits()[chunk];
   const uint64_t words = (kChunkBytes / size_of_class(index) + 63) / 64;
-  uint32_t count = 0;
+  auto count = static_cast<uint32_t>(pages()[chunk].remote.load(seq_cst) >> 32);
   for (uint64_t word = 0; word < words; ++word)
     count += static_cast<uint32_t>(__builtin_popcountll(bits.words[word].load(seq_cst)));
   return count;

@@ -15,8 +15,9 @@
 // owner a push onto it: plain loads and stores on cache lines no other thread writes. A free of
 // another thread's (or tproc's) block sets the block's bit in that page's remote bitmap with one
 // atomic OR and leaves the block's own bytes alone: a cross-thread free used to write its link into
-// the block and the owner read it back, so each such block's line crossed cores twice. When a page
-// runs dry its owner takes the set bits back (one exchange per bitmap word) and links those blocks
+// the block and the owner read it back, so each such block's line crossed cores twice. (A block of
+// a page nobody owns is pushed onto the page's remote list with one CAS.) When a page runs dry its
+// owner takes those blocks back (one exchange per bitmap word, one for the list) and links them
 // into its own list, or lets the page go and adopts one with free blocks from the class's partial
 // stack, or carves a fresh chunk.
 //
@@ -131,11 +132,13 @@ class SpaceHeap {
   /// allocate() when the cache's page for class `index` is dry.
   void* allocate_refilled(HeapCache& cache, uint32_t index);
   void* allocate_large(int32_t pid, uint64_t size);
-  /// free() of block `number` of a page the caller does not own: sets its remote bit.
-  int free_remote(HeapCache* cache, HeapPage& page, uint64_t number, uint32_t index);
-  /// Owner only: links the blocks of `chunk`'s remote bitmap into its local list; how many.
+  /// free() of block `number`, at `offset`, of `page`, which the caller does not own (its state
+  /// was `state`).
+  int free_remote(HeapCache* cache, HeapPage& page, uint64_t offset, uint64_t number, uint32_t index, uint32_t state);
+  /// Owner only, its local list empty: makes the blocks of `chunk`'s remote list and bitmap its
+  /// local list; how many.
   uint32_t take_remote(uint32_t chunk, uint32_t index);
-  /// The blocks set in `chunk`'s remote bitmap (a page nobody owns: only an owner clears bits).
+  /// The blocks on `chunk`'s remote list and bitmap (a page nobody owns: only an owner takes them).
   uint32_t remote_count(uint32_t chunk, uint32_t index) const;
   int free_large(uint64_t chunk, uint32_t order);
   /// free() of anything but a small block of a page: large runs and bad pointers.
@@ -146,9 +149,6 @@ class SpaceHeap {
   void list_page(uint32_t chunk, uint32_t index);
   /// Makes `chunk`'s page `cache`'s own for class `index`, fresh or adopted.
   void own_page(HeapCache& cache, uint32_t chunk, uint32_t index);
-  /// Whether popped `page` may pass to tproc `pid`: it is `pid`'s, or none of its blocks is live
-  /// (`remote` of them are in its remote bitmap).
-  static bool adoptable(const HeapPage& page, uint32_t remote, int32_t pid);
   /// Sets in `bits` (one per block, kChunkBytes / 16 bits) the blocks on small page `chunk`'s free
   /// lists, following links only while they name blocks of that page, each at most once.
   void mark_free_blocks(uint64_t chunk, uint32_t index, uint64_t* bits) const;
@@ -208,8 +208,9 @@ inline int SpaceHeap::free(HeapCache* cache, void* pointer) {
   if (number * size_of_class(index) != within) [[unlikely]]
     return -EINVAL;  // not a block's start
   HeapPage& page = pages()[chunk];
-  if (cache == nullptr || page.state.load(std::memory_order_relaxed) != cache->code) [[unlikely]]
-    return free_remote(cache, page, number, index);
+  const uint32_t state = page.state.load(std::memory_order_relaxed);
+  if (cache == nullptr || state != cache->code) [[unlikely]]
+    return free_remote(cache, page, offset, number, index, state);
   link_of(block) = page.local;
   page.local = static_cast<uint32_t>(offset >> 4);
   page.used -= 1;

@@ -4,8 +4,8 @@
 // of another thread's state is a relaxed atomic load, and nothing read is trusted: a free list is
 // followed only while its links name blocks of the same page, each block at most once, so a list
 // rewritten under the walk (a block handed out and overwritten by its user) ends the walk early
-// instead of sending it elsewhere. What is live is what is neither on a page's free list nor in its
-// remote bitmap: no per-block state is kept, so the allocation and free fast paths pay nothing for
+// instead of sending it elsewhere. What is live is what is neither on one of a page's free lists nor
+// in its remote bitmap: no per-block state is kept, so the allocation and free fast paths pay nothing for
 // these queries.
 
 #include "registry/space_heap.hpp"
@@ -15,6 +15,7 @@ namespace {
 
 constexpr auto relaxed = std::memory_order_relaxed;
 constexpr auto acquire = std::memory_order_acquire;
+constexpr uint64_t kLowMask = 0xffffffffULL;
 /// Blocks a page holds at most (the 16-byte class), and the words of a bitmap with a bit for each.
 constexpr uint64_t kMaxPageBlocks = kChunkBytes / 16;
 constexpr uint64_t kBitmapWords = kMaxPageBlocks / 64;
@@ -45,6 +46,7 @@ void SpaceHeap::mark_free_blocks(uint64_t chunk, uint32_t index, uint64_t* bits)
     }
   };
   follow(load_word(&page.local));
+  follow(static_cast<uint32_t>(page.remote.load(acquire) & kLowMask));
   // Then the blocks other threads freed, in the page's remote bitmap (bits past the last block
   // are never set; masked all the same, as the walk trusts nothing it reads).
   const HeapRemoteBits& remote = remote_bits()[chunk];
