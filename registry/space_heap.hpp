@@ -98,8 +98,8 @@ class SpaceHeap {
   void* allocate(HeapCache* cache, uint64_t size);
 
   /// Returns `block` to the heap: 0, or -EINVAL when it is not a block of this heap (null is 0), or
-  /// when it is a small block another thread freed already and its owner has not reused yet (a
-  /// double free the remote bitmap catches; others are not caught). `cache` is the calling
+  /// when a small block of a page another cache owns is in that page's remote bitmap already (a
+  /// double free the bitmap catches; others are not caught). `cache` is the calling
   /// thread's, or null (then the free takes the remote path).
   int free(HeapCache* cache, void* block);
 
