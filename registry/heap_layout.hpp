@@ -5,14 +5,20 @@
 //
 // Region: the HeapHeader; then the chunk map (one byte per 64 KiB chunk: which size class the chunk
 // serves, or the order of the large run, live or free, it starts); the link array of free large runs; one
-// HeapPage per chunk; the table of HeapCache slots; then the chunks.
+// HeapPage per chunk; one HeapRemoteBits per chunk; the table of HeapCache slots; then the chunks.
 //
 // Ownership, the invariant the speed rests on: a small-block chunk (a "page") is owned by at most
 // one cache (one thread of one tproc) at a time, recorded in HeapPage::state. Only the owner
-// touches a page's `local` list and `used` count, with plain loads and stores; every other thread
-// pushes the blocks it frees onto the page's `remote` list with one CAS, and the owner takes that
-// whole list with one exchange when its local list runs dry. A page nobody owns that has free
-// blocks sits (once) on its class's `partial` stack, where a cache that needs a page adopts it.
+// touches a page's `local` list and `used` count, with plain loads and stores. Every other thread
+// frees a block of a page that a cache owns by setting the block's bit in the page's remote bitmap
+// (HeapRemoteBits) with one atomic OR, never writing the block itself, so the block's cache line
+// stays with the owner; HeapPage::remote_words has a bit per bitmap word that may hold bits, so the
+// owner reads only those words. A block of a page nobody owns (its thread let it go and frees it
+// now, say) is pushed onto the page's `remote` list with one CAS: no owner's line to spare, and the
+// freer's link write is cheaper than a bit for the next owner to turn back into a link. The owner
+// takes both back (one exchange per word, one for the list) when its local list runs dry. A page
+// nobody owns that has free blocks sits (once) on its class's `partial` stack, where a cache that
+// needs a page adopts it.
 //
 // Who allocated a block, the invariant `tproc which` and the leak check rest on: every live block
 // of a page was allocated by the tproc in HeapPage::pid. A page passes to a cache of another tproc
@@ -28,7 +34,7 @@
 namespace tproc::registry {
 
 inline constexpr uint64_t kHeapMagic = 0x7470726368656170ULL;  // "tprcheap"
-inline constexpr uint32_t kHeapVersion = 3;
+inline constexpr uint32_t kHeapVersion = 4;
 inline constexpr uint32_t kChunkShift = 16;  ///< 64 KiB chunks
 inline constexpr uint64_t kChunkBytes = uint64_t{1} << kChunkShift;
 inline constexpr uint32_t kClassCount = 40;
@@ -61,13 +67,25 @@ constexpr uint32_t owned_by(uint32_t slot) { return slot + 2; }
 struct alignas(64) HeapPage {
   std::atomic<uint32_t> state;   ///< kPageUnowned, kPageListed or owned_by(slot)
   std::atomic<uint32_t> link;    ///< the next page (chunk + 1) on the partial stack; 0: the last
-  std::atomic<uint64_t> remote;  ///< (count << 32) | offset/16 of the blocks others freed; 0: none
+  std::atomic<uint64_t> remote;  ///< (count << 32) | offset/16 of blocks freed while no cache owned it
+  std::atomic<uint64_t> remote_words;  ///< bit w: word w of the page's HeapRemoteBits may hold bits
   uint32_t local;                ///< owner only: offset/16 of the first free block; 0: none
   uint32_t used;                 ///< owner only: blocks handed out minus blocks taken back
   /// The tproc (tgid) that allocated every live block of this page (large: the run's allocator).
   std::atomic<int32_t> pid;
 };
 static_assert(sizeof(HeapPage) == 64);
+
+/// Bitmap words a page's remote bitmap needs at most: one bit per block of the 16-byte class.
+inline constexpr uint32_t kRemoteWords = kChunkBytes / 16 / 64;
+
+/// The blocks of one page that other threads freed and its owner has not taken back yet: bit b of
+/// word w is block 64 * w + b. Set by freers (atomic OR), cleared by the owner (exchange). On lines
+/// of its own, apart from HeapPage, which the owner writes on every allocation.
+struct alignas(64) HeapRemoteBits {
+  std::atomic<uint64_t> words[kRemoteWords];
+};
+static_assert(sizeof(HeapRemoteBits) == 512 && kRemoteWords == 64, "HeapPage::remote_words: a bit per word");
 
 /// A thread's cache: the page it allocates from in each class, and its usage counts. Written only
 /// by its thread, except when its tproc has exited and the daemon releases it.
@@ -103,6 +121,7 @@ struct HeapHeader {
   uint64_t map_offset;    ///< std::atomic<uint8_t>[chunk_count]: the chunk map (kLargeMark)
   uint64_t link_offset;   ///< std::atomic<uint32_t>[chunk_count]: next run in a large free stack
   uint64_t page_offset;   ///< HeapPage[chunk_count]
+  uint64_t remote_offset; ///< HeapRemoteBits[chunk_count]
   uint64_t cache_offset;  ///< HeapCache[cache_count]
   uint64_t cache_count;   ///< cache slots in the table
 

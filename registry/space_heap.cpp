@@ -42,7 +42,8 @@ int SpaceHeap::format(void* base, uint64_t size) {
   header->map_offset = align64(sizeof(HeapHeader));
   header->link_offset = align64(header->map_offset + header->chunk_count);
   header->page_offset = align64(header->link_offset + header->chunk_count * sizeof(uint32_t));
-  header->cache_offset = header->page_offset + header->chunk_count * sizeof(HeapPage);
+  header->remote_offset = header->page_offset + header->chunk_count * sizeof(HeapPage);
+  header->cache_offset = header->remote_offset + header->chunk_count * sizeof(HeapRemoteBits);
   uint64_t cache_count = header->chunk_count / 8;
   if (cache_count < 2) cache_count = 2;
   if (cache_count > kCacheSlots) cache_count = kCacheSlots;
@@ -51,7 +52,8 @@ int SpaceHeap::format(void* base, uint64_t size) {
   header->first_chunk = (metadata + kChunkBytes - 1) >> kChunkShift;
   if (header->first_chunk + 1 >= header->chunk_count) return -EINVAL;
   // The map and links of a region fresh from mmap are zero already; a reused one must be cleared.
-  // Page records are written when their chunk is carved, cache slots when first claimed; page 0
+  // Page records and remote bitmaps are written when their chunk is carved, cache slots when first
+  // claimed; page 0
   // (metadata, never carved) must read as a page with no free block.
   auto* bytes = static_cast<std::byte*>(base);
   std::memset(bytes + header->map_offset, 0, header->page_offset - header->map_offset);
@@ -135,7 +137,7 @@ void SpaceHeap::release_page(uint32_t chunk, uint32_t index) {
   page.state.store(kPageUnowned, seq_cst);
   // A free that pushed onto `remote` before the store above left the listing to us; one after it
   // sees the page unowned and lists it itself (both sides are sequentially consistent).
-  if (has_local || page.remote.load(seq_cst) != 0) list_page(chunk, index);
+  if (has_local || page.remote.load(seq_cst) != 0 || page.remote_words.load(seq_cst) != 0) list_page(chunk, index);
 }
 
 void SpaceHeap::list_page(uint32_t chunk, uint32_t index) {
@@ -164,12 +166,8 @@ uint32_t SpaceHeap::pop_partial(uint32_t index) {
 void SpaceHeap::own_page(HeapCache& cache, uint32_t chunk, uint32_t index) {
   HeapPage& page = pages()[chunk];
   page.state.store(cache.code, seq_cst);
-  if (page.local == 0) {
-    const uint64_t remote = page.remote.exchange(0, acquire);
-    page.local = static_cast<uint32_t>(remote & kLowMask);
-    page.used -= static_cast<uint32_t>(remote >> 32);
-  }
-  // adoptable() let the page pass only when it is ours or none of its blocks is live.
+  if (page.local == 0) take_remote(chunk, index);
+  // allocate_refilled let the page pass only when it is ours or none of its blocks is live.
   page.pid.store(cache.pid.load(relaxed), relaxed);
   cache.pages[index].store(chunk, relaxed);
 }
@@ -184,10 +182,13 @@ uint32_t SpaceHeap::carve_page(uint32_t index, int32_t pid) {
   for (uint64_t i = 0; i + 1 < count; ++i)
     link_of(base_ + first + i * size) = static_cast<uint32_t>((first + (i + 1) * size) >> 4);
   link_of(base_ + first + (count - 1) * size) = 0;
+  HeapRemoteBits& bits = remote_bits()[chunk];
+  for (uint64_t word = 0; word < (count + 63) / 64; ++word) bits.words[word].store(0, relaxed);
   HeapPage& page = pages()[chunk];
   page.state.store(kPageUnowned, relaxed);
   page.link.store(0, relaxed);
   page.remote.store(0, relaxed);
+  page.remote_words.store(0, relaxed);
   page.local = static_cast<uint32_t>(first >> 4);
   page.used = 0;
   page.pid.store(pid, relaxed);
@@ -213,13 +214,9 @@ void* SpaceHeap::allocate_refilled(HeapCache& cache, uint32_t index) {
   const uint64_t size = class_size(index);
   if (const uint32_t chunk = cache.pages[index].load(relaxed); chunk != 0) {
     // Our page is dry: take back what others freed on it, or let it go.
-    HeapPage& page = pages()[chunk];
-    if (page.remote.load(relaxed) != 0) {
-      const uint64_t remote = page.remote.exchange(0, acquire);
-      page.local = static_cast<uint32_t>(remote & kLowMask);
-      page.used -= static_cast<uint32_t>(remote >> 32);
+    const HeapPage& page = pages()[chunk];
+    if ((page.remote.load(relaxed) | page.remote_words.load(relaxed)) != 0 && take_remote(chunk, index) != 0)
       return allocate(&cache, size);
-    }
     cache.pages[index].store(0, relaxed);
     release_page(chunk, index);
   }
@@ -227,12 +224,17 @@ void* SpaceHeap::allocate_refilled(HeapCache& cache, uint32_t index) {
   const int32_t pid = cache.pid.load(relaxed);
   while (const uint32_t chunk = pop_partial(index)) {
     HeapPage& page = pages()[chunk];
-    if (const uint64_t remote = page.remote.load(seq_cst); !adoptable(page, remote, pid)) {
-      // Another tproc's live blocks are on it: leave it unlisted. A free meanwhile (it saw the
-      // page listed and left it) may have been the last live one: then list it again.
-      page.state.store(kPageUnowned, seq_cst);
-      if (page.remote.load(seq_cst) != remote) list_page(chunk, index);
-      continue;
+    // It may pass to us if it is our tproc's, or if none of its blocks is live: unowned, its `used`
+    // is still what its last owner left, and the remote bitmap holds blocks that count includes.
+    if (page.pid.load(relaxed) != pid) {
+      if (const uint32_t remote = remote_count(chunk, index); page.used != remote) {
+        // Another tproc's live blocks are on it: leave it unlisted. A free meanwhile (it saw the
+        // page listed and left it) may have been the last live one: then list it again. Nobody
+        // clears bits of a page nobody owns, so any such free shows in the count.
+        page.state.store(kPageUnowned, seq_cst);
+        if (remote_count(chunk, index) != remote) list_page(chunk, index);
+        continue;
+      }
     }
     own_page(cache, chunk, index);
     if (pages()[chunk].local != 0) return allocate(&cache, size);
@@ -246,26 +248,80 @@ void* SpaceHeap::allocate_refilled(HeapCache& cache, uint32_t index) {
   return allocate(&cache, size);
 }
 
-bool SpaceHeap::adoptable(const HeapPage& page, uint64_t remote, int32_t pid) {
-  // Unowned, so `used` is still what its last owner left; the remote list holds blocks it counts.
-  return page.pid.load(relaxed) == pid || page.used == static_cast<uint32_t>(remote >> 32);
-}
-
-int SpaceHeap::free_remote(HeapCache* cache, HeapPage& page, std::byte* block, uint32_t index) {
-  const uint32_t offset = static_cast<uint32_t>(static_cast<uint64_t>(block - base_) >> 4);
-  uint64_t head = page.remote.load(relaxed);
-  uint64_t next = 0;
-  do {
-    link_of(block) = static_cast<uint32_t>(head & kLowMask);
-    next = (((head >> 32) + 1) << 32) | offset;
-  } while (!page.remote.compare_exchange_weak(head, next, seq_cst, relaxed));
+int SpaceHeap::free_remote(HeapCache* cache, HeapPage& page, uint64_t offset, uint64_t number, uint32_t index,
+                           uint32_t state) {
+  const uint64_t chunk = offset >> kChunkShift;
+  if (state >= owned_by(0)) {
+    // Another thread's page: its bit, so that the block's line stays in the owner's cache.
+    const uint64_t word = number / 64;
+    const uint64_t bit = uint64_t{1} << (number % 64);
+    // Only the tested bit of the old value is used: one `lock bts`, not a CAS loop.
+    if (remote_bits()[chunk].words[word].fetch_or(bit, seq_cst) & bit) [[unlikely]]
+      return -EINVAL;  // freed already, not yet taken back: this second free changed nothing
+    // Tell the owner to look at the word, unless it is told already: an owner that took the
+    // summary bit after this read takes the word after our bit was set (all sequentially
+    // consistent), so our bit is taken with it. A summary bit whose word is empty costs one look.
+    const uint64_t summary = uint64_t{1} << word;
+    if (!(page.remote_words.load(seq_cst) & summary)) page.remote_words.fetch_or(summary, seq_cst);
+  } else {
+    // Nobody's page (or one whose owner let it go after the load above: then the list is as good).
+    uint64_t head = page.remote.load(relaxed);
+    uint64_t next = 0;
+    do {
+      link_of(base_ + offset) = static_cast<uint32_t>(head & kLowMask);
+      next = (((head >> 32) + 1) << 32) | (offset >> 4);
+    } while (!page.remote.compare_exchange_weak(head, next, seq_cst, relaxed));
+  }
   if (cache != nullptr)
     bump(cache->live[index], -1);
   else
     header_->classes[index].retired.fetch_sub(1, relaxed);
   // An unowned page with a free block must be findable: see release_page for the other side.
-  if (page.state.load(seq_cst) == kPageUnowned) list_page(static_cast<uint32_t>(&page - pages()), index);
+  if (page.state.load(seq_cst) == kPageUnowned) list_page(static_cast<uint32_t>(chunk), index);
   return 0;
+}
+
+uint32_t SpaceHeap::take_remote(uint32_t chunk, uint32_t index) {
+  HeapPage& page = pages()[chunk];
+  // The list first: it becomes the local list (empty, our precondition), the bitmap's blocks go
+  // on top of it.
+  uint32_t head = page.local;
+  uint32_t taken = 0;
+  if (page.remote.load(relaxed) != 0) {
+    const uint64_t list = page.remote.exchange(0, acquire);
+    head = static_cast<uint32_t>(list & kLowMask);
+    taken = static_cast<uint32_t>(list >> 32);
+  }
+  uint64_t words = page.remote_words.load(relaxed) != 0 ? page.remote_words.exchange(0, seq_cst) : 0;
+  HeapRemoteBits& bits = remote_bits()[chunk];
+  const uint64_t size = size_of_class(index);
+  std::byte* const first = base_ + (uint64_t{chunk} << kChunkShift);
+  const uint32_t first_unit = chunk << (kChunkShift - 4);
+  while (words != 0) {
+    const auto word = static_cast<uint32_t>(__builtin_ctzll(words));
+    words &= words - 1;
+    uint64_t freed = bits.words[word].exchange(0, seq_cst);
+    const uint64_t word_within = uint64_t{word} * 64 * size;
+    for (; freed != 0; freed &= freed - 1, ++taken) {
+      const uint64_t within = word_within + static_cast<uint64_t>(__builtin_ctzll(freed)) * size;
+      // The owner writes the link: the block's line is likely still in its cache from when it
+      // handed the block out, where a link written by the freer had to come back from the freer's.
+      link_of(first + within) = head;
+      head = first_unit + static_cast<uint32_t>(within >> 4);
+    }
+  }
+  page.local = head;
+  page.used -= taken;
+  return taken;
+}
+
+uint32_t SpaceHeap::remote_count(uint32_t chunk, uint32_t index) const {
+  const HeapRemoteBits& bits = remote_bits()[chunk];
+  const uint64_t words = (kChunkBytes / size_of_class(index) + 63) / 64;
+  auto count = static_cast<uint32_t>(pages()[chunk].remote.load(seq_cst) >> 32);
+  for (uint64_t word = 0; word < words; ++word)
+    count += static_cast<uint32_t>(__builtin_popcountll(bits.words[word].load(seq_cst)));
+  return count;
 }
 
 int SpaceHeap::free_other(void* pointer) {

@@ -13,9 +13,13 @@
 // Speed, as mimalloc and snmalloc do it: each thread allocates through its own HeapCache, from a
 // page only it owns, so an allocation is a pop from the page's private list and a free by the
 // owner a push onto it: plain loads and stores on cache lines no other thread writes. A free of
-// another thread's (or tproc's) block is one CAS onto that page's remote list. When a page runs
-// dry its owner takes its remote list back, or lets the page go and adopts one with free blocks
-// from the class's partial stack, or carves a fresh chunk.
+// another thread's (or tproc's) block sets the block's bit in that page's remote bitmap with one
+// atomic OR and leaves the block's own bytes alone: a cross-thread free used to write its link into
+// the block and the owner read it back, so each such block's line crossed cores twice. (A block of
+// a page nobody owns is pushed onto the page's remote list with one CAS.) When a page runs dry its
+// owner takes those blocks back (one exchange per bitmap word, one for the list) and links them
+// into its own list, or lets the page go and adopts one with free blocks from the class's partial
+// stack, or carves a fresh chunk.
 //
 // No lock anywhere, so a tproc killed in the middle of any operation blocks nobody. What it owned
 // is given back when the daemon learns it exited (release_owner): its pages become adoptable with
@@ -93,8 +97,10 @@ class SpaceHeap {
   /// without one only large blocks can be had (errno EAGAIN for a small one).
   void* allocate(HeapCache* cache, uint64_t size);
 
-  /// Returns `block` to the heap: 0, or -EINVAL when it is not a block of this heap (null is 0).
-  /// `cache` is the calling thread's, or null (then the free takes the remote path).
+  /// Returns `block` to the heap: 0, or -EINVAL when it is not a block of this heap (null is 0), or
+  /// when a small block of a page another cache owns is in that page's remote bitmap already (a
+  /// double free the bitmap catches; others are not caught). `cache` is the calling
+  /// thread's, or null (then the free takes the remote path).
   int free(HeapCache* cache, void* block);
 
   /// The usable size of `block`, or 0 when it is not a block of this heap.
@@ -126,8 +132,14 @@ class SpaceHeap {
   /// allocate() when the cache's page for class `index` is dry.
   void* allocate_refilled(HeapCache& cache, uint32_t index);
   void* allocate_large(int32_t pid, uint64_t size);
-  /// free() of a block whose page the caller does not own.
-  int free_remote(HeapCache* cache, HeapPage& page, std::byte* block, uint32_t index);
+  /// free() of block `number`, at `offset`, of `page`, which the caller does not own (its state
+  /// was `state`).
+  int free_remote(HeapCache* cache, HeapPage& page, uint64_t offset, uint64_t number, uint32_t index, uint32_t state);
+  /// Owner only, its local list empty: makes the blocks of `chunk`'s remote list and bitmap its
+  /// local list; how many.
+  uint32_t take_remote(uint32_t chunk, uint32_t index);
+  /// The blocks on `chunk`'s remote list and bitmap (a page nobody owns: only an owner takes them).
+  uint32_t remote_count(uint32_t chunk, uint32_t index) const;
   int free_large(uint64_t chunk, uint32_t order);
   /// free() of anything but a small block of a page: large runs and bad pointers.
   int free_other(void* block);
@@ -137,8 +149,6 @@ class SpaceHeap {
   void list_page(uint32_t chunk, uint32_t index);
   /// Makes `chunk`'s page `cache`'s own for class `index`, fresh or adopted.
   void own_page(HeapCache& cache, uint32_t chunk, uint32_t index);
-  /// Whether popped `page` may pass to tproc `pid`: it is `pid`'s, or none of its blocks is live.
-  static bool adoptable(const HeapPage& page, uint64_t remote, int32_t pid);
   /// Sets in `bits` (one per block, kChunkBytes / 16 bits) the blocks on small page `chunk`'s free
   /// lists, following links only while they name blocks of that page, each at most once.
   void mark_free_blocks(uint64_t chunk, uint32_t index, uint64_t* bits) const;
@@ -156,6 +166,7 @@ class SpaceHeap {
     return reinterpret_cast<std::atomic<uint32_t>*>(base_ + header_->link_offset);
   }
   HeapPage* pages() const { return reinterpret_cast<HeapPage*>(base_ + header_->page_offset); }
+  HeapRemoteBits* remote_bits() const { return reinterpret_cast<HeapRemoteBits*>(base_ + header_->remote_offset); }
   HeapCache* caches() const { return reinterpret_cast<HeapCache*>(base_ + header_->cache_offset); }
   /// The first four bytes of a free block: the offset/16 of the next one on its list.
   static uint32_t& link_of(std::byte* block) { return *reinterpret_cast<uint32_t*>(block); }
@@ -193,11 +204,13 @@ inline int SpaceHeap::free(HeapCache* cache, void* pointer) {
     return free_other(pointer);
   const uint32_t index = mark - 1u;
   const uint64_t within = offset & (kChunkBytes - 1);
-  if (((within * class_reciprocal(index)) >> 32) * size_of_class(index) != within) [[unlikely]]
+  const uint64_t number = (within * class_reciprocal(index)) >> 32;
+  if (number * size_of_class(index) != within) [[unlikely]]
     return -EINVAL;  // not a block's start
   HeapPage& page = pages()[chunk];
-  if (cache == nullptr || page.state.load(std::memory_order_relaxed) != cache->code) [[unlikely]]
-    return free_remote(cache, page, block, index);
+  const uint32_t state = page.state.load(std::memory_order_relaxed);
+  if (cache == nullptr || state != cache->code) [[unlikely]]
+    return free_remote(cache, page, offset, number, index, state);
   link_of(block) = page.local;
   page.local = static_cast<uint32_t>(offset >> 4);
   page.used -= 1;

@@ -4,8 +4,9 @@
 // of another thread's state is a relaxed atomic load, and nothing read is trusted: a free list is
 // followed only while its links name blocks of the same page, each block at most once, so a list
 // rewritten under the walk (a block handed out and overwritten by its user) ends the walk early
-// instead of sending it elsewhere. What is live is what is on neither of a page's free lists: no
-// per-block state is kept, so the allocation and free fast paths pay nothing for these queries.
+// instead of sending it elsewhere. What is live is what is neither on one of a page's free lists nor
+// in its remote bitmap: no per-block state is kept, so the allocation and free fast paths pay nothing for
+// these queries.
 
 #include "registry/space_heap.hpp"
 
@@ -46,6 +47,14 @@ void SpaceHeap::mark_free_blocks(uint64_t chunk, uint32_t index, uint64_t* bits)
   };
   follow(load_word(&page.local));
   follow(static_cast<uint32_t>(page.remote.load(acquire) & kLowMask));
+  // Then the blocks other threads freed, in the page's remote bitmap (bits past the last block
+  // are never set; masked all the same, as the walk trusts nothing it reads).
+  const HeapRemoteBits& remote = remote_bits()[chunk];
+  for (uint64_t word = 0; word * 64 < count; ++word) {
+    uint64_t freed = remote.words[word].load(acquire);
+    if (count - word * 64 < 64) freed &= (uint64_t{1} << (count - word * 64)) - 1;
+    bits[word] |= freed;
+  }
 }
 
 bool SpaceHeap::find_block(const void* address, HeapBlock* block) const {

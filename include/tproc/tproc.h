@@ -154,7 +154,8 @@ TPROC_API long tproc_channel_capacity(const tproc_channel* channel);
 /** Allocates `size` bytes; NULL with errno ENOMEM (heap exhausted or absent) or ENOTCONN. */
 TPROC_API void* tproc_heap_alloc(size_t size);
 
-/** Frees a block of the space heap (NULL is fine). -EINVAL when `block` is not one. */
+/** Frees a block of the space heap (NULL is fine). -EINVAL when `block` is not one, and for some
+ *  double frees (a second free from another thread while the block's page is still in use). */
 TPROC_API int tproc_heap_free(void* block);
 
 /** The usable size of `block` (at least what was asked for), or 0 if it is not a heap block. */

@@ -75,7 +75,7 @@ TEST_CASE("find_block tells a freed block, small or large, from a live one, and 
   auto* freed_there = static_cast<std::byte*>(heap.allocate(owner, 64));
   auto* large = static_cast<std::byte*>(heap.allocate(owner, 1 << 20));
   REQUIRE(heap.free(owner, freed_here) == 0);    // onto the page's own list
-  REQUIRE(heap.free(other, freed_there) == 0);   // onto its remote list
+  REQUIRE(heap.free(other, freed_there) == 0);   // into its remote bitmap
   REQUIRE(heap.free(owner, large) == 0);
   HeapBlock found{};
   REQUIRE(heap.find_block(freed_here + 63, &found));
