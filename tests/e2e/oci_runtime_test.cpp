@@ -471,6 +471,8 @@ TEST_CASE("a mount the kernel refuses fails the container's start with the step 
   CHECK(ran.err.find("exit 0\n") == std::string::npos);
   // The space goes on serving.
   CHECK_THAT(sandbox.tproc({"run", "demo", program("list_fds")}), ExitsWith(0));
+}
+
 namespace {
 
 /// What podman does with its default seccomp profile (containers-common's seccomp.json) before
