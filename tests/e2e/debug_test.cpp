@@ -65,6 +65,18 @@ long value_of(const std::string& out, const std::string& name) {
 
 bool have_gdb() { return std::system("gdb --version >/dev/null 2>&1") == 0; }
 
+/// Whether this machine's hardware watchpoints fire at all: some VMs do not pass the debug
+/// registers through, so gdb sets "Hardware watchpoint N" and it never triggers, on a plain
+/// process as on a tproc. Asked of gdb directly, on a program that writes a global.
+bool hardware_watchpoints_fire(Sandbox& sandbox) {
+  const std::string source = sandbox.write_file("writes_global.c", "volatile int g;\nint main(void) { g = 1; g = 2; return 0; }\n", 0644);
+  const std::string binary = (sandbox.root() / "writes_global").string();
+  if (sandbox.run_direct({"/usr/bin/cc", "-g", "-O0", "-o", binary, source}).status != 0) return false;
+  Outcome probe = sandbox.run_direct({"/usr/bin/gdb", "-nx", "-batch", "-ex", "break main", "-ex", "run", "-ex", "watch g",
+                                      "-ex", "continue", binary});
+  return contains(probe.out, "New value = ");
+}
+
 }  // namespace
 
 TEST_CASE("debug attaches gdb to one tproc: frames, a breakpoint, variables, libraries and its own threads") {
@@ -122,7 +134,10 @@ TEST_CASE("debug attaches gdb to one tproc: frames, a breakpoint, variables, lib
   CHECK(contains(session.out, "\"hello from libtproc_test_foo\""));  // finish's value, and the call's
   CHECK(count_of(session.out, "\"hello from libtproc_test_foo\"") >= 2);
   CHECK(contains(session.out, "Hardware watchpoint 2: debug_ticks"));
-  CHECK(contains(session.out, "New value = "));
+  if (hardware_watchpoints_fire(sandbox))
+    CHECK(contains(session.out, "New value = "));
+  else
+    WARN("this machine's hardware watchpoints never fire, not even on a plain process: not checked");
   CHECK(contains(session.err, "Cannot find thread-local variables"));
   CHECK(contains(session.out, "detached"));
 
