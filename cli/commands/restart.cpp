@@ -6,6 +6,7 @@
 
 #include "cli/arguments.hpp"
 #include "cli/command.hpp"
+#include "cli/grace_period.hpp"
 #include "cli/space_client.hpp"
 #include "compose/app_paths.hpp"
 #include "compose/app_state.hpp"
@@ -50,12 +51,7 @@ Result<int> restart(std::span<char* const> args) {
     return 0;
   }
   TPROC_TRY(arguments.expect_operands("restart", 2, SIZE_MAX, "SPACE and ID|NAME..."));
-  const std::string grace_text = arguments.value("time", "10");
-  char* end = nullptr;
-  const double grace = std::strtod(grace_text.c_str(), &end);
-  // A year at most: beyond it nobody is waiting, and the milliseconds must fit.
-  if (grace_text.empty() || *end != '\0' || !(grace >= 0) || grace > 365.0 * 86400)
-    return Error::explained("invalid --time '" + grace_text + "'", EINVAL);
+  const double grace = TPROC_TRY(grace_seconds(arguments));
 
   const std::string& space_name = arguments.positional()[0];
   TPROC_TRY(space::validate_space_name(space_name));

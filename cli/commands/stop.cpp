@@ -14,6 +14,7 @@
 
 #include "cli/arguments.hpp"
 #include "cli/command.hpp"
+#include "cli/grace_period.hpp"
 #include "cli/space_client.hpp"
 
 namespace tproc::cli {
@@ -62,10 +63,7 @@ Result<int> stop(std::span<char* const> args) {
     return 0;
   }
   TPROC_TRY(arguments.expect_operands("stop", 2, SIZE_MAX, "SPACE and ID|NAME..."));
-  const std::string grace_text = arguments.value("time", "10");
-  char* end = nullptr;
-  const double grace = std::strtod(grace_text.c_str(), &end);
-  if (grace_text.empty() || *end != '\0' || grace < 0) return Error::explained("invalid --time '" + grace_text + "'", EINVAL);
+  const double grace = TPROC_TRY(grace_seconds(arguments));
 
   space::SpacePaths paths = TPROC_TRY(space::SpacePaths::from_environment());
   const std::string& space_name = arguments.positional()[0];

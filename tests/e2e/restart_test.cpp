@@ -164,6 +164,9 @@ TEST_CASE("restart refuses in one line what it cannot restart, and touches none 
                                      " (sleeper) was started attached; only a detached tproc (run -d) can be restarted"));
 
   CHECK_THAT(sandbox.tproc({"restart", "-t", "soon", "s", nap}), IsOneLineError().naming("invalid --time 'soon'"));
+  // stop reads -t as restart does: "nan" and more than a year are refused too, touching nothing.
+  CHECK_THAT(sandbox.tproc({"stop", "-t", "nan", "s", nap}), IsOneLineError().naming("invalid --time 'nan'"));
+  CHECK_THAT(sandbox.tproc({"stop", "-t", "1e9", "s", nap}), IsOneLineError().naming("invalid --time '1e9'"));
   CHECK_THAT(sandbox.tproc({"restart", "s"}), IsOneLineError().naming("restart needs SPACE and ID|NAME"));
   CHECK_THAT(sandbox.tproc({"restart", "nowhere", "1"}), IsOneLineError().naming("no space 'nowhere'"));
 
