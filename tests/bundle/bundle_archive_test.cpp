@@ -93,12 +93,18 @@ std::string symlink_target(const std::string& path) {
   return std::string(buffer, static_cast<size_t>(length));
 }
 
+/// `size` bytes that compression cannot shrink, the same on every run.
+std::string incompressible(size_t size) {
+  std::string bytes(size, '\0');
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>((i * 2654435761u) >> 13);
+  return bytes;
+}
+
 }  // namespace
 
 TEST_CASE("A bundle round-trips: write, open and unpack give the same bytes, modes and links") {
   TempDir temp;
-  std::string big(3 << 20, '\0');
-  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>((i * 2654435761u) >> 13);
+  const std::string big = incompressible(3 << 20);
   write_file(temp / "host-lib", big);
   BundleContents contents;
   contents.name = "kv";
@@ -183,8 +189,7 @@ struct RecordedProgress final : tproc::Progress {
 
 TEST_CASE("open and unpack_to tell a progress how far they got: bytes verified, then files unpacked and the layer read") {
   TempDir temp;
-  std::string noise(1 << 20, '\0');
-  for (size_t i = 0; i < noise.size(); ++i) noise[i] = static_cast<char>((i * 2654435761u) >> 13);
+  const std::string noise = incompressible(1 << 20);
   write_file(temp / "noise", noise);
   BundleContents contents;
   contents.name = "kv";
