@@ -8,6 +8,9 @@
  *   random HEX / execfn TEXT / platform TEXT    what AT_RANDOM, AT_EXECFN, AT_PLATFORM point at
  *   proc_auxv TYPE VALUE                        /proc/self/auxv (the mm's saved auxv)
  *   sigusr1 ignored|default / blocked N / comm TEXT
+ *   entry_thread_pointer 0x...                  the thread pointer at the executable's own entry
+ *                                               (arch_probe_entry, before libc's _start): none
+ *                                               after execve; ld.so's TLS for the dynamic build
  * and exits with exit(0), which runs the atexit hooks: a static program that was entered with a
  * non-zero rtld_fini register (rdx on x86_64, x0 on aarch64) would call garbage there. */
 #define _GNU_SOURCE
@@ -24,6 +27,29 @@
 
 #ifndef AT_MINSIGSTKSZ
 #define AT_MINSIGSTKSZ 51
+#endif
+
+/* The executable's entry point (-e arch_probe_entry): records the thread pointer, then goes on to
+ * libc's _start with the entry registers untouched (the stack pointer at argc, the rtld_fini
+ * register). A static PIE is not relocated yet here: the store is PC-relative. */
+unsigned long arch_probe_entry_thread_pointer __attribute__((visibility("hidden")));
+#if defined(__x86_64__)
+__asm__(".text\n"
+        ".globl arch_probe_entry\n"
+        "arch_probe_entry:\n"
+        "  mov $158, %eax\n"                                    /* arch_prctl */
+        "  mov $0x1003, %edi\n"                                 /* ARCH_GET_FS */
+        "  lea arch_probe_entry_thread_pointer(%rip), %rsi\n"
+        "  syscall\n"                                           /* keeps rdx and rsp */
+        "  jmp _start\n");
+#elif defined(__aarch64__)
+__asm__(".text\n"
+        ".globl arch_probe_entry\n"
+        "arch_probe_entry:\n"
+        "  mrs x9, tpidr_el0\n"
+        "  adrp x10, arch_probe_entry_thread_pointer\n"
+        "  str x9, [x10, #:lo12:arch_probe_entry_thread_pointer]\n"
+        "  b _start\n");
 #endif
 
 static void print_getauxval(const char* name, unsigned long type) {
@@ -95,5 +121,6 @@ int main(int argc, char** argv, char** envp) {
     fclose(comm_file);
     printf("comm %s\n", comm);
   }
+  printf("entry_thread_pointer 0x%lx\n", arch_probe_entry_thread_pointer);
   exit(0);
 }

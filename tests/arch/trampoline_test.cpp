@@ -390,6 +390,9 @@ TEST_CASE("A static PIE relocates itself with no interpreter and exits through i
   CHECK(report.getauxval_of("AT_BASE") == 0);
   CHECK(report.getauxval_of("AT_ENTRY") == probe.program.executable.entry());
   CHECK(report.getauxval_of("TPROC_AT_REGISTRY") == Probe::kRegistryAddress);
+  // As after execve: no thread pointer until the program's libc sets its own, even though the
+  // thread that launched it (this test's, as the daemon's) has one.
+  CHECK(report.one("entry_thread_pointer") == "0x0");
 }
 
 TEST_CASE("The child's getauxval answers what the loader wrote, the host's facts included") {

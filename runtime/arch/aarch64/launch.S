@@ -5,6 +5,10 @@
 // memory, and must not touch libc or the stack: it runs header->steps with raw syscalls, then
 // jumps to header->entry with the registers the aarch64 ELF ABI expects (x0 = 0: no atexit hook).
 //
+// First it clears the thread pointer (tpidr_el0), which clone3 copied from the daemon's thread: a
+// program starts from execve with none, and a static libc may write through it before it sets up
+// its own TLS; those writes must fault in the program, not land in the daemon's TLS (see x86_64).
+//
 // LaunchHeader: 0 entry, 8 step_count, 16 steps, 24 failure. LaunchStep: 64 bytes (nr, 6 args, two
 // accepted errnos of 32 bits each).
 
@@ -23,6 +27,7 @@ tproc_clone3_launch:
         ret                             // parent: pid, or -errno
 .Lchild:
         .cfi_undefined x30
+        msr     tpidr_el0, xzr          // no thread pointer, as after execve
         mov     x19, x9                 // x19 = header
         ldr     x20, [x19, #16]         // x20 = current step
         ldr     x21, [x19, #8]          // x21 = step count

@@ -5,11 +5,19 @@
 // memory, and must not touch libc or the stack: it runs header->steps with raw syscalls, then
 // jumps to header->entry with the registers the x86_64 ELF ABI expects (rdx = 0: no atexit hook).
 //
+// First it clears the thread pointer (fs base), which clone3 copied from the daemon's thread: a
+// program starts from execve with none, and a static libc writes through it (errno, the stack
+// guard) before it sets up its own TLS. Left pointing at the daemon's TLS, those writes landed in
+// the daemon's malloc state (seen with an old static-glibc busybox whose TLS setup fails); cleared,
+// they fault in the program, as they would when it is run directly.
+//
 // LaunchHeader: 0 entry, 8 step_count, 16 steps, 24 failure. LaunchStep: 64 bytes (nr, 6 args, two
 // accepted errnos of 32 bits each).
 
 #define SYS_clone3 435
 #define SYS_exit_group 231
+#define SYS_arch_prctl 158
+#define ARCH_SET_FS 0x1002
 
         .text
         .globl  tproc_clone3_launch
@@ -25,6 +33,10 @@ tproc_clone3_launch:
 .Lchild:
         .cfi_undefined rip              // no caller to unwind to in the child
         mov     %r9, %r12               // r12 = header
+        mov     $SYS_arch_prctl, %eax
+        mov     $ARCH_SET_FS, %edi
+        xor     %esi, %esi              // no thread pointer, as after execve
+        syscall
         mov     16(%r12), %r13          // r13 = current step
         mov     8(%r12), %r14           // r14 = step count
         xor     %r15d, %r15d            // r15 = step index
