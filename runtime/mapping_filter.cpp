@@ -134,7 +134,7 @@ std::vector<sock_filter> filter_program(const std::vector<GuardedRange>& mprotec
   constexpr uint32_t kReadlink = SYS_readlinkat;  // aarch64 has only readlinkat: matched twice
 #endif
   for (uint32_t nr : {uint32_t(SYS_mmap), uint32_t(SYS_munmap), uint32_t(SYS_mremap), uint32_t(SYS_shmat), uint32_t(SYS_shmdt),
-                      kReadlink, uint32_t(SYS_readlinkat), uint32_t(SYS_execve)})
+                      uint32_t(SYS_brk), kReadlink, uint32_t(SYS_readlinkat), uint32_t(SYS_execve)})
     code.jump(BPF_JMP | BPF_JEQ | BPF_K, nr, A::kNotify, A::kNext);
   code.jump(BPF_JMP | BPF_JEQ | BPF_K, SYS_mprotect, A::kNext, A::kAllow);
   if (!mprotect_guarded.empty()) {

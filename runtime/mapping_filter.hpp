@@ -11,6 +11,7 @@
 // are let through unchanged (SECCOMP_USER_NOTIF_FLAG_CONTINUE) by the daemon.
 //
 // What reaches the daemon, besides every native mmap, munmap and mremap:
+// - brk: every tproc has a program break of its own, kept by the daemon (space/program_break.hpp);
 // - shmat and shmdt: a SysV attachment is a mapping too (issue 14 item 12), so the daemon attaches
 //   and detaches for the tproc and reclaims what it left attached;
 // - mprotect, only when its range may overlap one of the ranges it is given (the vDSO and vvar

@@ -30,6 +30,18 @@ void AddressLedger::assign(uint64_t begin, uint64_t end, uint64_t owner) {
   bytes_[owner] += end - begin;
 }
 
+bool AddressLedger::holds(uint64_t begin, uint64_t end, uint64_t owner) const {
+  auto it = ranges_.upper_bound(begin);
+  if (it == ranges_.begin()) return begin >= end;
+  --it;  // the range that starts at or below `begin`
+  while (begin < end) {
+    if (it == ranges_.end() || it->first > begin || it->second.end <= begin || it->second.owner != owner) return false;
+    begin = it->second.end;
+    ++it;
+  }
+  return true;
+}
+
 uint64_t AddressLedger::bytes_of(uint64_t owner) const {
   auto found = bytes_.find(owner);
   return found == bytes_.end() ? 0 : found->second;

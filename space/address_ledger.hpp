@@ -30,6 +30,8 @@ class AddressLedger {
   template <class F> void for_each(F&& visit) const {
     for (const auto& [begin, entry] : ranges_) visit(begin, entry.end, entry.owner);
   }
+  /// Whether `owner` holds all of [begin, end) (in one range or in adjacent ones).
+  bool holds(uint64_t begin, uint64_t end, uint64_t owner) const;
   /// The bytes `owner` holds.
   uint64_t bytes_of(uint64_t owner) const;
   size_t size() const { return ranges_.size(); }

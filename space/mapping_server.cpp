@@ -250,7 +250,10 @@ void MappingServer::notice_image(uint64_t owner, int fd, uint64_t address) {
 }
 
 bool MappingServer::within_limit(const Listener& listener, uint64_t more) const {
-  return listener.address_space_limit == 0 || ledger_.bytes_of(listener.owner) + more <= listener.address_space_limit;
+  if (listener.address_space_limit == 0) return true;
+  // The unused part of the break's window is reserved for the tproc, not memory it has taken.
+  const uint64_t held = ledger_.bytes_of(listener.owner) - listener.program_break.reserved_unused();
+  return held + more <= listener.address_space_limit;
 }
 
 void MappingServer::unmap_owned(uint64_t owner) {
@@ -331,6 +334,8 @@ void MappingServer::answer(Listener& listener, const seccomp_notif& request, sec
     result = perform_shmat(listener, request);
   } else if (number == SYS_shmdt) {
     result = perform_shmdt(request);
+  } else if (number == SYS_brk) {
+    result = perform_brk(listener, request);
   }
   if (result < 0 && result > -4096) {
     response.error = static_cast<int32_t>(result);
@@ -445,6 +450,11 @@ long MappingServer::perform_shmdt(const seccomp_notif& request) {
     attachments_.erase(found);
   }
   return 0;
+}
+
+long MappingServer::perform_brk(Listener& listener, const seccomp_notif& request) {
+  return listener.program_break.move(request.data.args[0], ledger_, listener.owner,
+                                     [&](uint64_t more) { return within_limit(listener, more); });
 }
 
 }  // namespace tproc::space

@@ -13,8 +13,9 @@
 //
 // What the space lives on (space/protected_ranges.hpp) is out of every tproc's reach: a call that
 // would unmap, remap, map over or re-protect it fails with EPERM, and the tproc lives on. SysV
-// attachments (shmat/shmdt) are made by the daemon like mappings and reclaimed with them; calls of
-// a foreign ABI fail with ENOSYS in a tproc (runtime/mapping_filter.hpp).
+// attachments (shmat/shmdt) are made by the daemon like mappings and reclaimed with them; each
+// tproc's brk moves a program break of its own (space/program_break.hpp); calls of a foreign ABI
+// fail with ENOSYS in a tproc (runtime/mapping_filter.hpp).
 
 #include <linux/seccomp.h>
 #include <pthread.h>
@@ -35,6 +36,7 @@
 #include "common/result.hpp"
 #include "common/unique_fd.hpp"
 #include "space/address_ledger.hpp"
+#include "space/program_break.hpp"
 #include "space/program_exe.hpp"
 #include "space/protected_ranges.hpp"
 #include "space/thread_stacks.hpp"
@@ -95,6 +97,7 @@ class MappingServer {
     UniqueFd process;  // a pidfd of `pid`, opened at its first file mapping (mapping thread only)
     uint64_t address_space_limit;
     std::shared_ptr<const ProgramExe> exe;  // immutable once adopted: used without the mutex
+    ProgramBreak program_break;             // guarded by mutex_
     bool owner_gone = false;  // guarded by mutex_
     /// Whether a blocked SECCOMP_IOCTL_NOTIF_RECV returns once nobody uses the filter (Linux 6.6,
     /// with the synchronous wake-up); before, only poll reports that hang-up.
@@ -128,6 +131,7 @@ class MappingServer {
   long perform_mprotect(const Listener& listener, const seccomp_notif& request);
   long perform_shmat(Listener& listener, const seccomp_notif& request);
   long perform_shmdt(const seccomp_notif& request);
+  long perform_brk(Listener& listener, const seccomp_notif& request);
   /// -EPERM, with a line in the daemon's log, if [begin, end) touches a protected range.
   long refuse_if_protected(const Listener& listener, const char* call, uint64_t begin, uint64_t end);
   /// Runs and drops `owner`'s image watch on the file open at `fd`, now mapped at `address`.

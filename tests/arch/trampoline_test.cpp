@@ -476,7 +476,7 @@ TEST_CASE("Launch steps set a signal disposition with the kernel's struct sigact
   CHECK(report.one("blocked") == "0");
 }
 
-TEST_CASE("The mapping filter notifies this architecture's mapping calls, SysV attachments, readlink(at), execve and foreign ABIs, and nothing else") {
+TEST_CASE("The mapping filter notifies this architecture's mapping calls, brk, SysV attachments, readlink(at), execve and foreign ABIs, and nothing else") {
   runtime::LaunchScript script;
   runtime::add_mapping_filter(script, 3, 4, true);
   const sock_fprog& filter = installed_filter(script);
@@ -488,8 +488,9 @@ TEST_CASE("The mapping filter notifies this architecture's mapping calls, SysV a
     data.args[0] = first_argument;
     return run_filter(filter, data) & SECCOMP_RET_ACTION_FULL;
   };
-  // readlink(at) and execve: how a program finds or re-runs /proc/self/exe (space/program_exe.hpp).
-  std::vector<int> notified{SYS_mmap, SYS_munmap, SYS_mremap, SYS_shmat, SYS_shmdt, SYS_readlinkat, SYS_execve};
+  // brk: each tproc's own program break (space/program_break.hpp). readlink(at) and execve: how a
+  // program finds or re-runs /proc/self/exe (space/program_exe.hpp).
+  std::vector<int> notified{SYS_mmap, SYS_munmap, SYS_mremap, SYS_brk, SYS_shmat, SYS_shmdt, SYS_readlinkat, SYS_execve};
 #ifdef SYS_readlink
   notified.push_back(SYS_readlink);
 #endif
@@ -505,7 +506,7 @@ TEST_CASE("The mapping filter notifies this architecture's mapping calls, SysV a
     CHECK(verdict(arch::kAuditArch == AUDIT_ARCH_X86_64 ? AUDIT_ARCH_AARCH64 : AUDIT_ARCH_X86_64, nr) == SECCOMP_RET_USER_NOTIF);
     CHECK(verdict(arch::kAuditArch, nr | 0x40000000) == SECCOMP_RET_USER_NOTIF);
   }
-  for (int nr : {SYS_getpid, SYS_mprotect, SYS_openat, SYS_brk, SYS_madvise, SYS_execveat, SYS_newfstatat})
+  for (int nr : {SYS_getpid, SYS_mprotect, SYS_openat, SYS_madvise, SYS_execveat, SYS_newfstatat})
     CHECK(verdict(arch::kAuditArch, nr) == SECCOMP_RET_ALLOW);
   seccomp_data native{};
   native.arch = arch::kAuditArch;
@@ -611,5 +612,7 @@ TEST_CASE("A program under the mapping filter sends its mapping calls to the lis
   CHECK(parse_report(output).one("comm").size() > 0);
   CHECK(arches == std::set<uint32_t>{arch::kAuditArch});
   CHECK(calls.count(SYS_mmap) > 0);  // ld.so maps libc; stdio allocates
-  for (int nr : calls) CHECK((nr == SYS_mmap || nr == SYS_munmap || nr == SYS_mremap || nr == SYS_shmat || nr == SYS_shmdt));
+  CHECK(calls.count(SYS_brk) > 0);   // ld.so and malloc ask for the program break
+  for (int nr : calls)
+    CHECK((nr == SYS_mmap || nr == SYS_munmap || nr == SYS_mremap || nr == SYS_brk || nr == SYS_shmat || nr == SYS_shmdt));
 }
