@@ -68,3 +68,18 @@ TEST_CASE("AddressLedger counts the bytes each owner holds through splits, takeo
   CHECK(sut.bytes_of(2) == 0);
   CHECK(sut.bytes_of(3) == 0);
 }
+
+TEST_CASE("AddressLedger says whether an owner holds all of a range, across adjacent ranges") {
+  AddressLedger sut;
+  sut.assign(0x1000, 0x3000, 1);
+  sut.assign(0x3000, 0x5000, 1);
+  sut.assign(0x5000, 0x6000, 2);
+  CHECK(sut.holds(0x1000, 0x5000, 1));
+  CHECK(sut.holds(0x2000, 0x4000, 1));
+  CHECK_FALSE(sut.holds(0x2000, 0x6000, 1));  // its end is another owner's
+  CHECK_FALSE(sut.holds(0x0, 0x2000, 1));     // its start is nobody's
+  sut.release(0x3000, 0x4000);
+  CHECK_FALSE(sut.holds(0x1000, 0x5000, 1));  // a hole
+  CHECK(sut.holds(0x5000, 0x6000, 2));
+  CHECK(sut.holds(0x7000, 0x7000, 9));  // an empty range is held by anyone
+}
