@@ -65,16 +65,34 @@ long value_of(const std::string& out, const std::string& name) {
 
 bool have_gdb() { return std::system("gdb --version >/dev/null 2>&1") == 0; }
 
+/// gdb's output for `commands` on a plain program (not a tproc) stopped at main, which writes a
+/// global g and has a function seven().
+Outcome gdb_on_plain_program(Sandbox& sandbox, const std::vector<std::string>& commands) {
+  const std::string source = sandbox.write_file(
+      "plain.c", "volatile int g;\nint seven(void) { return 7; }\nint main(void) { g = 1; g = seven(); return 0; }\n", 0644);
+  const std::string binary = (sandbox.root() / "plain").string();
+  if (!std::filesystem::exists(binary)) REQUIRE_THAT(sandbox.run_direct({"/usr/bin/cc", "-g", "-O0", "-o", binary, source}), ExitsWith(0));
+  std::vector<std::string> argv{"/usr/bin/gdb", "-nx", "-batch", "-ex", "break main", "-ex", "run"};
+  for (const std::string& command : commands) {
+    argv.push_back("-ex");
+    argv.push_back(command);
+  }
+  argv.push_back(binary);
+  return sandbox.run_direct(argv);
+}
+
 /// Whether this machine's hardware watchpoints fire at all: some VMs do not pass the debug
 /// registers through, so gdb sets "Hardware watchpoint N" and it never triggers, on a plain
 /// process as on a tproc. Asked of gdb directly, on a program that writes a global.
 bool hardware_watchpoints_fire(Sandbox& sandbox) {
-  const std::string source = sandbox.write_file("writes_global.c", "volatile int g;\nint main(void) { g = 1; g = 2; return 0; }\n", 0644);
-  const std::string binary = (sandbox.root() / "writes_global").string();
-  if (sandbox.run_direct({"/usr/bin/cc", "-g", "-O0", "-o", binary, source}).status != 0) return false;
-  Outcome probe = sandbox.run_direct({"/usr/bin/gdb", "-nx", "-batch", "-ex", "break main", "-ex", "run", "-ex", "watch g",
-                                      "-ex", "continue", binary});
-  return contains(probe.out, "New value = ");
+  return contains(gdb_on_plain_program(sandbox, {"watch g", "continue"}).out, "New value = ");
+}
+
+/// Whether gdb can call a function of the program at all here. gdb 13 cannot on CPUs with AMX
+/// state under this kernel: restoring the registers after the call fails ("Couldn't write extended
+/// state status: Bad address"), on a plain process as on a tproc.
+bool inferior_calls_work(Sandbox& sandbox) {
+  return contains(gdb_on_plain_program(sandbox, {"print seven()"}).out, "= 7");
 }
 
 }  // namespace
@@ -131,8 +149,11 @@ TEST_CASE("debug attaches gdb to one tproc: frames, a breakpoint, variables, lib
   CHECK(value_of(session.out, "$3") == value_of(session.out, "$4"));
   CHECK(contains(session.out, "tproc_test_bar () at "));  // step: into libtproc_test_bar.so
   CHECK(contains(session.out, "Value returned is "));
-  CHECK(contains(session.out, "\"hello from libtproc_test_foo\""));  // finish's value, and the call's
-  CHECK(count_of(session.out, "\"hello from libtproc_test_foo\"") >= 2);
+  CHECK(contains(session.out, "\"hello from libtproc_test_foo\""));  // finish's value
+  if (inferior_calls_work(sandbox))
+    CHECK(count_of(session.out, "\"hello from libtproc_test_foo\"") >= 2);  // and the call's
+  else
+    WARN("gdb cannot call a function of a plain process on this machine: the call is not checked");
   CHECK(contains(session.out, "Hardware watchpoint 2: debug_ticks"));
   if (hardware_watchpoints_fire(sandbox))
     CHECK(contains(session.out, "New value = "));
