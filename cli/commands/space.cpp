@@ -1,8 +1,10 @@
 // tproc space ls | rm: the spaces themselves.
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -62,9 +64,20 @@ Result<int> list(std::span<char* const> args) {
   return 0;
 }
 
+/// The daemon's process (a pidfd), named by the space's lock file; empty if that cannot be told.
+/// Taken before the daemon is asked to exit, so no other process can take its pid meanwhile.
+UniqueFd daemon_process(const space::SpacePaths& paths, const std::string& name) {
+  UniqueFd lock(::open(paths.lock(name).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (!lock) return UniqueFd();
+  const space::LockHolders holders = space::read_lock_holders(lock.get());
+  if (holders.daemon <= 0) return UniqueFd();
+  return UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, holders.daemon, 0)));
+}
+
 /// Kills every running tproc of the space, then asks the daemon to exit, waiting for the kills
-/// to be reaped.
+/// to be reaped and for the daemon itself to be gone.
 Result<void> shut_down(const space::SpacePaths& paths, const std::string& name, bool force) {
+  const UniqueFd daemon = daemon_process(paths, name);
   if (force) {
     protocol::Received reply = TPROC_TRY(ask_space(paths, name, protocol::ListRequest{false}));
     for (const protocol::TprocInfo& tproc : TPROC_TRY(expect<protocol::TprocList>(reply)).tprocs)
@@ -80,9 +93,15 @@ Result<void> shut_down(const space::SpacePaths& paths, const std::string& name, 
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  // The daemon removes its socket on its way out; wait for that so `rm` is done when we return.
+  // The daemon removes its socket on its way out, then still tears down (its listener threads,
+  // its reclaim): wait for its end, so `rm` is done when we return and nothing of it lingers.
   while (::access(paths.socket(name).c_str(), F_OK) == 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  if (daemon) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    pollfd ended{daemon.get(), POLLIN, 0};
+    while (::poll(&ended, 1, std::max<int>(0, static_cast<int>(left.count()))) < 0 && errno == EINTR) {}
+  }
   return ok();
 }
 
