@@ -56,11 +56,20 @@ void drain(std::map<uint64_t, Follower>& followers, LogPrinter& printer, bool fi
   printer.flush();
 }
 
+/// The prefix of a replica's lines: docker compose's "web-1", as `logs` has it, from the replica's
+/// tproc name (compose/supervisor_replicas.cpp: "web" for a service's only one, "web.2" for the
+/// second of several).
+std::string prefix_of(const std::string& service, const std::string& replica) {
+  if (replica.size() > service.size() + 1 && replica.compare(0, service.size() + 1, service + ".") == 0)
+    return service + "-" + replica.substr(service.size() + 1);
+  return service + "-1";
+}
+
 Result<int> follow(const space::SpacePaths& paths, const compose::AppSpec& spec, compose::SupervisorLink& link) {
   LogPrinter printer(false, LogPrinter::color_wanted());
   size_t width = 0;
   for (const compose::ServiceSpec& service : spec.services)
-    width = std::max(width, service.service.name.size() + (service.service.replicas > 1 ? 3 : 0));
+    width = std::max(width, service.service.name.size() + 1 + std::to_string(std::max<uint32_t>(service.service.replicas, 1)).size());
   printer.pad_to(width);
 
   sigset_t stopping;
@@ -110,7 +119,7 @@ Result<int> follow(const space::SpacePaths& paths, const compose::AppSpec& spec,
         for (size_t stream = logs; changes && stream < logs + 2; ++stream)
           ::inotify_add_watch(changes.get(), ("/proc/self/fd/" + std::to_string(reply->fds[stream].get())).c_str(), IN_MODIFY);
         followers.emplace(id, Follower{LogReader(std::move(reply->fds[logs]), std::move(reply->fds[logs + 1]), std::move(reply->fds[logs + 2])),
-                                       printer.add_source((*record)[3])});
+                                       printer.add_source(prefix_of((*record)[1], (*record)[3]))});
       } else if (kind == "finished" || kind == "down") {
         drain(followers, printer, true);
         const int status = record->size() >= 2 ? std::atoi((*record)[1].c_str()) : 1;

@@ -519,7 +519,7 @@ TEST_CASE("up attached prints each service's output prefixed by its name, Ctrl-C
                      "    args: [\"60\"]\n");
   AppDown down_at_end{sandbox, "attached"};
   ChildProcess up = sandbox.start_tproc({"up", "-f", "app.yaml"});
-  REQUIRE(up.wait_for_output("napper | sleeping"));
+  REQUIRE(up.wait_for_output("napper-1 | sleeping"));
   up.send_signal(SIGINT);
   Outcome ended = up.wait(20s);
   CHECK_THAT(ended, ExitsWith(130));
@@ -556,13 +556,13 @@ TEST_CASE("the samples: kv's clients wait until the server is ready, the pipelin
   AppDown down_pipeline{sandbox, "pipeline"};
   Outcome pipeline = sandbox.tproc({"up", "-f", sample("pipeline", "app.yaml")}, {}, 60s);
   REQUIRE_THAT(pipeline, ExitsWith(0));
-  CHECK(contains(pipeline.out, "producer    | producer: 4 buffers of 8 MiB handed over by pointer"));
-  CHECK(contains(pipeline.out, "consumer    | consumer: 4 buffers (32 MiB) received by pointer, checksums ok"));
+  CHECK(contains(pipeline.out, "producer-1    | producer: 4 buffers of 8 MiB handed over by pointer"));
+  CHECK(contains(pipeline.out, "consumer-1    | consumer: 4 buffers (32 MiB) received by pointer, checksums ok"));
   CHECK(position_of(pipeline.err, "consumer: started") < position_of(pipeline.err, "transformer: started"));
   CHECK(position_of(pipeline.err, "transformer: started") < position_of(pipeline.err, "producer: started"));
   // The whole app has ended: up runs it all again.
   Outcome again = sandbox.tproc({"up", "-f", sample("pipeline", "app.yaml")}, {}, 60s);
   REQUIRE_THAT(again, ExitsWith(0));
   CHECK(contains(again.err, "producer: has ended: starting it again"));
-  CHECK(contains(again.out, "consumer    | consumer: 4 buffers (32 MiB) received by pointer, checksums ok"));
+  CHECK(contains(again.out, "consumer-1    | consumer: 4 buffers (32 MiB) received by pointer, checksums ok"));
 }
