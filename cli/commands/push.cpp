@@ -14,21 +14,24 @@ namespace tproc::cli {
 namespace {
 
 constexpr const char* kUsage =
-    "Usage: tproc push [--tls-verify=BOOL|--insecure] BUNDLE [REF]\n\n"
+    "Usage: tproc push [-q] [--tls-verify=BOOL|--insecure] BUNDLE [REF]\n\n"
     "Verify a bundle and push it to an OCI registry as an image, REF being [REGISTRY/]PATH[:TAG]\n"
     "(default: the bundle's NAME:VERSION; a REF ending in '/' gets NAME:VERSION appended:\n"
     "localhost:5000/team/ pushes localhost:5000/team/NAME:VERSION). No registry means docker.io.\n"
-    "The image keeps the bundle's digest, printed as REF@DIGEST. Credentials: tproc login.\n\n"
-    "Options:\n";
+    "The image keeps the bundle's digest, printed as REF@DIGEST. Credentials: tproc login.\n"
+    "On a terminal, skopeo's progress is shown on stderr.\n\n"
+    "Options:\n"
+    "  -q, --quiet        no progress; print only REF@DIGEST\n";
 
 Result<int> push(std::span<char* const> args) {
-  Arguments arguments = TPROC_TRY(Arguments::parse(args, transfer_option_specs({})));
+  Arguments arguments = TPROC_TRY(Arguments::parse(args, transfer_option_specs({{"quiet", 'q', false}})));
   if (arguments.wants_help()) {
     std::printf("%s%s", kUsage, kTransferUsage);
     return 0;
   }
   TPROC_TRY(arguments.expect_operands("push", 1, 2, "BUNDLE and at most one REF"));
-  const distribution::TransferOptions options = TPROC_TRY(transfer_options(arguments));
+  distribution::TransferOptions options = TPROC_TRY(transfer_options(arguments));
+  if (arguments.has("quiet")) options.progress = false;
   const std::string& bundle = arguments.positional()[0];
   const std::string target = arguments.positional().size() > 1 ? arguments.positional()[1] : "";
   const std::string context = "push " + bundle + (target.empty() ? "" : " " + target);

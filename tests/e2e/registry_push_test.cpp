@@ -14,6 +14,7 @@
 #include "json.hpp"
 #include "local_registry.hpp"
 #include "sandbox.hpp"
+#include "terminal.hpp"
 
 using namespace tproc::e2e;
 namespace fs = std::filesystem;
@@ -40,6 +41,24 @@ TEST_CASE("push without a REF goes to the bundle's NAME:VERSION under a REF endi
   Outcome pushed = tproc_in(sandbox, {"push", bundle, registry.host() + "/team/"});
   REQUIRE(pushed.status == 0);
   CHECK(pushed.out.rfind(registry.host() + "/team/hello:1.0.0@sha256:", 0) == 0);
+}
+
+TEST_CASE("push shows skopeo's progress on a terminal, and with -q only REF@DIGEST") {
+  Sandbox sandbox;
+  LocalRegistry registry(sandbox);
+  const std::string bundle = hello_bundle(sandbox);
+  const std::string digest = bundle_digest(sandbox, bundle);
+  const std::vector<std::string> env = hermetic(sandbox).extra_env;
+
+  Outcome shown = on_terminal(sandbox, {tproc_binary(), "push", bundle, registry.host() + "/team/hello:1.0"}, env);
+  REQUIRE_THAT(shown, ExitsWith(0));
+  INFO(shown.out);
+  CHECK(shown.out.find("Writing manifest to image destination") != std::string::npos);  // skopeo's
+  CHECK(shown.out.find(registry.host() + "/team/hello:1.0@" + digest + "\r\n") != std::string::npos);
+
+  Outcome quiet = on_terminal(sandbox, {tproc_binary(), "push", "-q", bundle, registry.host() + "/team/hello:1.1"}, env);
+  REQUIRE_THAT(quiet, ExitsWith(0));
+  CHECK(quiet.out == registry.host() + "/team/hello:1.1@" + digest + "\r\n");
 }
 
 TEST_CASE("an image skopeo copies back from the registry to an archive runs as a bundle") {
